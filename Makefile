@@ -1,0 +1,85 @@
+# shrinkbox — see README.md.
+#   make            dynamic build against Debian's -dev packages (fast loop)
+#   make static     fully static musl build (libraries built from Debian sources)
+#   make check      every test level this machine supports; closing line "N passed, N failed"
+#   make install DESTDIR=...
+
+VERSION    := 0.1
+CC         ?= cc
+PKG_CONFIG ?= pkg-config
+LIBS_PC    := libcryptsetup devmapper blkid fdisk popt json-c
+WARN       := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+              -Wno-missing-field-initializers
+CPPFLAGS   += -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -DSHRINKBOX_VERSION='"$(VERSION)"'
+CFLAGS     ?= -O2 -g
+CFLAGS     += -std=gnu11 $(WARN)
+
+SRCS       := $(wildcard src/*.c src/*/*.c)
+LIB_SRCS   := $(filter-out src/main.c,$(SRCS))
+OBJS       := $(SRCS:%.c=build/dyn/%.o)
+APPLETS     = $(shell sed -n 's/^[[:space:]]*APPLET(\([a-z_]*\),.*/\1/p' src/applets.h)
+
+PREFIX     ?= /usr
+SBINDIR    ?= $(PREFIX)/sbin
+MANDIR     ?= $(PREFIX)/share/man
+
+.PHONY: all static check unit loopcheck vmcheck fuzz fuzz-smoke install clean demo
+all: shrinkbox
+
+shrinkbox: $(OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(shell $(PKG_CONFIG) --libs $(LIBS_PC))
+
+build/dyn/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(shell $(PKG_CONFIG) --cflags $(LIBS_PC)) -MMD -MP -c -o $@ $<
+
+-include $(OBJS:.o=.d)
+
+# ---- static (musl) -------------------------------------------------------
+STATIC_DIR := build/static
+static: $(STATIC_DIR)/env.mk
+	$(MAKE) -f Makefile.static STATIC_DIR=$(STATIC_DIR) VERSION=$(VERSION)
+
+$(STATIC_DIR)/env.mk: scripts/build-static-deps.sh
+	scripts/build-static-deps.sh $(abspath $(STATIC_DIR))
+
+# ---- tests ---------------------------------------------------------------
+UNIT_SRCS  := $(wildcard tests/unit/*.c)
+SAN        := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+build/unit/run-unit: $(UNIT_SRCS) $(LIB_SRCS) $(wildcard src/*.h src/*/*.h tests/unit/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -std=gnu11 $(WARN) -O1 -g $(SAN) -Isrc \
+		$(shell $(PKG_CONFIG) --cflags $(LIBS_PC)) -o $@ $(UNIT_SRCS) $(LIB_SRCS) \
+		$(shell $(PKG_CONFIG) --libs $(LIBS_PC))
+
+unit: build/unit/run-unit
+	build/unit/run-unit tests/data
+
+loopcheck: shrinkbox
+	tests/loop/run.sh
+
+vmcheck:
+	tests/vm/run.sh
+
+check: shrinkbox build/unit/run-unit
+	tests/run-all.sh
+
+# ---- fuzzing (clang libFuzzer) ---------------------------------------------
+FUZZ_TARGETS := $(patsubst fuzz/%.c,build/fuzz/%,$(wildcard fuzz/fuzz-*.c))
+build/fuzz/%: fuzz/%.c $(LIB_SRCS)
+	@mkdir -p $(dir $@)
+	clang $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -Isrc \
+		$(shell $(PKG_CONFIG) --cflags $(LIBS_PC)) -o $@ $< \
+		$(filter src/lvm/% src/util/%,$(LIB_SRCS))
+fuzz: $(FUZZ_TARGETS)
+fuzz-smoke: fuzz
+	scripts/fuzz-smoke.sh $(FUZZ_SECONDS)
+
+# ---- install ---------------------------------------------------------------
+install: shrinkbox
+	install -D -m 0755 shrinkbox $(DESTDIR)$(SBINDIR)/shrinkbox
+	for a in $(APPLETS); do ln -sf shrinkbox $(DESTDIR)$(SBINDIR)/$$a; done
+	install -D -m 0644 man/shrinkbox.8 $(DESTDIR)$(MANDIR)/man8/shrinkbox.8
+
+clean:
+	rm -rf build/dyn build/unit build/fuzz shrinkbox

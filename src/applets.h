@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The applets of this build, sorted by name (a unit test checks the order).
+ * APPLET(name, one-line summary). Applets that are planned but not written
+ * are not listed: the README says which they are.
+ */
+#ifndef SB_APPLETS_H
+#define SB_APPLETS_H
+
+#define APPLET_LIST \
+	APPLET(status, "show the whole stack: partition, LUKS, PV, VG, LVs, filesystems, extent map")
+
+#define APPLET(name, summary) int name##_main(int argc, char **argv);
+APPLET_LIST
+#undef APPLET
+
+struct applet {
+	const char *name;
+	const char *summary;
+	int (*main)(int argc, char **argv);
+};
+
+extern const struct applet applets[];
+extern const unsigned n_applets;
+
+const struct applet *applet_find(const char *name);
+
+#endif

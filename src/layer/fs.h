@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * What a region holds, by libblkid (type, uuid, label), with exact sizes read
+ * from the filesystem's own header: bookworm's libblkid reports no ext4 or
+ * swap size (ondisk.md 10.2), so ext2/3/4 superblocks and swap headers are
+ * read here.
+ */
+#ifndef SB_FS_H
+#define SB_FS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../util/io.h"
+
+struct fs_info {
+	char type[32];			/* blkid TYPE ("ext4", "swap", "crypto_LUKS", ...), "" if none */
+	char usage[16];			/* blkid USAGE */
+	char pttype[16];		/* blkid PTTYPE when a partition table was found */
+	char uuid[48];
+	char label[64];
+	bool size_known;
+	uint64_t size;			/* bytes the filesystem or swap area covers */
+	uint32_t block_size;		/* ext: block size; swap: page size */
+	uint64_t blocks;		/* ext: s_blocks_count; swap: pages (last_page + 1) */
+	uint64_t free_blocks;		/* ext only */
+	bool ext_clean;			/* ext: state VALID and no ERROR flag */
+	bool ext_needs_fsck;		/* ext: lastcheck < mtime (resize2fs will ask for e2fsck -f) */
+};
+
+/* Probes a region. Returns 0 (type may be ""), or -errno. */
+int fs_probe(const struct region *r, struct fs_info *fi);
+
+/* ext2/3/4 superblock at byte 1024 (ondisk.md 10.2); -ENOENT when no ext magic. */
+int ext_read_super(const struct region *r, struct fs_info *fi);
+/* Swap header (ondisk.md 10.3); -ENOENT when no SWAPSPACE2 signature. */
+int swap_read_header(const struct region *r, struct fs_info *fi);
+
+#endif

@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <errno.h>
+#include <libfdisk.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "part.h"
+#include "../util/err.h"
+
+static void copy(char *dst, size_t len, const char *src)
+{
+	snprintf(dst, len, "%s", src ? src : "");
+}
+
+static int cmp_start(const void *a, const void *b)
+{
+	const struct part_entry *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+int part_table_read(const char *path, struct part_table *pt)
+{
+	struct fdisk_context *cxt = fdisk_new_context();
+	struct fdisk_table *tb = NULL;
+	struct fdisk_iter *itr = NULL;
+	struct fdisk_partition *pa;
+	char *id = NULL;
+	size_t cap;
+	int r;
+
+	memset(pt, 0, sizeof(*pt));
+	if (!cxt)
+		return -ENOMEM;
+	r = fdisk_assign_device(cxt, path, 1);
+	if (r < 0) {
+		r = err_set(r, "%s: libfdisk cannot open it: %s", path, strerror(-r));
+		goto out;
+	}
+	if (!fdisk_has_label(cxt)) {
+		r = -ENOENT;
+		goto out;
+	}
+	copy(pt->label, sizeof(pt->label), fdisk_label_get_name(fdisk_get_label(cxt, NULL)));
+	if (fdisk_get_disklabel_id(cxt, &id) == 0)
+		copy(pt->id, sizeof(pt->id), id);
+	pt->sector_size = (unsigned)fdisk_get_sector_size(cxt);
+	pt->grain = fdisk_get_grain_size(cxt);
+	pt->first_usable = fdisk_get_first_lba(cxt);
+	pt->last_usable = fdisk_get_last_lba(cxt);
+	pt->disk_sectors = fdisk_get_nsectors(cxt);
+
+	r = fdisk_get_partitions(cxt, &tb);
+	if (r < 0) {
+		r = err_set(r, "%s: cannot read the partition table: %s", path, strerror(-r));
+		goto out;
+	}
+	cap = fdisk_table_get_nents(tb);
+	pt->parts = calloc(cap ? cap : 1, sizeof(*pt->parts));
+	itr = fdisk_new_iter(FDISK_ITER_FORWARD);
+	if (!pt->parts || !itr) {
+		r = -ENOMEM;
+		goto out;
+	}
+	while (fdisk_table_next_partition(tb, itr, &pa) == 0 && pt->n < cap) {
+		struct part_entry *e = &pt->parts[pt->n];
+		struct fdisk_parttype *t = fdisk_partition_get_type(pa);
+		size_t partno;
+
+		if (!fdisk_partition_has_start(pa) || !fdisk_partition_has_size(pa) ||
+		    !fdisk_partition_has_partno(pa))
+			continue;
+		partno = fdisk_partition_get_partno(pa);
+		e->partno = (unsigned)partno + 1;
+		e->start = fdisk_partition_get_start(pa);
+		e->size = fdisk_partition_get_size(pa);
+		e->container = fdisk_partition_is_container(pa);
+		if (t) {
+			copy(e->type, sizeof(e->type), fdisk_parttype_get_string(t));
+			if (!e->type[0])
+				snprintf(e->type, sizeof(e->type), "%x", fdisk_parttype_get_code(t));
+			copy(e->type_name, sizeof(e->type_name), fdisk_parttype_get_name(t));
+		}
+		copy(e->name, sizeof(e->name), fdisk_partition_get_name(pa));
+		copy(e->uuid, sizeof(e->uuid), fdisk_partition_get_uuid(pa));
+		e->aligned = pt->grain && (e->start * pt->sector_size) % pt->grain == 0 &&
+			     (e->size * pt->sector_size) % pt->grain == 0;
+		pt->n++;
+	}
+	qsort(pt->parts, pt->n, sizeof(*pt->parts), cmp_start);
+	for (size_t i = 0; i < pt->n; i++) {
+		struct part_entry *e = &pt->parts[i];
+		uint64_t end = e->start + e->size;	/* first sector after */
+		uint64_t limit = pt->last_usable + 1;
+
+		for (size_t j = 0; j < pt->n; j++) {
+			const struct part_entry *o = &pt->parts[j];
+
+			/* An extended container encloses its logicals; it is not "after" them. */
+			if (o->start >= end && o->start < limit && !(o->container && !e->container &&
+								     o->start <= e->start)) {
+				limit = o->start;
+				e->next_partno = o->partno;
+			}
+		}
+		e->free_after = limit > end ? limit - end : 0;
+	}
+	r = 0;
+out:
+	free(id);
+	fdisk_free_iter(itr);
+	fdisk_unref_table(tb);
+	fdisk_unref_context(cxt);
+	if (r < 0)
+		part_table_clear(pt);
+	return r;
+}
+
+void part_table_clear(struct part_table *pt)
+{
+	free(pt->parts);
+	memset(pt, 0, sizeof(*pt));
+}
+
+const struct part_entry *part_table_find(const struct part_table *pt, unsigned partno)
+{
+	for (size_t i = 0; i < pt->n; i++)
+		if (pt->parts[i].partno == partno)
+			return &pt->parts[i];
+	return NULL;
+}

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Partition tables through libfdisk (GPT and MBR; ondisk.md 9). */
+#ifndef SB_PART_H
+#define SB_PART_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct part_entry {
+	unsigned partno;		/* 1-based, as the kernel numbers them */
+	uint64_t start, size;		/* in table sectors */
+	char type[64];			/* GUID (gpt) or hex code (dos) */
+	char type_name[64];
+	char name[80];			/* gpt name, "" for dos */
+	char uuid[40];
+	bool container;			/* dos extended partition */
+	bool aligned;			/* start and size on the grain */
+	/* What follows on the disk: the next partition or free space until the last usable sector. */
+	unsigned next_partno;		/* 0: none */
+	uint64_t free_after;		/* sectors between this end and the next start */
+};
+
+struct part_table {
+	char label[8];			/* "gpt" or "dos" */
+	char id[40];			/* disk GUID or MBR id */
+	unsigned sector_size;		/* bytes; 4096 on 4Kn disks */
+	uint64_t grain;			/* bytes; libfdisk's alignment, 1 MiB by default */
+	uint64_t first_usable, last_usable;	/* sectors, inclusive */
+	uint64_t disk_sectors;
+	size_t n;
+	struct part_entry *parts;	/* sorted by start */
+};
+
+/* Reads the table of a disk or image. -ENOENT: no partition table. */
+int part_table_read(const char *path, struct part_table *pt);
+void part_table_clear(struct part_table *pt);
+const struct part_entry *part_table_find(const struct part_table *pt, unsigned partno);
+
+#endif

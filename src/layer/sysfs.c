@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "sysfs.h"
+#include "../util/cleanup.h"
+#include "../util/strfmt.h"
+
+static void sys_path(dev_t dev, const char *rel, char *out, size_t len)
+{
+	snprintf(out, len, "/sys/dev/block/%u:%u/%s", major(dev), minor(dev), rel);
+}
+
+/* Reads a small sysfs attribute, newline stripped. */
+static int read_attr(const char *path, char *out, size_t len)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, out, len - 1);
+	if (n < 0)
+		return -errno;
+	out[n] = '\0';
+	out[strcspn(out, "\n")] = '\0';
+	return 0;
+}
+
+int blk_partition_of(dev_t dev, char disk[DEV_PATH_MAX], unsigned *partno)
+{
+	char p[PATH_MAX], buf[32], real[PATH_MAX], *slash;
+	int r;
+
+	sys_path(dev, "partition", p, sizeof(p));
+	r = read_attr(p, buf, sizeof(buf));
+	if (r < 0)
+		return -ENOENT;
+	*partno = (unsigned)strtoul(buf, NULL, 10);
+	sys_path(dev, "", p, sizeof(p));
+	if (!realpath(p, real))
+		return -errno;
+	/* .../block/<disk>/<part>: the parent directory names the disk. */
+	slash = strrchr(real, '/');
+	if (!slash)
+		return -ENOENT;
+	*slash = '\0';
+	slash = strrchr(real, '/');
+	if (!slash)
+		return -ENOENT;
+	return str_fmt(disk, DEV_PATH_MAX, "/dev/%s", slash + 1);
+}
+
+int blk_partition_path(dev_t disk, unsigned partno, char out[DEV_PATH_MAX])
+{
+	char p[PATH_MAX];
+	_cleanup_(closedirp) DIR *d = NULL;
+	struct dirent *e;
+
+	sys_path(disk, "", p, sizeof(p));
+	d = opendir(p);
+	if (!d)
+		return -ENOENT;
+	while ((e = readdir(d))) {
+		char ap[PATH_MAX], buf[32];
+
+		if (e->d_name[0] == '.')
+			continue;
+		if (str_fmt(ap, sizeof(ap), "%s/%s/partition", p, e->d_name) < 0)
+			continue;
+		if (read_attr(ap, buf, sizeof(buf)) == 0 && strtoul(buf, NULL, 10) == partno) {
+			if (str_fmt(out, DEV_PATH_MAX, "/dev/%s", e->d_name) < 0)
+				return -ENAMETOOLONG;
+			return access(out, F_OK) == 0 ? 0 : -ENOENT;
+		}
+	}
+	return -ENOENT;
+}
+
+int blk_dm_info(dev_t dev, char name[128], char uuid[160])
+{
+	char p[PATH_MAX];
+
+	sys_path(dev, "dm/name", p, sizeof(p));
+	if (read_attr(p, name, 128) < 0)
+		return -ENOENT;
+	sys_path(dev, "dm/uuid", p, sizeof(p));
+	if (read_attr(p, uuid, 160) < 0)
+		uuid[0] = '\0';
+	return 0;
+}
+
+static int dev_of_name(const char *dir, const char *name, dev_t *dev)
+{
+	char p[PATH_MAX], buf[32];
+	unsigned ma, mi;
+
+	if (str_fmt(p, sizeof(p), "%s/%s/dev", dir, name) < 0)
+		return -ENAMETOOLONG;
+	if (read_attr(p, buf, sizeof(buf)) < 0 || sscanf(buf, "%u:%u", &ma, &mi) != 2)
+		return -ENOENT;
+	*dev = makedev(ma, mi);
+	return 0;
+}
+
+int blk_crypt_holder(dev_t dev, char name[128])
+{
+	char p[PATH_MAX];
+	_cleanup_(closedirp) DIR *d = NULL;
+	struct dirent *e;
+
+	sys_path(dev, "holders", p, sizeof(p));
+	d = opendir(p);
+	if (!d)
+		return -ENOENT;
+	while ((e = readdir(d))) {
+		char uuid[160];
+		dev_t h;
+
+		if (e->d_name[0] == '.' || dev_of_name(p, e->d_name, &h) < 0)
+			continue;
+		if (blk_dm_info(h, name, uuid) == 0 && !strncmp(uuid, "CRYPT-LUKS", 10))
+			return 0;
+	}
+	return -ENOENT;
+}
+
+int blk_dm_slave(dev_t dev, char out[DEV_PATH_MAX])
+{
+	char p[PATH_MAX];
+	_cleanup_(closedirp) DIR *d = NULL;
+	struct dirent *e;
+	int n = 0;
+
+	sys_path(dev, "slaves", p, sizeof(p));
+	d = opendir(p);
+	if (!d)
+		return -ENOENT;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		if (n++)
+			return -EMLINK;
+		if (str_fmt(out, DEV_PATH_MAX, "/dev/%s", e->d_name) < 0)
+			return -ENAMETOOLONG;
+	}
+	return n ? 0 : -ENOENT;
+}
+
+int blk_holders(dev_t dev, char *out, size_t len)
+{
+	char p[PATH_MAX];
+	_cleanup_(closedirp) DIR *d = NULL;
+	struct dirent *e;
+	size_t o = 0;
+
+	out[0] = '\0';
+	sys_path(dev, "holders", p, sizeof(p));
+	d = opendir(p);
+	if (!d)
+		return 0;
+	while ((e = readdir(d))) {
+		int n;
+
+		if (e->d_name[0] == '.')
+			continue;
+		n = snprintf(out + o, len - o, "%s%s", o ? "," : "", e->d_name);
+		if (n < 0 || (size_t)n >= len - o)
+			break;
+		o += (size_t)n;
+	}
+	return 0;
+}
+
+int blk_dm_path(const char *name, char out[DEV_PATH_MAX])
+{
+	if (str_fmt(out, DEV_PATH_MAX, "/dev/mapper/%s", name) < 0)
+		return -ENAMETOOLONG;
+	return access(out, F_OK) == 0 ? 0 : -ENOENT;
+}

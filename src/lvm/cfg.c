@@ -1,0 +1,542 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cfg.h"
+#include "../util/err.h"
+
+struct parser {
+	const char *p, *end;
+	unsigned line;
+};
+
+static bool is_ident_char(char c)
+{
+	return isalnum((unsigned char)c) || c == '_' || c == '.' || c == '+' || c == '-';
+}
+
+static void skip_space(struct parser *ps)
+{
+	while (ps->p < ps->end) {
+		char c = *ps->p;
+
+		if (c == '\n') {
+			ps->line++;
+			ps->p++;
+		} else if (isspace((unsigned char)c)) {
+			ps->p++;
+		} else if (c == '#') {
+			while (ps->p < ps->end && *ps->p != '\n')
+				ps->p++;
+		} else {
+			break;
+		}
+	}
+}
+
+static int perr(struct parser *ps, const char *what)
+{
+	char near[24] = "end of text";
+
+	if (ps->p < ps->end) {
+		size_t n = 0;
+
+		near[n++] = '"';
+		for (const char *q = ps->p; q < ps->end && n < 18 && *q != '\n'; q++)
+			near[n++] = isprint((unsigned char)*q) ? *q : '?';
+		near[n++] = '"';
+		near[n] = '\0';
+	}
+	return err_set(-EINVAL, "metadata text line %u: %s (at %s)", ps->line, what, near);
+}
+
+static void value_clear(struct cfg_value *v)
+{
+	free(v->str);
+	for (size_t i = 0; i < v->n_items; i++)
+		value_clear(&v->items[i]);
+	free(v->items);
+	memset(v, 0, sizeof(*v));
+}
+
+void cfg_free(struct cfg_node *n)
+{
+	while (n) {
+		struct cfg_node *next = n->next;
+
+		cfg_free(n->child);
+		value_clear(&n->v);
+		free(n->key);
+		free(n);
+		n = next;
+	}
+}
+
+/* A "..." string with \" and \\ escapes, or a '...' string with none. */
+static int parse_string(struct parser *ps, char **out)
+{
+	char quote = *ps->p++;
+	const char *start = ps->p;
+	char *buf, *o;
+
+	while (ps->p < ps->end && *ps->p != quote) {
+		if (*ps->p == '\0')
+			return perr(ps, "NUL byte inside a string");
+		if (*ps->p == '\n')
+			ps->line++;
+		if (quote == '"' && *ps->p == '\\' && ps->p + 1 < ps->end)
+			ps->p++;
+		ps->p++;
+	}
+	if (ps->p >= ps->end)
+		return perr(ps, "unterminated string");
+	buf = malloc((size_t)(ps->p - start) + 1);
+	if (!buf)
+		return -ENOMEM;
+	o = buf;
+	for (const char *q = start; q < ps->p; q++) {
+		if (quote == '"' && *q == '\\')
+			q++;
+		*o++ = *q;
+	}
+	*o = '\0';
+	ps->p++;
+	*out = buf;
+	return 0;
+}
+
+static int parse_number(struct parser *ps, struct cfg_value *v)
+{
+	const char *s = ps->p;
+	bool neg = false, dot = false;
+	uint64_t acc = 0;
+	const char *digits;
+
+	if (*ps->p == '+' || *ps->p == '-')
+		neg = *ps->p++ == '-';
+	digits = ps->p;
+	while (ps->p < ps->end && (isdigit((unsigned char)*ps->p) || *ps->p == '.')) {
+		if (*ps->p == '.') {
+			if (dot)
+				return perr(ps, "malformed number");
+			dot = true;
+		}
+		ps->p++;
+	}
+	if (ps->p == digits || (ps->p < ps->end && is_ident_char(*ps->p)))
+		return perr(ps, "malformed number (only plain decimal is accepted)");
+	if (dot) {
+		v->type = CFG_FLOAT;
+		v->str = strndup(s, (size_t)(ps->p - s));
+		return v->str ? 0 : -ENOMEM;
+	}
+	/* lvm2 reads a leading 0 as octal; nobody writes that on purpose, so refuse. */
+	if (ps->p - digits > 1 && *digits == '0')
+		return perr(ps, "number with a leading zero (lvm2 would read it as octal)");
+	for (const char *q = digits; q < ps->p; q++) {
+		if (__builtin_mul_overflow(acc, 10, &acc) ||
+		    __builtin_add_overflow(acc, (uint64_t)(*q - '0'), &acc))
+			return perr(ps, "number out of range");
+	}
+	if (acc > (uint64_t)INT64_MAX + neg)
+		return perr(ps, "number out of range");
+	v->type = CFG_INT;
+	v->num = neg ? (int64_t)(0 - acc) : (int64_t)acc;
+	return 0;
+}
+
+static int parse_scalar(struct parser *ps, struct cfg_value *v)
+{
+	char c = *ps->p;
+
+	if (c == '"' || c == '\'') {
+		v->type = CFG_STR;
+		return parse_string(ps, &v->str);
+	}
+	if (c == '+' || c == '-' || isdigit((unsigned char)c))
+		return parse_number(ps, v);
+	return perr(ps, "expected a number or a quoted string");
+}
+
+static int parse_value(struct parser *ps, struct cfg_value *v)
+{
+	size_t cap = 0;
+	int r;
+
+	skip_space(ps);
+	if (ps->p >= ps->end)
+		return perr(ps, "missing value");
+	if (*ps->p != '[')
+		return parse_scalar(ps, v);
+
+	ps->p++;
+	v->type = CFG_ARRAY;
+	for (;;) {
+		skip_space(ps);
+		if (ps->p >= ps->end)
+			return perr(ps, "unterminated array");
+		if (*ps->p == ']') {
+			ps->p++;
+			return 0;
+		}
+		if (*ps->p == ',' && v->n_items) {	/* commas are optional separators */
+			ps->p++;
+			continue;
+		}
+		if (*ps->p == '[')
+			return perr(ps, "nested array");
+		if (v->n_items == cap) {
+			size_t ncap = cap ? cap * 2 : 4;
+			struct cfg_value *n = realloc(v->items, ncap * sizeof(*n));
+
+			if (!n)
+				return -ENOMEM;
+			v->items = n;
+			cap = ncap;
+		}
+		memset(&v->items[v->n_items], 0, sizeof(v->items[0]));
+		v->n_items++;
+		r = parse_scalar(ps, &v->items[v->n_items - 1]);
+		if (r < 0)
+			return r;
+	}
+}
+
+static int parse_key(struct parser *ps, char **key)
+{
+	const char *s = ps->p;
+
+	if (*ps->p == '"' || *ps->p == '\'') {
+		int r = parse_string(ps, key);
+
+		if (r == 0 && !**key)
+			return perr(ps, "empty name");
+		return r;
+	}
+	while (ps->p < ps->end && is_ident_char(*ps->p))
+		ps->p++;
+	if (ps->p == s)
+		return perr(ps, "expected a key or a section name");
+	*key = strndup(s, (size_t)(ps->p - s));
+	return *key ? 0 : -ENOMEM;
+}
+
+/* Parses items until '}' (depth > 0) or the end of the text (depth 0). */
+static int parse_body(struct parser *ps, struct cfg_node *sec, unsigned depth)
+{
+	struct cfg_node **tail = &sec->child;
+	int r;
+
+	if (depth > CFG_MAX_DEPTH)
+		return perr(ps, "sections nested too deeply");
+	for (;;) {
+		struct cfg_node *n;
+
+		skip_space(ps);
+		if (ps->p >= ps->end) {
+			if (depth)
+				return perr(ps, "missing '}'");
+			return 0;
+		}
+		if (*ps->p == '}') {
+			if (!depth)
+				return perr(ps, "unexpected '}'");
+			ps->p++;
+			return 0;
+		}
+		n = calloc(1, sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		*tail = n;
+		tail = &n->next;
+		r = parse_key(ps, &n->key);
+		if (r < 0)
+			return r;
+		for (struct cfg_node *o = sec->child; o != n; o = o->next)
+			if (!strcmp(o->key, n->key))
+				return perr(ps, "duplicate key");
+		skip_space(ps);
+		if (ps->p < ps->end && *ps->p == '{') {
+			ps->p++;
+			n->section = true;
+			r = parse_body(ps, n, depth + 1);
+		} else if (ps->p < ps->end && *ps->p == '=') {
+			ps->p++;
+			r = parse_value(ps, &n->v);
+		} else {
+			r = perr(ps, "expected '=' or '{'");
+		}
+		if (r < 0)
+			return r;
+	}
+}
+
+int cfg_parse(const char *text, size_t len, struct cfg_node **root)
+{
+	struct parser ps = { .p = text, .end = text + len, .line = 1 };
+	const char *nul = memchr(text, '\0', len);
+	struct cfg_node *top;
+	int r;
+
+	/* lvm2 stops at a NUL; text after one is not metadata. */
+	if (nul)
+		ps.end = nul;
+	top = calloc(1, sizeof(*top));
+	if (!top)
+		return -ENOMEM;
+	top->section = true;
+	r = parse_body(&ps, top, 0);
+	if (r < 0) {
+		cfg_free(top);
+		return r;
+	}
+	*root = top;
+	return 0;
+}
+
+/* A growing output buffer; on allocation failure it latches and returns NULL at the end. */
+struct outbuf {
+	char *buf;
+	size_t len, cap;
+	bool failed;
+};
+
+static void out_raw(struct outbuf *o, const char *s, size_t n)
+{
+	if (o->failed)
+		return;
+	if (o->len + n + 1 > o->cap) {
+		size_t cap = o->cap ? o->cap : 4096;
+		char *b;
+
+		while (o->len + n + 1 > cap)
+			cap *= 2;
+		b = realloc(o->buf, cap);
+		if (!b) {
+			o->failed = true;
+			return;
+		}
+		o->buf = b;
+		o->cap = cap;
+	}
+	memcpy(o->buf + o->len, s, n);
+	o->len += n;
+	o->buf[o->len] = '\0';
+}
+
+static void out_str(struct outbuf *o, const char *s)
+{
+	out_raw(o, s, strlen(s));
+}
+
+static void out_quoted(struct outbuf *o, const char *s)
+{
+	out_raw(o, "\"", 1);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			out_raw(o, "\\", 1);
+		out_raw(o, s, 1);
+	}
+	out_raw(o, "\"", 1);
+}
+
+static void out_scalar(struct outbuf *o, const struct cfg_value *v)
+{
+	char num[24];
+
+	switch (v->type) {
+	case CFG_INT:
+		snprintf(num, sizeof(num), "%" PRId64, v->num);
+		out_str(o, num);
+		break;
+	case CFG_FLOAT:
+		out_str(o, v->str);
+		break;
+	case CFG_STR:
+		out_quoted(o, v->str);
+		break;
+	case CFG_ARRAY:
+		break;
+	}
+}
+
+static void out_key(struct outbuf *o, const char *key)
+{
+	bool plain = *key != '\0';
+
+	for (const char *k = key; *k && plain; k++)
+		plain = is_ident_char(*k);
+	if (plain)
+		out_str(o, key);
+	else
+		out_quoted(o, key);
+}
+
+static void print_body(struct outbuf *o, const struct cfg_node *n, enum cfg_style style,
+		       unsigned depth)
+{
+	for (; n; n = n->next) {
+		if (style == CFG_STYLE_FILE)
+			for (unsigned i = 0; i < depth; i++)
+				out_raw(o, "\t", 1);
+		out_key(o, n->key);
+		if (n->section) {
+			out_str(o, " {\n");
+			print_body(o, n->child, style, depth + 1);
+			if (style == CFG_STYLE_FILE)
+				for (unsigned i = 0; i < depth; i++)
+					out_raw(o, "\t", 1);
+			out_str(o, "}\n");
+			continue;
+		}
+		out_str(o, " = ");
+		if (n->v.type == CFG_ARRAY) {
+			out_raw(o, "[", 1);
+			for (size_t i = 0; i < n->v.n_items; i++) {
+				if (i)
+					out_str(o, ", ");
+				out_scalar(o, &n->v.items[i]);
+			}
+			out_raw(o, "]", 1);
+		} else {
+			out_scalar(o, &n->v);
+		}
+		out_raw(o, "\n", 1);
+	}
+}
+
+char *cfg_print(const struct cfg_node *root, enum cfg_style style, size_t *len)
+{
+	struct outbuf o = { 0 };
+
+	print_body(&o, root->child, style, 0);
+	out_raw(&o, "", 0);
+	if (o.failed) {
+		free(o.buf);
+		return NULL;
+	}
+	if (len)
+		*len = o.len;
+	return o.buf;
+}
+
+static bool value_equal(const struct cfg_value *a, const struct cfg_value *b)
+{
+	if (a->type != b->type)
+		return false;
+	switch (a->type) {
+	case CFG_INT:
+		return a->num == b->num;
+	case CFG_FLOAT:
+	case CFG_STR:
+		return !strcmp(a->str, b->str);
+	case CFG_ARRAY:
+		if (a->n_items != b->n_items)
+			return false;
+		for (size_t i = 0; i < a->n_items; i++)
+			if (!value_equal(&a->items[i], &b->items[i]))
+				return false;
+		return true;
+	}
+	return false;
+}
+
+bool cfg_equal(const struct cfg_node *a, const struct cfg_node *b)
+{
+	for (; a && b; a = a->next, b = b->next) {
+		if (a->section != b->section || strcmp(a->key ? a->key : "", b->key ? b->key : ""))
+			return false;
+		if (a->section ? !cfg_equal(a->child, b->child) : !value_equal(&a->v, &b->v))
+			return false;
+	}
+	return !a && !b;
+}
+
+struct cfg_node *cfg_find(const struct cfg_node *sec, const char *key)
+{
+	for (struct cfg_node *n = sec ? sec->child : NULL; n; n = n->next)
+		if (!strcmp(n->key, key))
+			return n;
+	return NULL;
+}
+
+struct cfg_node *cfg_find_section(const struct cfg_node *sec, const char *key)
+{
+	struct cfg_node *n = cfg_find(sec, key);
+
+	return n && n->section ? n : NULL;
+}
+
+int cfg_get_u64(const struct cfg_node *sec, const char *key, uint64_t *out)
+{
+	struct cfg_node *n = cfg_find(sec, key);
+
+	if (!n)
+		return -ENOENT;
+	if (n->section || n->v.type != CFG_INT || n->v.num < 0)
+		return -EINVAL;
+	*out = (uint64_t)n->v.num;
+	return 0;
+}
+
+int cfg_get_str(const struct cfg_node *sec, const char *key, const char **out)
+{
+	struct cfg_node *n = cfg_find(sec, key);
+
+	if (!n)
+		return -ENOENT;
+	if (n->section || n->v.type != CFG_STR)
+		return -EINVAL;
+	*out = n->v.str;
+	return 0;
+}
+
+static struct cfg_node *find_or_append(struct cfg_node *sec, const char *key)
+{
+	struct cfg_node **tail = &sec->child, *n;
+
+	for (; *tail; tail = &(*tail)->next)
+		if (!strcmp((*tail)->key, key))
+			return (*tail)->section ? NULL : *tail;
+	n = calloc(1, sizeof(*n));
+	if (!n)
+		return NULL;
+	n->key = strdup(key);
+	if (!n->key) {
+		free(n);
+		return NULL;
+	}
+	*tail = n;
+	return n;
+}
+
+int cfg_set_int(struct cfg_node *sec, const char *key, int64_t v)
+{
+	struct cfg_node *n = find_or_append(sec, key);
+
+	if (!n)
+		return -ENOMEM;
+	value_clear(&n->v);
+	n->v.type = CFG_INT;
+	n->v.num = v;
+	return 0;
+}
+
+int cfg_set_str(struct cfg_node *sec, const char *key, const char *s)
+{
+	struct cfg_node *n = find_or_append(sec, key);
+	char *d = strdup(s);
+
+	if (!n || !d) {
+		free(d);
+		return -ENOMEM;
+	}
+	value_clear(&n->v);
+	n->v.type = CFG_STR;
+	n->v.str = d;
+	return 0;
+}

@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * shrinkbox: one binary, many applets. "shrinkbox APPLET ARGS" or a link named
+ * after the applet ("status ARGS"), as busybox does.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "applets.h"
+#include "util/log.h"
+
+#ifndef SHRINKBOX_VERSION
+#define SHRINKBOX_VERSION "0.0-dev"
+#endif
+
+const struct applet applets[] = {
+#define APPLET(n, s) { #n, s, n##_main },
+	APPLET_LIST
+#undef APPLET
+};
+const unsigned n_applets = sizeof(applets) / sizeof(applets[0]);
+
+const struct applet *applet_find(const char *name)
+{
+	for (unsigned i = 0; i < n_applets; i++)
+		if (!strcmp(applets[i].name, name))
+			return &applets[i];
+	return NULL;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: shrinkbox APPLET [OPTIONS...]\n"
+		   "       APPLET [OPTIONS...]        (through a link named after the applet)\n"
+		   "       shrinkbox --list | --version | --help\n\n"
+		   "Reshapes partition -> LUKS -> LVM -> ext4/swap stacks offline.\n"
+		   "Applets:\n");
+	for (unsigned i = 0; i < n_applets; i++)
+		fprintf(f, "  %-12s %s\n", applets[i].name, applets[i].summary);
+	fprintf(f, "\n\"shrinkbox APPLET --help\" shows an applet's options.\n"
+		   "Exit codes: 0 done or nothing to do, 1 failed (nothing changed), 2 usage,\n"
+		   "3 refused as unsafe or unsupported (nothing changed), 4 failed after a change.\n");
+}
+
+int main(int argc, char **argv)
+{
+	const char *base = strrchr(argv[0], '/');
+	const struct applet *a;
+
+	base = base ? base + 1 : argv[0];
+	a = applet_find(base);
+	if (a) {
+		log_setup(a->name, LOG_INFO);
+		return a->main(argc, argv);
+	}
+	log_setup("shrinkbox", LOG_INFO);
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		usage(stdout);
+		return EXIT_DONE;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("shrinkbox %s\n", SHRINKBOX_VERSION);
+		return EXIT_DONE;
+	}
+	if (!strcmp(argv[1], "--list")) {
+		for (unsigned i = 0; i < n_applets; i++)
+			printf("%s\n", applets[i].name);
+		return EXIT_DONE;
+	}
+	a = applet_find(argv[1]);
+	if (!a) {
+		log_error("unknown applet \"%s\" (\"shrinkbox --list\" lists them)", argv[1]);
+		return EXIT_USAGE;
+	}
+	log_setup(a->name, LOG_INFO);
+	return a->main(argc - 1, argv + 1);
+}

@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "io.h"
+
+int dev_open(const char *path, int flags, uint64_t *size, bool *is_blk)
+{
+	struct stat st;
+	int fd;
+
+	fd = open(path, flags | O_CLOEXEC);
+	if (fd < 0)
+		return err_set(-errno, "%s: cannot open: %m", path);
+	if (fstat(fd, &st) < 0) {
+		int r = -errno;
+
+		close(fd);
+		return err_set(r, "%s: cannot stat: %m", path);
+	}
+	*is_blk = S_ISBLK(st.st_mode);
+	if (*is_blk) {
+		if (ioctl(fd, BLKGETSIZE64, size) < 0) {
+			int r = -errno;
+
+			close(fd);
+			return err_set(r, "%s: cannot get the device size: %m", path);
+		}
+	} else if (S_ISREG(st.st_mode)) {
+		*size = (uint64_t)st.st_size;
+	} else {
+		close(fd);
+		return err_set(-ENOTBLK, "%s: neither a block device nor an image file", path);
+	}
+	return fd;
+}
+
+int region_read(const struct region *r, uint64_t off, void *buf, size_t len)
+{
+	size_t done = 0;
+
+	if (off > r->size || len > r->size - off)
+		return err_set(-ENODATA,
+			       "%s: truncated: needs bytes %" PRIu64 "..%" PRIu64 " but has only %" PRIu64,
+			       r->name, off, off + len, r->size);
+	while (done < len) {
+		ssize_t n = pread(r->fd, (char *)buf + done, len - done,
+				  (off_t)(r->off + off + done));
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return err_set(-errno, "%s: read error at byte %" PRIu64 ": %m", r->name,
+				       off + done);
+		}
+		if (n == 0)
+			return err_set(-ENODATA, "%s: truncated at byte %" PRIu64, r->name,
+				       off + done);
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+struct region region_sub(const struct region *r, uint64_t off, uint64_t len)
+{
+	struct region s = *r;
+
+	if (off > r->size)
+		off = r->size;
+	if (len > r->size - off)
+		len = r->size - off;
+	s.off = r->off + off;
+	s.size = len;
+	return s;
+}

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * A region is a byte range of an open device or image file: a whole disk, a
+ * partition inside an image, the extents of an inactive LV. Readers of every
+ * layer take a region, so the same code reads a PV from /dev/sda3, from
+ * partition 3 of disk.img, or through /dev/mapper/cr.
+ */
+#ifndef SB_IO_H
+#define SB_IO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+struct region {
+	int fd;
+	uint64_t off;		/* bytes from the start of fd */
+	uint64_t size;		/* bytes */
+	const char *name;	/* for messages */
+};
+
+/*
+ * Opens path read-only and sizes it (BLKGETSIZE64 for block devices, st_size
+ * for files). Returns an fd >= 0 or -errno; *size and *is_blk are set.
+ */
+int dev_open(const char *path, int flags, uint64_t *size, bool *is_blk);
+
+/*
+ * Reads len bytes at off within the region. A range that runs past the end of
+ * the region is -ENODATA with a "truncated" message: a short image is bad
+ * input, not an I/O error.
+ */
+int region_read(const struct region *r, uint64_t off, void *buf, size_t len);
+
+/* The sub-region [off, off+len) of r, clamped to r. */
+struct region region_sub(const struct region *r, uint64_t off, uint64_t len);
+
+#endif
