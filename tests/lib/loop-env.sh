@@ -1,0 +1,58 @@
+# shellcheck shell=bash
+# Helpers for tests on loop devices (sourced). The host kernel has loop devices
+# and BLKPG but no device-mapper: lvm2 runs metadata-only (activation = 0),
+# with a private config so /etc/lvm is never touched, and a device filter that
+# names only this test's loop devices (loop devices may be shared on this host).
+
+LOOPS=()
+TMPD=$(mktemp -d /tmp/sbtest.XXXXXX)
+export LVM_SYSTEM_DIR=$TMPD/lvm
+export LVM_SUPPRESS_FD_WARNINGS=1
+mkdir -p "$LVM_SYSTEM_DIR" "$TMPD/lock" "$TMPD/backup" "$TMPD/archive"
+
+cleanup_loops() {
+	local l
+	for l in "${LOOPS[@]}"; do
+		partx -d "$l" >/dev/null 2>&1 || true
+		losetup -d "$l" 2>/dev/null || true
+	done
+	rm -rf "$TMPD"
+}
+
+# lvm_config: rewrite lvm.conf so the filter accepts exactly the loop devices in LOOPS.
+lvm_config() {
+	local filter="" l
+	for l in "${LOOPS[@]}"; do
+		filter+="\"a|^${l}(p[0-9]+)?\$|\", "
+	done
+	cat >"$LVM_SYSTEM_DIR/lvm.conf" <<EOC
+global { activation = 0 locking_dir = "$TMPD/lock" use_lvmpolld = 0 event_activation = 0 }
+activation { udev_sync = 0 udev_rules = 0 monitoring = 0 }
+backup { backup = 0 archive = 0 backup_dir = "$TMPD/backup" archive_dir = "$TMPD/archive" }
+devices { obtain_device_list_from_udev = 0 use_devicesfile = 0 hints = "none"
+	md_component_detection = 0 multipath_component_detection = 0
+	global_filter = [ ${filter}"r|.*|" ] }
+EOC
+}
+
+# new_loop SIZE: a sparse image on a fresh loop device; prints the device.
+new_loop() {
+	local img
+	img=$(mktemp "$TMPD/img.XXXXXX")
+	truncate -s "$1" "$img"
+	local dev
+	dev=$(losetup -f --show "$img")
+	LOOPS+=("$dev")
+	lvm_config
+	echo "$dev"
+}
+
+# Partition nodes for a loop device: the kernel here has no GPT parser, so add them via BLKPG.
+add_partitions() {
+	partx -a "$1" >/dev/null 2>&1 || partx -u "$1" >/dev/null
+}
+
+# Unique names: loop devices and VG names may be shared with other processes.
+uniq_name() {
+	echo "sb$1$$"
+}
