@@ -4,25 +4,30 @@
 # with a private config so /etc/lvm is never touched, and a device filter that
 # names only this test's loop devices (loop devices may be shared on this host).
 
-LOOPS=()
+# new_loop runs in $(...) subshells, so the list of our loop devices lives in a
+# file ($TMPD/loops), not in a shell variable.
 TMPD=$(mktemp -d /tmp/sbtest.XXXXXX)
 export LVM_SYSTEM_DIR=$TMPD/lvm
 export LVM_SUPPRESS_FD_WARNINGS=1
 mkdir -p "$LVM_SYSTEM_DIR" "$TMPD/lock" "$TMPD/backup" "$TMPD/archive"
 
+our_loops() {
+	cat "$TMPD/loops" 2>/dev/null || true
+}
+
 cleanup_loops() {
 	local l
-	for l in "${LOOPS[@]}"; do
+	for l in $(our_loops); do
 		partx -d "$l" >/dev/null 2>&1 || true
 		losetup -d "$l" 2>/dev/null || true
 	done
 	rm -rf "$TMPD"
 }
 
-# lvm_config: rewrite lvm.conf so the filter accepts exactly the loop devices in LOOPS.
+# lvm_config: rewrite lvm.conf so the filter accepts exactly our loop devices.
 lvm_config() {
 	local filter="" l
-	for l in "${LOOPS[@]}"; do
+	for l in $(our_loops); do
 		filter+="\"a|^${l}(p[0-9]+)?\$|\", "
 	done
 	cat >"$LVM_SYSTEM_DIR/lvm.conf" <<EOC
@@ -42,7 +47,7 @@ new_loop() {
 	truncate -s "$1" "$img"
 	local dev
 	dev=$(losetup -f --show "$img")
-	LOOPS+=("$dev")
+	echo "$dev" >>"$TMPD/loops"
 	lvm_config
 	echo "$dev"
 }
