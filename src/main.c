@@ -13,21 +13,6 @@
 #define SHRINKBOX_VERSION "0.0-dev"
 #endif
 
-const struct applet applets[] = {
-#define APPLET(n, s) { #n, s, n##_main },
-	APPLET_LIST
-#undef APPLET
-};
-const unsigned n_applets = sizeof(applets) / sizeof(applets[0]);
-
-const struct applet *applet_find(const char *name)
-{
-	for (unsigned i = 0; i < n_applets; i++)
-		if (!strcmp(applets[i].name, name))
-			return &applets[i];
-	return NULL;
-}
-
 static void usage(FILE *f)
 {
 	fprintf(f, "Usage: shrinkbox APPLET [OPTIONS...]\n"

@@ -21,7 +21,7 @@ int pv_disk_read(const struct region *r, struct pv_disk *pd)
 	ret = pvlabel_decode(buf, &pd->label);
 	if (ret < 0)
 		return ret;
-	if (pd->label.data_offset >= r->size)
+	if (pd->label.data_offset > r->size)
 		return err_set(-EBADMSG, "label puts the first extent at byte %" PRIu64
 			       ", beyond the device's %" PRIu64 " bytes", pd->label.data_offset,
 			       r->size);
@@ -97,13 +97,14 @@ int vg_assemble(struct pv_disk *const *pds, size_t n, struct vg **out)
 			}
 			if (best && vg->seqno == best->seqno) {
 				if (rl->checksum != best_rl->checksum || rl->size != best_rl->size) {
+					err_set(-EBADMSG,
+						"metadata copies disagree at seqno %" PRIu64
+						" (checksum 0x%08" PRIx32 " vs 0x%08" PRIx32
+						"); repair with \"vgck --updatemetadata\"",
+						best->seqno, rl->checksum, best_rl->checksum);
 					vg_free(vg);
 					vg_free(best);
-					return err_set(-EBADMSG,
-						       "metadata copies disagree at seqno %" PRIu64
-						       " (checksum 0x%08" PRIx32 " vs 0x%08" PRIx32
-						       "); repair with \"vgck --updatemetadata\"",
-						       best->seqno, rl->checksum, best_rl->checksum);
+					return -EBADMSG;
 				}
 				vg_free(vg);
 				continue;

@@ -526,7 +526,8 @@ void vg_free(struct vg *vg)
 	if (!vg)
 		return;
 	for (unsigned i = 0; i < vg->n_lvs; i++) {
-		for (unsigned s = 0; s < vg->lvs[i].n_segs; s++)
+		/* An LV that failed to read may have a count but no array yet. */
+		for (unsigned s = 0; vg->lvs[i].segs && s < vg->lvs[i].n_segs; s++)
 			free(vg->lvs[i].segs[s].areas);
 		free(vg->lvs[i].segs);
 	}

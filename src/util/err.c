@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "strfmt.h"
 
 static _Thread_local char err_buf[512];
 
@@ -27,7 +28,8 @@ int err_wrap(int r, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(prefix, sizeof(prefix), fmt, ap);
 	va_end(ap);
-	snprintf(err_buf, sizeof(err_buf), "%s%s", prefix, old);
+	/* A message cut short at the end is still worth showing. */
+	(void)str_fmt(err_buf, sizeof(err_buf), "%s%s", prefix, old);
 	return r;
 }
 
