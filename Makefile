@@ -64,6 +64,9 @@ vmcheck:
 check: shrinkbox build/unit/run-unit
 	tests/run-all.sh
 
+demo: shrinkbox
+	scripts/demo.sh
+
 # ---- fuzzing (clang libFuzzer) ---------------------------------------------
 FUZZ_TARGETS := $(patsubst fuzz/%.c,build/fuzz/%,$(wildcard fuzz/fuzz-*.c))
 build/fuzz/%: fuzz/%.c $(LIB_SRCS)
