@@ -8,7 +8,10 @@
 #define SB_APPLETS_H
 
 #define APPLET_LIST \
-	APPLET(status, "show the whole stack: partition, LUKS, PV, VG, LVs, filesystems, extent map")
+	APPLET(lvresize, "metadata half of an LV resize, in whole extents") \
+	APPLET(pvresize, "shrink a PV (refusing to cut allocated extents) or grow it to its device") \
+	APPLET(status, "show the whole stack: partition, LUKS, PV, VG, LVs, filesystems, extent map") \
+	APPLET(vgcfg, "show or back up a VG's committed metadata")
 
 #define APPLET(name, summary) int name##_main(int argc, char **argv);
 APPLET_LIST

@@ -2,8 +2,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common.h"
+#include "../lvm/commit.h"
+#include "../util/err.h"
 #include "../util/log.h"
 
 static int verbose;
@@ -65,4 +68,72 @@ int applet_args(poptContext ctx, const char *name, unsigned min, unsigned max,
 		return -1;
 	}
 	return (int)n;
+}
+
+struct mutate_opts mutate;
+
+const struct poptOption mutate_table[] = {
+	{ "yes", 'y', POPT_ARG_NONE, &mutate.yes, 0, "apply the plan without asking", NULL },
+	{ "dry-run", 'n', POPT_ARG_NONE, &mutate.dry_run, 0,
+	  "print the plan and change nothing", NULL },
+	{ "backup-dir", 0, POPT_ARG_STRING, &mutate.backup_dir, 0,
+	  "where to save the previous metadata (default " DEFAULT_BACKUP_DIR ")", "DIR" },
+	{ "devices", 0, POPT_ARG_STRING, &mutate.devices, 0,
+	  "look for PVs only on these devices (comma-separated)", "DEV,..." },
+	POPT_TABLEEND
+};
+
+int applet_consent(void)
+{
+	char answer[16];
+
+	if (mutate.dry_run) {
+		printf("Dry run: nothing was changed.\n");
+		return 0;
+	}
+	if (mutate.yes)
+		return 1;
+	if (!isatty(STDIN_FILENO)) {
+		log_error("not applying the plan: add --yes to apply it, or --dry-run to only see it");
+		return -1;
+	}
+	printf("Apply this plan? [y/N] ");
+	fflush(stdout);
+	if (!fgets(answer, sizeof(answer), stdin) || (answer[0] != 'y' && answer[0] != 'Y')) {
+		log_error("not applying the plan: not confirmed");
+		return -1;
+	}
+	return 1;
+}
+
+const char *const *applet_device_list(void)
+{
+	/* One list per process, built once: applets are short-lived. */
+	static char buf[4096];
+	static const char *list[65];
+	char *tok, *save;
+	size_t n = 0;
+
+	if (!mutate.devices)
+		return NULL;
+	if (list[0])
+		return list;
+	snprintf(buf, sizeof(buf), "%s", mutate.devices);
+	for (tok = strtok_r(buf, ",", &save); tok && n < 64; tok = strtok_r(NULL, ",", &save))
+		list[n++] = tok;
+	list[n] = NULL;
+	return list;
+}
+
+int applet_fail(int r, const struct commit_result *res, const char *vg)
+{
+	log_error("%s", err_msg(r));
+	if (res && res->wrote) {
+		if (res->backup[0])
+			log_error("the change was interrupted after it began writing; the previous "
+				  "metadata is in %s (restore: vgcfgrestore -f %s %s), or run the "
+				  "same command again to finish it", res->backup, res->backup, vg);
+		return EXIT_PARTIAL;
+	}
+	return r == E_REFUSED ? EXIT_REFUSED : EXIT_FAILED;
 }

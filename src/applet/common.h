@@ -16,4 +16,33 @@ int applet_parse(const char *name, int argc, char **argv, const struct poptOptio
 int applet_args(poptContext ctx, const char *name, unsigned min, unsigned max,
 		const char **args);
 
+/* Options every mutating applet has: --yes, --dry-run, --backup-dir, --devices. */
+struct mutate_opts {
+	int yes;
+	int dry_run;
+	const char *backup_dir;
+	const char *devices;		/* comma-separated list limiting the device scan */
+};
+extern struct mutate_opts mutate;
+extern const struct poptOption mutate_table[];
+
+#define DEFAULT_BACKUP_DIR "/run/shrinkbox/backup"
+
+/*
+ * After the plan is printed: 1 = go ahead; 0 = --dry-run (says so); -1 =
+ * no consent (no --yes and no terminal to ask on, or the answer was no).
+ */
+int applet_consent(void);
+
+/* The --devices entries, NULL-terminated (at most 64), or NULL: scan every device. */
+const char *const *applet_device_list(void);
+
+/*
+ * Maps a library result to an exit code and prints the failure: E_REFUSED ->
+ * 3, a failure after a write -> 4 (with the backup and the restore command),
+ * else 1.
+ */
+struct commit_result;
+int applet_fail(int r, const struct commit_result *res, const char *vg);
+
 #endif

@@ -540,3 +540,62 @@ int cfg_set_str(struct cfg_node *sec, const char *key, const char *s)
 	n->v.str = d;
 	return 0;
 }
+
+int cfg_set_pair(struct cfg_node *sec, const char *key, const char *str, int64_t num)
+{
+	struct cfg_node *n = find_or_append(sec, key);
+	struct cfg_value *items = calloc(2, sizeof(*items));
+	char *d = strdup(str);
+
+	if (!n || !items || !d) {
+		free(items);
+		free(d);
+		return -ENOMEM;
+	}
+	value_clear(&n->v);
+	items[0].type = CFG_STR;
+	items[0].str = d;
+	items[1].type = CFG_INT;
+	items[1].num = num;
+	n->v.type = CFG_ARRAY;
+	n->v.items = items;
+	n->v.n_items = 2;
+	return 0;
+}
+
+struct cfg_node *cfg_new_section(const char *key)
+{
+	struct cfg_node *n = calloc(1, sizeof(*n));
+
+	if (!n)
+		return NULL;
+	n->key = strdup(key);
+	if (!n->key) {
+		free(n);
+		return NULL;
+	}
+	n->section = true;
+	return n;
+}
+
+void cfg_append(struct cfg_node *sec, struct cfg_node *child)
+{
+	struct cfg_node **tail = &sec->child;
+
+	while (*tail)
+		tail = &(*tail)->next;
+	child->next = NULL;
+	*tail = child;
+}
+
+void cfg_remove(struct cfg_node *sec, struct cfg_node *child)
+{
+	for (struct cfg_node **p = &sec->child; *p; p = &(*p)->next) {
+		if (*p == child) {
+			*p = child->next;
+			child->next = NULL;
+			cfg_free(child);
+			return;
+		}
+	}
+}

@@ -61,5 +61,13 @@ int cfg_get_str(const struct cfg_node *sec, const char *key, const char **out);
 /* Editing helpers for the writer. */
 int cfg_set_int(struct cfg_node *sec, const char *key, int64_t v);
 int cfg_set_str(struct cfg_node *sec, const char *key, const char *s);
+/* key = ["str", num], e.g. stripes = ["pv0", 120]. */
+int cfg_set_pair(struct cfg_node *sec, const char *key, const char *str, int64_t num);
+/* A new empty section (not linked anywhere). */
+struct cfg_node *cfg_new_section(const char *key);
+/* Links child at the end of sec. */
+void cfg_append(struct cfg_node *sec, struct cfg_node *child);
+/* Unlinks child from sec and frees it. */
+void cfg_remove(struct cfg_node *sec, struct cfg_node *child);
 
 #endif

@@ -14,4 +14,10 @@
 
 uint32_t crc_lvm(uint32_t init, const void *buf, size_t len);
 
+/* The raw_locn checksum of a metadata text of size bytes (NUL included). */
+static inline uint32_t crc_lvm_text(const void *text, size_t size)
+{
+	return crc_lvm(CRC_LVM_INIT, text, size);
+}
+
 #endif

@@ -10,6 +10,12 @@
 
 #include <errno.h>
 
+/*
+ * The -errno library code returns for "refused as unsafe or unsupported"
+ * (exit code 3), distinct from a failure (1): ECANCELED is otherwise unused here.
+ */
+#define E_REFUSED ECANCELED
+
 /* Records the message and returns r (a -errno), for "return err_set(...)". */
 int err_set(int r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prefixes the current message with more context ("PV /dev/x: " + old). */

@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * lvresize VG/LV --size S | --extents N [--fs-checked] [--dry-run] [--yes] ...
+ *
+ * The metadata half of an LV resize. A size in bytes is rounded to whole
+ * extents in the safe direction (up: never less than asked for) and the plan
+ * says so. Shrinking cuts the LV's filesystem, so it needs --fs-checked (set by
+ * lvshrink after it shrank the filesystem) and refuses otherwise. Growing takes
+ * the extents right after the LV's last segment when they are free, else the
+ * lowest free ones. An active LV is refused: its dm table would be stale.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "../applets.h"
+#include "../layer/sysfs.h"
+#include "../lvm/commit.h"
+#include "../lvm/edit.h"
+#include "../plan/stack.h"
+#include "../util/err.h"
+#include "../util/log.h"
+#include "../util/units.h"
+
+static const char *opt_size, *opt_extents;
+static int opt_fs_checked;
+
+static const struct poptOption lvresize_opts[] = {
+	{ "size", 's', POPT_ARG_STRING, &opt_size, 0, "new LV size with a unit (e.g. 20GiB)",
+	  "SIZE" },
+	{ "extents", 'l', POPT_ARG_STRING, &opt_extents, 0, "new LV size in extents", "N" },
+	{ "fs-checked", 0, POPT_ARG_NONE, &opt_fs_checked, 0,
+	  "the filesystem already fits the smaller size (set by lvshrink)", NULL },
+	{ NULL, 0, POPT_ARG_INCLUDE_TABLE, (void *)mutate_table, 0, NULL, NULL },
+	POPT_TABLEEND
+};
+
+static void print_segments(const struct vg *vg, const struct vg_lv *lv, const char *indent)
+{
+	for (unsigned s = 0; s < lv->n_segs; s++) {
+		const struct vg_seg *seg = &lv->segs[s];
+
+		printf("%sLE %" PRIu64 "-%" PRIu64 ":", indent, seg->start_extent,
+		       seg->start_extent + seg->extent_count - 1);
+		for (unsigned a = 0; a < seg->n_areas; a++)
+			printf(" %s PE %" PRIu64 "-%" PRIu64,
+			       seg->areas[a].pv >= 0 ? vg->pvs[seg->areas[a].pv].handle :
+						       seg->areas[a].lv,
+			       seg->areas[a].pe, seg->areas[a].pe + seg->area_len - 1);
+		printf("\n");
+	}
+}
+
+int lvresize_main(int argc, char **argv)
+{
+	struct commit_result res = { 0 };
+	struct commit_opts co;
+	char vgname[128], desc[256], dm[256], path[DEV_PATH_MAX], a[SIZE_FMT_LEN], b[SIZE_FMT_LEN];
+	const char *arg, *slash;
+	struct vgh *h = NULL;
+	uint64_t ext, want = 0, bytes = 0, old;
+	poptContext ctx;
+	int r, rc, lv;
+
+	if (applet_parse("lvresize", argc, argv, lvresize_opts, "VG/LV", &ctx))
+		return EXIT_USAGE;
+	if (applet_args(ctx, "lvresize", 1, 1, &arg) < 0) {
+		poptFreeContext(ctx);
+		return EXIT_USAGE;
+	}
+	slash = strchr(arg, '/');
+	if (!slash || slash == arg || !slash[1] || (size_t)(slash - arg) >= sizeof(vgname)) {
+		log_error("\"%s\": name the LV as VG/LV", arg);
+		poptFreeContext(ctx);
+		return EXIT_USAGE;
+	}
+	if (!!opt_size == !!opt_extents) {
+		log_error("give exactly one of --size and --extents");
+		poptFreeContext(ctx);
+		return EXIT_USAGE;
+	}
+	snprintf(vgname, sizeof(vgname), "%.*s", (int)(slash - arg), arg);
+	err_clear();
+	r = vgh_open(vgname, applet_device_list(), !mutate.dry_run, &h);
+	if (r < 0) {
+		rc = applet_fail(r, NULL, vgname);
+		goto out;
+	}
+	lv = vg_find_lv(h->vg, slash + 1);
+	if (lv < 0) {
+		log_error("VG %s has no LV \"%s\"", vgname, slash + 1);
+		rc = EXIT_FAILED;
+		goto out;
+	}
+	ext = h->vg->extent_size * SECTOR_SIZE;
+	old = h->vg->lvs[lv].le_count;
+	if (opt_extents) {
+		r = count_parse(opt_extents, &want);
+	} else {
+		r = size_parse(opt_size, ext, &bytes);
+		want = div_round_up(bytes, ext);
+	}
+	if (r < 0 || !want) {
+		log_error("%s", r < 0 ? err_msg(r) : "the size must be at least one extent");
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if (want == old) {
+		printf("No changes.\n");
+		rc = EXIT_DONE;
+		goto out;
+	}
+	if (want < old && !opt_fs_checked) {
+		log_error("shrinking %s from %" PRIu64 " to %" PRIu64 " extents would cut off the end "
+			  "of its filesystem; use \"shrinkbox lvshrink\", which shrinks the "
+			  "filesystem first, or pass --fs-checked if it already fits", arg, old,
+			  want);
+		rc = EXIT_REFUSED;
+		goto out;
+	}
+	lv_dm_name(vgname, slash + 1, dm);
+	if (blk_dm_path(dm, path) == 0) {
+		log_error("%s is active (%s); deactivate it first (its table would be stale)", arg,
+			  path);
+		rc = EXIT_REFUSED;
+		goto out;
+	}
+
+	printf("Plan for LV %s (metadata seqno %" PRIu64 " -> %" PRIu64 "):\n", arg,
+	       h->vg->seqno, h->vg->seqno + 1);
+	if (bytes && bytes % ext)
+		printf("  %s is not a whole number of %s extents: rounded up to %" PRIu64
+		       " extents\n", size_fmt(a, bytes), size_fmt(b, ext), want);
+	printf("  size: %" PRIu64 " extents = %s  ->  %" PRIu64 " extents = %s\n", old,
+	       size_fmt(a, old * ext), want, size_fmt(b, want * ext));
+	printf("  now:\n");
+	print_segments(h->vg, &h->vg->lvs[lv], "    ");
+	err_clear();
+	r = vg_lv_resize(h->vg, (unsigned)lv, want);
+	if (r == 0)
+		r = vg_refresh(&h->vg);
+	if (r < 0) {
+		rc = applet_fail(r, NULL, vgname);
+		goto out;
+	}
+	lv = vg_find_lv(h->vg, slash + 1);
+	printf("  after:\n");
+	print_segments(h->vg, &h->vg->lvs[lv], "    ");
+	r = applet_consent();
+	if (r <= 0) {
+		rc = r == 0 ? EXIT_DONE : EXIT_REFUSED;
+		goto out;
+	}
+	snprintf(desc, sizeof(desc), "Write from shrinkbox lvresize %s.", arg);
+	co = (struct commit_opts){
+		.description = desc,
+		.backup_dir = mutate.backup_dir ? mutate.backup_dir : DEFAULT_BACKUP_DIR,
+	};
+	err_clear();
+	r = vgh_commit(h, &co, &res);
+	if (r < 0) {
+		rc = applet_fail(r, &res, vgname);
+		goto out;
+	}
+	printf("Done: %s is %" PRIu64 " extents; metadata seqno %" PRIu64 ".\n"
+	       "Previous metadata: %s\n", arg, want, res.seqno, res.backup);
+	rc = EXIT_DONE;
+out:
+	vgh_close(h);
+	poptFreeContext(ctx);
+	return rc;
+}

@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * pvresize PV [--size S] [--dry-run] [--yes] [--backup-dir DIR] [--devices LIST]
+ *
+ * Sets the size of a PV in its VG's metadata: shrinks it to S (refusing, with
+ * the LVs and PE ranges in the way, if allocated extents would fall beyond the
+ * new end), or grows it to fill its device when --size is absent. A second
+ * metadata area at the PV's end moves with the end, in an order that never
+ * leaves the PV without committed metadata. The device itself is not changed:
+ * cryptresize and partresize do that.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "common.h"
+#include "../applets.h"
+#include "../lvm/pvresize.h"
+#include "../util/err.h"
+#include "../util/log.h"
+#include "../util/units.h"
+
+static const char *opt_size;
+
+static const struct poptOption pvresize_opts[] = {
+	{ "size", 's', POPT_ARG_STRING, &opt_size, 0,
+	  "new PV size with a unit (e.g. 20GiB, 41943040s, 5119e); default: the whole device",
+	  "SIZE" },
+	{ NULL, 0, POPT_ARG_INCLUDE_TABLE, (void *)mutate_table, 0, NULL, NULL },
+	POPT_TABLEEND
+};
+
+/* The index in h->devs of the device the user named (same device number or path). */
+static int find_dev(const struct vgh *h, const char *path)
+{
+	struct stat a, b;
+
+	for (unsigned i = 0; i < h->n_devs; i++) {
+		if (!strcmp(h->devs[i].path, path))
+			return (int)i;
+		if (stat(path, &a) == 0 && stat(h->devs[i].path, &b) == 0 &&
+		    S_ISBLK(a.st_mode) && a.st_rdev == b.st_rdev)
+			return (int)i;
+	}
+	return -1;
+}
+
+static void print_plan(const struct vgh *h, const struct pvresize_plan *p)
+{
+	const struct vg_dev *d = &h->devs[p->dev];
+	uint64_t ext = h->vg->extent_size * SECTOR_SIZE;
+	char a[SIZE_FMT_LEN], b[SIZE_FMT_LEN];
+
+	printf("Plan for PV %s in VG %s (metadata seqno %" PRIu64 " -> %" PRIu64 "):\n", d->path,
+	       h->name, h->vg->seqno, h->vg->seqno + 1);
+	printf("  device:      %s\n", size_fmt(a, p->dev_bytes));
+	printf("  PV size:     %" PRIu64 " s = %s  ->  %" PRIu64 " s = %s\n",
+	       p->old_bytes / SECTOR_SIZE, size_fmt(a, p->old_bytes), p->new_bytes / SECTOR_SIZE,
+	       size_fmt(b, p->new_bytes));
+	printf("  extents:     %" PRIu64 "  ->  %" PRIu64 "  (extent %s)\n", p->old_pe_count,
+	       p->new_pe_count, size_fmt(a, ext));
+	printf("  extents end: byte %" PRIu64 "  ->  byte %" PRIu64 "\n",
+	       (h->vg->pvs[d->pv].pe_start * SECTOR_SIZE) + p->old_pe_count * ext,
+	       (h->vg->pvs[d->pv].pe_start * SECTOR_SIZE) + p->new_pe_count * ext);
+	if (p->move_mda2)
+		printf("  metadata area 2: bytes %" PRIu64 "-%" PRIu64 "  ->  %" PRIu64 "-%" PRIu64
+		       " (moved first; metadata area 1 keeps the committed copy meanwhile)\n",
+		       p->old_mda2.offset, p->old_mda2.offset + p->old_mda2.size - 1,
+		       p->new_mda2.offset, p->new_mda2.offset + p->new_mda2.size - 1);
+	if (p->label_update)
+		printf("  label device size: %" PRIu64 " B  ->  %" PRIu64 " B\n",
+		       d->pd.label.device_size, p->new_bytes);
+}
+
+int pvresize_main(int argc, char **argv)
+{
+	struct commit_result res = { 0 };
+	struct pvresize_plan plan;
+	struct commit_opts co;
+	char vgname[128], desc[256];
+	const char *pv;
+	struct vgh *h = NULL;
+	uint64_t size = 0;
+	poptContext ctx;
+	int r, rc, dev;
+
+	if (applet_parse("pvresize", argc, argv, pvresize_opts, "PV", &ctx))
+		return EXIT_USAGE;
+	if (applet_args(ctx, "pvresize", 1, 1, &pv) < 0) {
+		poptFreeContext(ctx);
+		return EXIT_USAGE;
+	}
+	err_clear();
+	r = vg_name_of_pv(pv, vgname);
+	if (r == 0)
+		r = vgh_open(vgname, applet_device_list(), !mutate.dry_run, &h);
+	if (r < 0) {
+		rc = applet_fail(r, NULL, vgname);
+		goto out;
+	}
+	dev = find_dev(h, pv);
+	if (dev < 0) {
+		log_error("%s: not found among the PVs of VG %s", pv, vgname);
+		rc = EXIT_FAILED;
+		goto out;
+	}
+	if (opt_size) {
+		r = size_parse(opt_size, h->vg->extent_size * SECTOR_SIZE, &size);
+		if (r < 0) {
+			log_error("--size %s", err_msg(r));
+			rc = EXIT_USAGE;
+			goto out;
+		}
+		if (!size) {
+			log_error("--size must be more than 0 B");
+			rc = EXIT_USAGE;
+			goto out;
+		}
+	}
+	err_clear();
+	r = pvresize_plan(h, (unsigned)dev, size, &plan);
+	if (r < 0) {
+		rc = applet_fail(r, NULL, vgname);
+		goto out;
+	}
+	if (pvresize_is_noop(&plan)) {
+		printf("No changes.\n");
+		rc = EXIT_DONE;
+		goto out;
+	}
+	print_plan(h, &plan);
+	r = applet_consent();
+	if (r <= 0) {
+		rc = r == 0 ? EXIT_DONE : EXIT_REFUSED;
+		goto out;
+	}
+	snprintf(desc, sizeof(desc), "Write from shrinkbox pvresize %s.", pv);
+	co = (struct commit_opts){
+		.description = desc,
+		.backup_dir = mutate.backup_dir ? mutate.backup_dir : DEFAULT_BACKUP_DIR,
+	};
+	err_clear();
+	r = pvresize_apply(h, &plan, &co, &res);
+	if (r < 0) {
+		rc = applet_fail(r, &res, vgname);
+		goto out;
+	}
+	printf("Done: PV %s is %" PRIu64 " extents; VG %s metadata seqno %" PRIu64 ".\n"
+	       "Previous metadata: %s\n", pv, plan.new_pe_count, vgname, res.seqno, res.backup);
+	rc = EXIT_DONE;
+out:
+	vgh_close(h);
+	poptFreeContext(ctx);
+	return rc;
+}

@@ -1,0 +1,662 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "commit.h"
+#include "crc.h"
+#include "edit.h"
+#include "ring.h"
+#include "../util/cleanup.h"
+#include "../util/err.h"
+#include "../util/strfmt.h"
+#include "../util/units.h"
+
+#define LOCK_DIR_DEFAULT "/run/lock/lvm"
+#define LOCK_WAIT_SECONDS 30
+
+/* ---------------------------------------------------------------- device I/O */
+
+static int dev_pwrite(struct vg_dev *d, const void *buf, size_t len, uint64_t off)
+{
+	size_t done = 0;
+
+	if (off > d->size || len > d->size - off)
+		return err_set(-EINVAL, "%s: refusing to write bytes %" PRIu64 "-%" PRIu64
+			       " beyond the device end %" PRIu64, d->path, off, off + len, d->size);
+	while (done < len) {
+		ssize_t n = pwrite(d->fd, (const char *)buf + done, len - done,
+				   (off_t)(off + done));
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return err_set(-errno, "%s: write at byte %" PRIu64 " failed: %m", d->path,
+				       off + done);
+		}
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+static int dev_flush(struct vg_dev *d)
+{
+	if (fsync(d->fd) < 0)
+		return err_set(-errno, "%s: flush failed: %m", d->path);
+	return 0;
+}
+
+int vg_dev_zero(struct vg_dev *d, uint64_t off, uint64_t len)
+{
+	static const uint8_t zero[4096];
+	int r = 0;
+
+	while (len && r == 0) {
+		size_t n = len < sizeof(zero) ? (size_t)len : sizeof(zero);
+
+		r = dev_pwrite(d, zero, n, off);
+		off += n;
+		len -= n;
+	}
+	return r ? r : dev_flush(d);
+}
+
+int vg_dev_write_label(struct vg_dev *d, const struct pv_label *l)
+{
+	uint8_t sec[LABEL_SIZE];
+	int r = pvlabel_encode(l, sec);
+
+	if (r < 0)
+		return err_set(r, "%s: cannot encode the label", d->path);
+	r = dev_pwrite(d, sec, sizeof(sec), l->sector * LABEL_SIZE);
+	return r ? r : dev_flush(d);
+}
+
+int vg_dev_init_mda(struct vg_dev *d, const struct disk_locn *where)
+{
+	struct mda_header h = { .start = where->offset, .size = where->size };
+	uint8_t buf[MDA_HEADER_SIZE];
+	int r;
+
+	/* lvm2 zeroes the first 4 KiB of a new metadata area (ondisk.md 2.1). */
+	r = vg_dev_zero(d, where->offset, 4096 < where->size ? 4096 : where->size);
+	if (r < 0)
+		return r;
+	mda_header_encode(&h, buf);
+	r = dev_pwrite(d, buf, sizeof(buf), where->offset);
+	return r ? r : dev_flush(d);
+}
+
+/* ---------------------------------------------------------------- open */
+
+static int lock_vg(const char *name, int *fd_out)
+{
+	const char *dir = getenv("SHRINKBOX_LOCK_DIR");
+	char path[DEV_PATH_MAX + 64];
+	int fd;
+
+	if (!dir)
+		dir = LOCK_DIR_DEFAULT;
+	mkdir("/run/lock", 0755);
+	mkdir(dir, 0700);
+	if (str_fmt(path, sizeof(path), "%s/V_%s", dir, name) < 0)
+		return -ENAMETOOLONG;
+	fd = open(path, O_CREAT | O_APPEND | O_RDWR | O_CLOEXEC, 0777);
+	if (fd < 0)
+		return err_set(-errno, "cannot open the VG lock %s: %m", path);
+	for (int i = 0; flock(fd, LOCK_EX | LOCK_NB) < 0; i++) {
+		if (errno != EWOULDBLOCK || i >= LOCK_WAIT_SECONDS * 10) {
+			close(fd);
+			return err_set(E_REFUSED, "VG %s is locked by another program (%s); is an "
+				       "lvm command running?", name, path);
+		}
+		usleep(100000);
+	}
+	*fd_out = fd;
+	return 0;
+}
+
+/* Calls fn for every block device the kernel lists, or for the given list. */
+static int for_each_device(const char *const *devices, int (*fn)(const char *path, void *ctx),
+			   void *ctx)
+{
+	_cleanup_(closedirp) DIR *d = NULL;
+	struct dirent *e;
+	int r;
+
+	if (devices) {
+		for (; *devices; devices++) {
+			r = fn(*devices, ctx);
+			if (r < 0)
+				return r;
+		}
+		return 0;
+	}
+	d = opendir("/sys/class/block");
+	if (!d)
+		return err_set(-errno, "cannot list block devices: %m");
+	while ((e = readdir(d))) {
+		char path[DEV_PATH_MAX];
+
+		if (e->d_name[0] == '.' || str_fmt(path, sizeof(path), "/dev/%s", e->d_name) < 0)
+			continue;
+		r = fn(path, ctx);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+struct scan {
+	struct vg_dev *devs;
+	unsigned n, cap;
+};
+
+/* Collects every device with a readable LVM label. */
+static int scan_one(const char *path, void *ctx)
+{
+	struct scan *s = ctx;
+	struct vg_dev d = { .fd = -1, .pv = -1 };
+	struct region reg;
+	bool blk;
+	int fd;
+
+	fd = dev_open(path, O_RDONLY, &d.size, &blk);
+	if (fd < 0)
+		return 0;
+	reg = (struct region){ .fd = fd, .size = d.size, .name = path };
+	err_clear();
+	if (pv_disk_read(&reg, &d.pd) < 0) {
+		close(fd);
+		return 0;
+	}
+	d.fd = fd;
+	snprintf(d.path, sizeof(d.path), "%s", path);
+	d.pd.reg.name = NULL;	/* points at path on our stack; fixed up below */
+	if (s->n == s->cap) {
+		unsigned cap = s->cap ? 2 * s->cap : 8;
+		struct vg_dev *n = realloc(s->devs, cap * sizeof(*n));
+
+		if (!n) {
+			pv_disk_clear(&d.pd);
+			close(fd);
+			return -ENOMEM;
+		}
+		s->devs = n;
+		s->cap = cap;
+	}
+	s->devs[s->n++] = d;
+	return 0;
+}
+
+static bool text_names_vg(const char *text, const char *name)
+{
+	size_t n = strlen(name);
+
+	return text && !strncmp(text, name, n) && (text[n] == ' ' || text[n] == '{');
+}
+
+int vg_name_of_pv(const char *device, char name[128])
+{
+	struct scan s = { 0 };
+	const char *list[] = { device, NULL };
+	struct pv_disk *pd;
+	struct vg *vg = NULL;
+	int r;
+
+	r = for_each_device(list, scan_one, &s);
+	if (r < 0 || !s.n)
+		return err_set(r < 0 ? r : -ENOENT, "%s: no LVM2 label (%s)", device,
+			       r < 0 ? strerror(-r) : "not a PV");
+	pd = &s.devs[0].pd;
+	s.devs[0].pd.reg.name = device;
+	r = vg_assemble(&pd, 1, &vg);
+	if (r == 0)
+		snprintf(name, 128, "%s", vg->name);
+	else if (r == -ENOENT)
+		r = err_set(-ENOENT, "%s: a PV with no metadata of its own; name the VG instead",
+			    device);
+	vg_free(vg);
+	pv_disk_clear(&s.devs[0].pd);
+	close(s.devs[0].fd);
+	free(s.devs);
+	return r;
+}
+
+void vgh_close(struct vgh *h)
+{
+	if (!h)
+		return;
+	for (unsigned i = 0; i < h->n_devs; i++) {
+		pv_disk_clear(&h->devs[i].pd);
+		if (h->devs[i].fd >= 0)
+			close(h->devs[i].fd);
+	}
+	free(h->devs);
+	vg_free(h->vg);
+	free(h->text);
+	if (h->lock_fd >= 0)
+		close(h->lock_fd);
+	free(h);
+}
+
+/* Checks what must hold before any write: every PV present once, healthy, inside its device. */
+static int vgh_check(struct vgh *h)
+{
+	const struct vg *vg = h->vg;
+
+	if (vg->refuse)
+		return err_set(E_REFUSED, "%s", vg->refuse);
+	for (unsigned p = 0; p < vg->n_pvs; p++) {
+		const struct vg_pv *pv = &vg->pvs[p];
+		const struct vg_dev *d = NULL;
+		char dash[LVM_UUID_LEN + 7];
+		uint64_t end;
+
+		for (unsigned i = 0; i < h->n_devs; i++)
+			if (h->devs[i].pv == (int)p)
+				d = &h->devs[i];
+		uuid_add_dashes(pv->id, dash);
+		if (!d)
+			return err_set(E_REFUSED, "PV %s of VG %s (last seen as %s) is missing",
+				       dash, vg->name, pv->device ? pv->device : "?");
+		for (unsigned m = 0; m < d->pd.n_mdas; m++)
+			if (d->pd.mda_err[m][0])
+				return err_set(E_REFUSED, "%s: %s; repair it with \"vgck "
+					       "--updatemetadata %s\" first", d->path,
+					       d->pd.mda_err[m], vg->name);
+		end = (pv->pe_start + pv->pe_count * vg->extent_size) * SECTOR_SIZE;
+		if (end > d->size)
+			return err_set(E_REFUSED, "%s: the extents end at byte %" PRIu64 " but the "
+				       "device has %" PRIu64 " bytes", d->path, end, d->size);
+		/*
+		 * An mda over free extents is the state an interrupted pvresize leaves
+		 * (ondisk.md 6.3); only one over allocated extents is damage.
+		 */
+		for (unsigned m = 0; m < d->pd.label.n_mdas; m++) {
+			const struct disk_locn *l = &d->pd.label.mda[m];
+			uint64_t ext = vg->extent_size * SECTOR_SIZE, first, last;
+			char who[256];
+
+			if (l->offset + l->size <= pv->pe_start * SECTOR_SIZE || l->offset >= end)
+				continue;
+			first = l->offset > pv->pe_start * SECTOR_SIZE ?
+					(l->offset - pv->pe_start * SECTOR_SIZE) / ext : 0;
+			last = (l->offset + l->size - 1 - pv->pe_start * SECTOR_SIZE) / ext;
+			if (vg_pv_allocated_beyond(vg, p, first, who, sizeof(who)) >
+			    vg_pv_allocated_beyond(vg, p, last + 1, NULL, 0))
+				return err_set(E_REFUSED, "%s: metadata area %u overlaps allocated "
+					       "extents (%s)", d->path, m + 1, who);
+		}
+	}
+	return 0;
+}
+
+int vgh_open(const char *vgname, const char *const *devices, bool writable, struct vgh **out)
+{
+	struct scan s = { 0 };
+	_cleanup_free_ struct pv_disk **mine = NULL;
+	struct vgh *h;
+	unsigned n_mine = 0;
+	int r;
+
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	h->lock_fd = -1;
+	h->writable = writable;
+	snprintf(h->name, sizeof(h->name), "%s", vgname);
+	if (!lvm_name_valid(vgname)) {
+		vgh_close(h);
+		return err_set(-EINVAL, "\"%s\" is not a valid VG name", vgname);
+	}
+	if (writable) {
+		r = lock_vg(vgname, &h->lock_fd);
+		if (r < 0)
+			goto fail;
+	}
+	r = for_each_device(devices, scan_one, &s);
+	if (r < 0)
+		goto fail;
+	for (unsigned i = 0; i < s.n; i++)
+		s.devs[i].pd.reg.name = s.devs[i].path;
+	mine = calloc(s.n ? s.n : 1, sizeof(*mine));
+	if (!mine) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	for (unsigned i = 0; i < s.n; i++)
+		for (unsigned m = 0; m < s.devs[i].pd.n_mdas; m++)
+			if (text_names_vg(s.devs[i].pd.text[m], vgname)) {
+				mine[n_mine++] = &s.devs[i].pd;
+				break;
+			}
+	err_clear();
+	r = vg_assemble(mine, n_mine, &h->vg);
+	if (r == -ENOENT)
+		r = err_set(-ENOENT, "volume group \"%s\" not found", vgname);
+	if (r < 0)
+		goto fail;
+
+	/* Keep the devices that are PVs of this VG, matched by UUID (the "device" key is a hint). */
+	h->devs = calloc(h->vg->n_pvs ? h->vg->n_pvs : 1, sizeof(*h->devs));
+	if (!h->devs) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	for (unsigned i = 0; i < s.n; i++) {
+		int p = vg_find_pv(h->vg, s.devs[i].pd.label.uuid);
+
+		if (p < 0)
+			continue;
+		for (unsigned j = 0; j < h->n_devs; j++)
+			if (h->devs[j].pv == p) {
+				r = err_set(E_REFUSED, "PV %s appears on both %s and %s (duplicate "
+					    "device or a copied disk?)", s.devs[i].pd.label.uuid,
+					    h->devs[j].path, s.devs[i].path);
+				goto fail;
+			}
+		h->devs[h->n_devs] = s.devs[i];
+		h->devs[h->n_devs].pv = p;
+		s.devs[i].fd = -1;
+		memset(&s.devs[i].pd, 0, sizeof(s.devs[i].pd));
+		h->n_devs++;
+	}
+	for (unsigned i = 0; i < h->n_devs; i++) {
+		struct vg_dev *d = &h->devs[i];
+
+		d->pd.reg.name = d->path;
+		/* The text we read is the backup; any copy at the top seqno will do. */
+		for (unsigned m = 0; !h->text && m < d->pd.n_mdas; m++)
+			if (d->pd.text[m] && text_names_vg(d->pd.text[m], vgname)) {
+				struct vg *v = NULL;
+
+				if (vg_from_text(d->pd.text[m], d->pd.text_len[m], &v) == 0 &&
+				    v->seqno == h->vg->seqno) {
+					h->text = strdup(d->pd.text[m]);
+					h->text_len = d->pd.text_len[m];
+				}
+				vg_free(v);
+			}
+		if (writable) {
+			int fd = open(d->path, O_RDWR | O_CLOEXEC);
+
+			if (fd < 0) {
+				r = err_set(-errno, "%s: cannot open for writing: %m", d->path);
+				goto fail;
+			}
+			close(d->fd);
+			d->fd = fd;
+			d->pd.reg.fd = fd;
+		}
+	}
+	r = vgh_check(h);
+	if (r < 0)
+		goto fail;
+	for (unsigned i = 0; i < s.n; i++) {
+		pv_disk_clear(&s.devs[i].pd);
+		if (s.devs[i].fd >= 0)
+			close(s.devs[i].fd);
+	}
+	free(s.devs);
+	*out = h;
+	return 0;
+fail:
+	for (unsigned i = 0; i < s.n; i++) {
+		pv_disk_clear(&s.devs[i].pd);
+		if (s.devs[i].fd >= 0)
+			close(s.devs[i].fd);
+	}
+	free(s.devs);
+	vgh_close(h);
+	return r;
+}
+
+/* ---------------------------------------------------------------- commit */
+
+static int stamp(struct vgh *h, uint64_t seqno, const char *description)
+{
+	struct utsname u;
+	int r;
+
+	if (uname(&u) < 0)
+		snprintf(u.nodename, sizeof(u.nodename), "unknown");
+	r = cfg_set_int(h->vg->sec, "seqno", (int64_t)seqno);
+	if (r == 0)
+		r = cfg_set_str(h->vg->root, "description", description);
+	if (r == 0)
+		r = cfg_set_str(h->vg->root, "creation_host", u.nodename);
+	if (r == 0)
+		r = cfg_set_int(h->vg->root, "creation_time", (int64_t)time(NULL));
+	return r;
+}
+
+char *vgh_render(struct vgh *h, const char *description, size_t *len)
+{
+	if (stamp(h, h->vg->seqno + 1, description) < 0)
+		return NULL;
+	return cfg_print(h->vg->root, CFG_STYLE_RAW, len);
+}
+
+int vgh_backup(struct vgh *h, const char *dir, struct commit_result *res)
+{
+	_cleanup_close_ int fd = -1, dfd = -1;
+	size_t done = 0;
+
+	if (!h->text)
+		return err_set(-ENODATA, "no committed text to back up");
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return err_set(-errno, "cannot create the backup directory %s: %m", dir);
+	if (str_fmt(res->backup, sizeof(res->backup), "%s/%s_seqno%" PRIu64 "_%lld.vg", dir,
+		    h->name, h->vg->seqno, (long long)time(NULL)) < 0)
+		return err_set(-ENAMETOOLONG, "backup path too long");
+	fd = open(res->backup, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return err_set(-errno, "cannot write the backup %s: %m", res->backup);
+	while (done < h->text_len) {
+		ssize_t n = write(fd, h->text + done, h->text_len - done);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return err_set(-errno, "cannot write the backup %s: %m", res->backup);
+		}
+		done += (size_t)n;
+	}
+	if (fsync(fd) < 0)
+		return err_set(-errno, "cannot flush the backup %s: %m", res->backup);
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0)
+		fsync(dfd);
+	return 0;
+}
+
+/* A test hook: stop dead after a phase, like a power cut (tests/loop/t-writer.sh). */
+static void maybe_stop(const char *phase)
+{
+	const char *s = getenv("SHRINKBOX_TEST_STOP_AFTER");
+
+	if (s && !strcmp(s, phase))
+		_exit(137);
+}
+
+static int mda_usable(const struct vg_dev *d, unsigned m)
+{
+	return d->pd.mda_ok[m] && !d->pd.mda_ignored[m];
+}
+
+static int write_text(struct vg_dev *d, const struct mda_header *h, uint64_t off,
+		      const char *text, uint64_t size)
+{
+	uint64_t first = size, cap = div_round_up(size, MDA_ALIGN) * MDA_ALIGN, pad;
+	_cleanup_free_ uint8_t *buf = calloc(1, cap);
+	int r;
+
+	if (!buf)
+		return -ENOMEM;
+	if (off + size > h->size)
+		first = h->size - off;
+	/* Each piece is written zero-padded to a 512-byte boundary, never past the area. */
+	pad = div_round_up(first, MDA_ALIGN) * MDA_ALIGN;
+	if (off + pad > h->size)
+		pad = h->size - off;
+	memcpy(buf, text, first);
+	r = dev_pwrite(d, buf, pad, h->start + off);
+	if (r < 0 || first == size)
+		return r;
+	memset(buf, 0, cap);
+	memcpy(buf, text + first, size - first);
+	pad = div_round_up(size - first, MDA_ALIGN) * MDA_ALIGN;
+	return dev_pwrite(d, buf, pad, h->start + MDA_HEADER_SIZE);
+}
+
+static int write_header(struct vg_dev *d, const struct mda_header *h)
+{
+	uint8_t buf[MDA_HEADER_SIZE];
+
+	mda_header_encode(h, buf);
+	return dev_pwrite(d, buf, sizeof(buf), h->start);
+}
+
+int vgh_commit(struct vgh *h, const struct commit_opts *o, struct commit_result *res)
+{
+	uint64_t seqno = h->vg->seqno + 1, offs[64][PV_MAX_MDAS];
+	_cleanup_free_ char *text = NULL;
+	struct raw_locn rl;
+	struct vg *check = NULL;
+	size_t len;
+	int r;
+
+	res->seqno = 0;
+	if (!h->writable || h->n_devs > 64)
+		return -EINVAL;
+	if (seqno > UINT32_MAX)
+		return err_set(E_REFUSED, "VG %s: seqno would pass 2^32", h->name);
+	text = vgh_render(h, o->description, &len);
+	if (!text)
+		return -ENOMEM;
+	/* lvm2 rejects a text that does not start with the VG name (ondisk.md 4.2). */
+	if (!text_names_vg(text, h->name))
+		return err_set(-EINVAL, "internal error: the new text does not start with the VG");
+	/* Re-parse what we are about to write, as lvm2 does, and hold it to every rule. */
+	err_clear();
+	r = vg_from_text(text, len, &check);
+	if (r < 0)
+		return err_wrap(r, "internal error: the new metadata does not validate: ");
+	if (check->refuse || check->seqno != seqno || !cfg_equal(check->root, h->vg->root)) {
+		vg_free(check);
+		return err_set(-EINVAL, "internal error: the new metadata does not round-trip");
+	}
+	vg_free(check);
+	rl.size = len + 1;	/* the NUL is part of the text (ondisk.md 2.2) */
+	rl.checksum = crc_lvm_text(text, rl.size);
+	rl.flags = 0;
+
+	/* Plan every location before the first write, so a full area fails cleanly. */
+	for (unsigned i = 0; i < h->n_devs; i++)
+		for (unsigned m = 0; m < h->devs[i].pd.n_mdas; m++) {
+			offs[i][m] = 0;
+			if (!mda_usable(&h->devs[i], m))
+				continue;
+			r = mda_next_offset(&h->devs[i].pd.mh[m], rl.size, &offs[i][m]);
+			if (r < 0)
+				return err_wrap(r, "%s: ", h->devs[i].path);
+		}
+	if (o->backup_dir && !res->backup[0]) {
+		r = vgh_backup(h, o->backup_dir, res);
+		if (r < 0)
+			return r;
+	}
+
+	/* Phase 1: the text into every ring. Nothing points at it yet. */
+	res->wrote = true;
+	for (unsigned i = 0; i < h->n_devs; i++) {
+		for (unsigned m = 0; m < h->devs[i].pd.n_mdas; m++) {
+			if (!mda_usable(&h->devs[i], m))
+				continue;
+			r = write_text(&h->devs[i], &h->devs[i].pd.mh[m], offs[i][m], text,
+				       rl.size);
+			if (r < 0)
+				return r;
+		}
+		r = dev_flush(&h->devs[i]);
+		if (r < 0)
+			return r;
+	}
+	maybe_stop("text");
+
+	/* Phase 2: precommit slots. Readers still use slot 0, the old text. */
+	for (unsigned i = 0; i < h->n_devs; i++) {
+		for (unsigned m = 0; m < h->devs[i].pd.n_mdas; m++) {
+			struct mda_header *mh = &h->devs[i].pd.mh[m];
+
+			if (!mda_usable(&h->devs[i], m))
+				continue;
+			mh->slot[1] = rl;
+			mh->slot[1].offset = offs[i][m];
+			r = write_header(&h->devs[i], mh);
+			if (r < 0)
+				return r;
+		}
+		r = dev_flush(&h->devs[i]);
+		if (r < 0)
+			return r;
+	}
+	maybe_stop("precommit");
+
+	/* Phase 3: commit slots: one sector per mda is the commit point. */
+	for (unsigned i = 0; i < h->n_devs; i++) {
+		for (unsigned m = 0; m < h->devs[i].pd.n_mdas; m++) {
+			struct mda_header *mh = &h->devs[i].pd.mh[m];
+
+			if (!mda_usable(&h->devs[i], m))
+				continue;
+			mh->slot[0] = rl;
+			mh->slot[0].offset = offs[i][m];
+			memset(&mh->slot[1], 0, sizeof(mh->slot[1]));
+			r = write_header(&h->devs[i], mh);
+			if (r < 0)
+				return r;
+		}
+		r = dev_flush(&h->devs[i]);
+		if (r < 0)
+			return r;
+		if (i == 0)
+			maybe_stop("commit1");
+	}
+
+	/* Read every copy back: what lvm2 will read must be what we meant. */
+	for (unsigned i = 0; i < h->n_devs; i++) {
+		struct vg_dev *d = &h->devs[i];
+		struct region reg = { .fd = d->fd, .size = d->size, .name = d->path };
+
+		pv_disk_clear(&d->pd);
+		r = pv_disk_read(&reg, &d->pd);
+		if (r < 0)
+			return err_wrap(r, "%s: reading back after the commit: ", d->path);
+		for (unsigned m = 0; m < d->pd.n_mdas; m++)
+			if (mda_usable(d, m) && (!d->pd.text[m] || strcmp(d->pd.text[m], text)))
+				return err_set(-EIO, "%s: metadata area %u does not hold the new "
+					       "text after the commit", d->path, m + 1);
+	}
+	free(h->text);
+	h->text = TAKE_PTR(text);
+	h->text_len = len;
+	err_clear();
+	r = vg_from_text(h->text, h->text_len, &check);
+	if (r < 0)
+		return r;
+	vg_free(h->vg);
+	h->vg = check;
+	res->seqno = seqno;
+	return 0;
+}

@@ -1,0 +1,256 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "edit.h"
+#include "../util/cleanup.h"
+#include "../util/err.h"
+
+int vg_refresh(struct vg **vg)
+{
+	_cleanup_free_ char *text = NULL;
+	struct vg *n = NULL;
+	size_t len;
+	int r;
+
+	text = cfg_print((*vg)->root, CFG_STYLE_RAW, &len);
+	if (!text)
+		return -ENOMEM;
+	r = vg_from_text(text, len, &n);
+	if (r < 0)
+		return err_wrap(r, "the edited metadata does not validate: ");
+	vg_free(*vg);
+	*vg = n;
+	return 0;
+}
+
+int vg_set_pv_size(struct vg *vg, unsigned pv, uint64_t dev_sectors, uint64_t pe_count)
+{
+	int r = cfg_set_int(vg->pvs[pv].node, "dev_size", (int64_t)dev_sectors);
+
+	return r ? r : cfg_set_int(vg->pvs[pv].node, "pe_count", (int64_t)pe_count);
+}
+
+uint64_t vg_pv_allocated_beyond(const struct vg *vg, unsigned pv, uint64_t pe, char *msg,
+				size_t len)
+{
+	_cleanup_free_ struct pv_seg *map = NULL;
+	uint64_t n_used = 0;
+	size_t n, o = 0;
+
+	if (len)
+		msg[0] = '\0';
+	if (vg_pv_map(vg, pv, &map, &n) < 0)
+		return UINT64_MAX;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t a = map[i].pe, b = map[i].pe + map[i].len;
+
+		if (map[i].lv < 0 || b <= pe)
+			continue;
+		if (a < pe)
+			a = pe;
+		n_used += b - a;
+		if (o < len) {
+			int k = snprintf(msg + o, len - o, "%s%s PE %" PRIu64 "-%" PRIu64,
+					 o ? ", " : "", vg->lvs[map[i].lv].name, a, b - 1);
+
+			o += k > 0 ? (size_t)k : 0;
+		}
+	}
+	return n_used;
+}
+
+static int seg_start(const struct cfg_node *seg, uint64_t *v)
+{
+	return cfg_get_u64(seg, "start_extent", v);
+}
+
+/* Orders an LV's segment sections by start_extent and names them segment1..N, as lvm2 does. */
+static int lv_renumber(struct cfg_node *lvsec)
+{
+	struct cfg_node *keys = NULL, **kt = &keys, *segs[4096];
+	unsigned n = 0;
+
+	for (struct cfg_node *c = lvsec->child, *next; c; c = next) {
+		next = c->next;
+		c->next = NULL;
+		if (c->section) {
+			if (n == ARRAY_SIZE(segs))
+				return err_set(-E2BIG, "LV %s has more than %zu segments", lvsec->key,
+					       ARRAY_SIZE(segs));
+			segs[n++] = c;
+		} else {
+			*kt = c;
+			kt = &c->next;
+		}
+	}
+	for (unsigned i = 1; i < n; i++)	/* insertion sort: n is small, order mostly right */
+		for (unsigned j = i; j > 0; j--) {
+			uint64_t a = 0, b = 0;
+
+			seg_start(segs[j - 1], &a);
+			seg_start(segs[j], &b);
+			if (a <= b)
+				break;
+			struct cfg_node *t = segs[j];
+
+			segs[j] = segs[j - 1];
+			segs[j - 1] = t;
+		}
+	lvsec->child = keys;
+	for (unsigned i = 0; i < n; i++) {
+		char name[32];
+		char *k;
+
+		snprintf(name, sizeof(name), "segment%u", i + 1);
+		k = strdup(name);
+		if (!k)
+			return -ENOMEM;
+		free(segs[i]->key);
+		segs[i]->key = k;
+		*kt = segs[i];
+		kt = &segs[i]->next;
+	}
+	return cfg_set_int(lvsec, "segment_count", n);
+}
+
+static int lv_shrink(struct vg *vg, struct vg_lv *lv, uint64_t le_count)
+{
+	for (unsigned s = 0; s < lv->n_segs; s++) {
+		struct vg_seg *seg = &lv->segs[s];
+		uint64_t keep;
+
+		if (seg->start_extent >= le_count) {
+			cfg_remove(lv->node, seg->node);
+			continue;
+		}
+		if (seg->start_extent + seg->extent_count <= le_count)
+			continue;
+		keep = le_count - seg->start_extent;
+		if (keep % seg->stripe_count)
+			return err_set(-EINVAL, "LV %s: %" PRIu64 " extents would split a %" PRIu64
+				       "-stripe segment unevenly", lv->name, le_count,
+				       seg->stripe_count);
+		int r = cfg_set_int(seg->node, "extent_count", (int64_t)keep);
+
+		if (r < 0)
+			return r;
+	}
+	(void)vg;
+	return lv_renumber(lv->node);
+}
+
+struct free_run {
+	unsigned pv;
+	uint64_t pe, len;
+};
+
+static int add_segment(struct vg *vg, struct vg_lv *lv, uint64_t le, const struct free_run *fr,
+		       uint64_t len)
+{
+	struct cfg_node *seg = cfg_new_section("segment_new");
+	int r;
+
+	if (!seg)
+		return -ENOMEM;
+	cfg_append(lv->node, seg);
+	r = cfg_set_int(seg, "start_extent", (int64_t)le);
+	if (r == 0)
+		r = cfg_set_int(seg, "extent_count", (int64_t)len);
+	if (r == 0)
+		r = cfg_set_str(seg, "type", "striped");
+	if (r == 0)
+		r = cfg_set_int(seg, "stripe_count", 1);
+	if (r == 0)
+		r = cfg_set_pair(seg, "stripes", vg->pvs[fr->pv].handle, (int64_t)fr->pe);
+	return r;
+}
+
+static int lv_grow(struct vg *vg, struct vg_lv *lv, uint64_t le_count)
+{
+	struct vg_seg *last = &lv->segs[lv->n_segs - 1];
+	_cleanup_free_ struct free_run *runs = NULL;
+	uint64_t need = le_count - lv->le_count, le = lv->le_count, have = 0;
+	size_t n_runs = 0, cap = 0;
+	int r;
+
+	for (unsigned s = 0; s < lv->n_segs; s++)
+		if (!lv->segs[s].linear || lv->segs[s].stripe_count != 1 ||
+		    lv->segs[s].areas[0].pv < 0)
+			return err_set(E_REFUSED, "LV %s is not linear; shrinkbox grows linear LVs "
+				       "only", lv->name);
+	for (unsigned p = 0; p < vg->n_pvs; p++) {
+		_cleanup_free_ struct pv_seg *map = NULL;
+		size_t n;
+
+		if (!(vg->pvs[p].status & PV_ALLOCATABLE))
+			continue;
+		r = vg_pv_map(vg, p, &map, &n);
+		if (r < 0)
+			return r;
+		for (size_t i = 0; i < n; i++) {
+			if (map[i].lv >= 0)
+				continue;
+			if (n_runs == cap) {
+				size_t nc = cap ? 2 * cap : 16;
+				struct free_run *nr = realloc(runs, nc * sizeof(*nr));
+
+				if (!nr)
+					return -ENOMEM;
+				runs = nr;
+				cap = nc;
+			}
+			runs[n_runs++] = (struct free_run){ p, map[i].pe, map[i].len };
+			have += map[i].len;
+		}
+	}
+	if (have < need)
+		return err_set(-ENOSPC, "LV %s needs %" PRIu64 " more extents but VG %s has only %"
+			       PRIu64 " free", lv->name, need, vg->name, have);
+
+	/* Contiguous after the last segment first: the LV stays in one piece. */
+	for (size_t i = 0; i < n_runs && need; i++) {
+		uint64_t end = last->areas[0].pe + last->area_len, take;
+
+		if (runs[i].pv != (unsigned)last->areas[0].pv || runs[i].pe != end)
+			continue;
+		take = runs[i].len < need ? runs[i].len : need;
+		r = cfg_set_int(last->node, "extent_count", (int64_t)(last->extent_count + take));
+		if (r < 0)
+			return r;
+		runs[i].pe += take;
+		runs[i].len -= take;
+		need -= take;
+		le += take;
+	}
+	/* Then the lowest free runs, PV by PV in metadata order. */
+	for (size_t i = 0; i < n_runs && need; i++) {
+		uint64_t take = runs[i].len < need ? runs[i].len : need;
+
+		if (!take)
+			continue;
+		r = add_segment(vg, lv, le, &runs[i], take);
+		if (r < 0)
+			return r;
+		need -= take;
+		le += take;
+	}
+	return lv_renumber(lv->node);
+}
+
+int vg_lv_resize(struct vg *vg, unsigned lv, uint64_t le_count)
+{
+	struct vg_lv *l = &vg->lvs[lv];
+
+	if (!le_count)
+		return err_set(-EINVAL, "LV %s cannot have 0 extents", l->name);
+	if (le_count > UINT32_MAX)
+		return err_set(-ERANGE, "LV %s: %" PRIu64 " extents is too many", l->name,
+			       le_count);
+	if (le_count == l->le_count)
+		return 0;
+	return le_count < l->le_count ? lv_shrink(vg, l, le_count) : lv_grow(vg, l, le_count);
+}
