@@ -13,8 +13,9 @@
 /*
  * The -errno library code returns for "refused as unsafe or unsupported"
  * (exit code 3), distinct from a failure (1): ECANCELED is otherwise unused here.
+ * Negative, like every other library error.
  */
-#define E_REFUSED ECANCELED
+#define E_REFUSED (-ECANCELED)
 
 /* Records the message and returns r (a -errno), for "return err_set(...)". */
 int err_set(int r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
