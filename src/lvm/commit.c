@@ -527,6 +527,35 @@ static int write_header(struct vg_dev *d, const struct mda_header *h)
 	return dev_pwrite(d, buf, sizeof(buf), h->start);
 }
 
+/*
+ * lvm2 never checks that extents fit the device (ondisk.md 11.2), so the new
+ * metadata is held to it here: every PV known, extents inside the device and
+ * below a second metadata area.
+ */
+static int check_fits(const struct vgh *h, const struct vg *vg)
+{
+	for (unsigned p = 0; p < vg->n_pvs; p++) {
+		const struct vg_pv *pv = &vg->pvs[p];
+		const struct vg_dev *d = NULL;
+		uint64_t end = (pv->pe_start + pv->pe_count * vg->extent_size) * SECTOR_SIZE;
+
+		for (unsigned i = 0; i < h->n_devs; i++)
+			if (!strcmp(h->devs[i].pd.label.uuid, pv->id))
+				d = &h->devs[i];
+		if (!d)
+			return err_set(-EINVAL, "internal error: the new metadata names a PV we "
+				       "have not opened");
+		if (end > d->size)
+			return err_set(-EINVAL, "internal error: the new extents of %s would end at "
+				       "byte %" PRIu64 ", past the device end %" PRIu64, d->path,
+				       end, d->size);
+		if (d->pd.label.n_mdas == 2 && end > d->pd.label.mda[1].offset)
+			return err_set(-EINVAL, "internal error: the new extents of %s would run "
+				       "into its second metadata area", d->path);
+	}
+	return 0;
+}
+
 int vgh_commit(struct vgh *h, const struct commit_opts *o, struct commit_result *res)
 {
 	uint64_t seqno = h->vg->seqno + 1, offs[64][PV_MAX_MDAS];
@@ -556,7 +585,10 @@ int vgh_commit(struct vgh *h, const struct commit_opts *o, struct commit_result 
 		vg_free(check);
 		return err_set(-EINVAL, "internal error: the new metadata does not round-trip");
 	}
+	r = check_fits(h, check);
 	vg_free(check);
+	if (r < 0)
+		return r;
 	rl.size = len + 1;	/* the NUL is part of the text (ondisk.md 2.2) */
 	rl.checksum = crc_lvm_text(text, rl.size);
 	rl.flags = 0;

@@ -181,5 +181,26 @@ out=$(sb lvresize "$vp/data" --size 12MiB --devices "$a,$b" --yes 2>&1); rc=$?
 [ $rc = 3 ] && grep -q "pvmove --abort" <<<"$out" && [ "$(sums "$a" "$b")" = "$before" ] &&
 	ok pvmove_in_progress_refused || bad pvmove_in_progress_refused "rc $rc: $out"
 
+# ---- 9. A VG of two PVs, one of them with two metadata areas: all three copies agree.
+x1=$(new_loop 16M); x2=$(new_loop 32M)
+v2=$(uniq_name w2)
+q pvcreate "$x1"; q pvcreate --pvmetadatacopies 2 "$x2"; q vgcreate "$v2" "$x1" "$x2"
+q lvcreate -an -Zn -n one -l 2 "$v2" "$x1"; q lvcreate -an -Zn -n two -l 2 "$v2" "$x2"
+out=$(sb lvresize "$v2/one" --extents 6 --devices "$x1,$x2" --yes 2>&1)
+sums2=$(for p in "$x1" "$x2"; do pvck --dump headers "$p" 2>/dev/null | awk '/raw_locn\[0\].checksum/ {print $2}'; done)
+ext=$(lvs --noheadings --segments -o seg_size_pe "$v2/one" 2>/dev/null | awk '{s += $1} END {print s}')
+[ "$(wc -l <<<"$sums2")" = 3 ] && [ "$ext" = 6 ] && vg_ok "$v2" "$x1" "$x2" &&
+	[ "$(sort -u <<<"$sums2" | wc -l)" = 1 ] && ok two_pvs_three_mdas_one_commit ||
+	bad two_pvs_three_mdas_one_commit "checksums: $(echo $sums2): $out"
+
+# ---- 10. A damaged metadata area: refused before anything is written.
+mda2=$(pvck --dump headers "$x2" 2>/dev/null | awk '/mda_header_2 at/ {print $3}')
+off=$(pvck --dump headers "$x2" 2>/dev/null | awk '/mda_header_2.raw_locn\[0\].offset/ {print $2}')
+printf 'X' | dd of="$x2" bs=1 seek=$((mda2 + off + 20)) conv=notrunc status=none
+before=$(sums "$x1" "$x2")
+out=$(sb lvresize "$v2/one" --extents 7 --devices "$x1,$x2" --yes 2>&1); rc=$?
+[ $rc = 3 ] && grep -q "checksum" <<<"$out" && grep -q "vgck --updatemetadata" <<<"$out" &&
+	[ "$(sums "$x1" "$x2")" = "$before" ] && ok damaged_mda_refused || bad damaged_mda_refused "rc $rc: $out"
+
 echo "$pass passed, $fail failed"
 [ $fail = 0 ]
