@@ -17,11 +17,13 @@ CFLAGS     += -std=gnu11 $(WARN)
 SRCS       := $(wildcard src/*.c src/*/*.c)
 LIB_SRCS   := $(filter-out src/main.c,$(SRCS))
 OBJS       := $(SRCS:%.c=build/dyn/%.o)
-APPLETS     = $(shell sed -n 's/^[[:space:]]*APPLET(\([a-z_]*\),.*/\1/p' src/applets.h)
 
 PREFIX     ?= /usr
 SBINDIR    ?= $(PREFIX)/sbin
 MANDIR     ?= $(PREFIX)/share/man
+# Applet links live apart from $(SBINDIR): pvresize and lvresize would otherwise
+# shadow lvm2's tools of the same name, which mean something else.
+APPLETDIR  ?= $(PREFIX)/lib/shrinkbox/bin
 
 .PHONY: all static check unit loopcheck vmcheck fuzz fuzz-smoke install clean demo
 all: shrinkbox
@@ -81,7 +83,8 @@ fuzz-smoke: fuzz
 # ---- install ---------------------------------------------------------------
 install: shrinkbox
 	install -D -m 0755 shrinkbox $(DESTDIR)$(SBINDIR)/shrinkbox
-	for a in $(APPLETS); do ln -sf shrinkbox $(DESTDIR)$(SBINDIR)/$$a; done
+	install -d $(DESTDIR)$(APPLETDIR)
+	for a in $$(./shrinkbox --list); do ln -sf $(SBINDIR)/shrinkbox $(DESTDIR)$(APPLETDIR)/$$a; done
 	install -D -m 0644 man/shrinkbox.8 $(DESTDIR)$(MANDIR)/man8/shrinkbox.8
 
 clean:
