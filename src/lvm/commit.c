@@ -423,6 +423,26 @@ fail:
 
 /* ---------------------------------------------------------------- commit */
 
+/* mkdir -p: the backup directory may be new, on a fresh /run or a USB stick. */
+static int mkdir_parents(const char *dir, mode_t mode)
+{
+	char path[DEV_PATH_MAX];
+
+	if (str_fmt(path, sizeof(path), "%s", dir) < 0)
+		return -ENAMETOOLONG;
+	for (char *p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(path, mode) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
 static int stamp(struct vgh *h, uint64_t seqno, const char *description)
 {
 	struct utsname u;
@@ -451,11 +471,13 @@ int vgh_backup(struct vgh *h, const char *dir, struct commit_result *res)
 {
 	_cleanup_close_ int fd = -1, dfd = -1;
 	size_t done = 0;
+	int r;
 
 	if (!h->text)
 		return err_set(-ENODATA, "no committed text to back up");
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-		return err_set(-errno, "cannot create the backup directory %s: %m", dir);
+	r = mkdir_parents(dir, 0700);
+	if (r < 0)
+		return err_set(r, "cannot create the backup directory %s: %s", dir, strerror(-r));
 	if (str_fmt(res->backup, sizeof(res->backup), "%s/%s_seqno%" PRIu64 "_%lld.vg", dir,
 		    h->name, h->vg->seqno, (long long)time(NULL)) < 0)
 		return err_set(-ENAMETOOLONG, "backup path too long");
