@@ -9,6 +9,7 @@
 
 #define APPLET_LIST \
 	APPLET(lvresize, "metadata half of an LV resize, in whole extents") \
+	APPLET(partresize, "shrink or grow a GPT or MBR partition; tells the kernel even while in use") \
 	APPLET(pvresize, "shrink a PV (refusing to cut allocated extents) or grow it to its device") \
 	APPLET(status, "show the whole stack: partition, LUKS, PV, VG, LVs, filesystems, extent map") \
 	APPLET(vgcfg, "show or back up a VG's committed metadata")

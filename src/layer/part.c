@@ -1,9 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
 #include <libfdisk.h>
+#include <linux/blkpg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "part.h"
 #include "../util/err.h"
@@ -129,4 +134,73 @@ const struct part_entry *part_table_find(const struct part_table *pt, unsigned p
 		if (pt->parts[i].partno == partno)
 			return &pt->parts[i];
 	return NULL;
+}
+
+int part_set_size(const char *disk, unsigned partno, uint64_t size)
+{
+	struct fdisk_context *cxt = fdisk_new_context();
+	struct fdisk_partition *pa = NULL;
+	int r;
+
+	if (!cxt)
+		return -ENOMEM;
+	r = fdisk_assign_device(cxt, disk, 0);
+	if (r < 0) {
+		r = err_set(r, "%s: libfdisk cannot open it for writing: %s", disk, strerror(-r));
+		goto out;
+	}
+	r = -ENOMEM;
+	pa = fdisk_new_partition();
+	if (!pa)
+		goto out;
+	r = fdisk_partition_set_size(pa, size);
+	if (r == 0)
+		r = fdisk_partition_size_explicit(pa, 1);
+	if (r == 0)
+		r = fdisk_set_partition(cxt, partno - 1, pa);
+	if (r < 0) {
+		r = err_set(r, "%s: partition %u cannot become %" PRIu64 " sectors: %s", disk,
+			    partno, size, strerror(-r));
+		goto out;
+	}
+	r = fdisk_write_disklabel(cxt);
+	if (r < 0) {
+		r = err_set(r, "%s: writing the partition table failed: %s", disk, strerror(-r));
+		goto out;
+	}
+	/* Closes with fsync: the table is on the disk when this returns 0. */
+	r = fdisk_deassign_device(cxt, 0);
+	if (r < 0)
+		r = err_set(r, "%s: flushing the partition table failed: %s", disk, strerror(-r));
+out:
+	fdisk_unref_partition(pa);
+	fdisk_unref_context(cxt);
+	return r;
+}
+
+int part_kernel_resize(const char *disk, unsigned partno, uint64_t start_bytes,
+		       uint64_t length_bytes)
+{
+	struct blkpg_partition p = {
+		.start = (long long)start_bytes,
+		.length = (long long)length_bytes,
+		.pno = (int)partno,
+	};
+	struct blkpg_ioctl_arg a = {
+		.op = BLKPG_RESIZE_PARTITION,
+		.datalen = sizeof(p),
+		.data = &p,
+	};
+	int fd = open(disk, O_RDONLY | O_CLOEXEC), r = 0;
+
+	if (fd < 0)
+		return err_set(-errno, "%s: %m", disk);
+	if (ioctl(fd, BLKPG, &a) < 0) {
+		r = -errno;
+		if (r != -ENXIO)
+			r = err_set(r, "%s: the kernel refused the new size of partition %u (%s)",
+				    disk, partno, strerror(-r));
+	}
+	close(fd);
+	return r;
 }

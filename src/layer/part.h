@@ -37,4 +37,21 @@ int part_table_read(const char *path, struct part_table *pt);
 void part_table_clear(struct part_table *pt);
 const struct part_entry *part_table_find(const struct part_table *pt, unsigned partno);
 
+/*
+ * Sets partition partno (1-based) of disk to size table sectors, keeping its
+ * start, and writes the table (GPT: both headers and entry arrays with their
+ * CRCs). libfdisk checks the new end against the next partition and the last
+ * usable sector; nothing is aligned here.
+ */
+int part_set_size(const char *disk, unsigned partno, uint64_t size);
+
+/*
+ * Tells the kernel the new extent of a partition with BLKPG_RESIZE_PARTITION
+ * (start and length in bytes), which works while the partition is open, where
+ * BLKRRPART fails with EBUSY (ondisk.md 9.5). -ENXIO: the kernel has no such
+ * partition.
+ */
+int part_kernel_resize(const char *disk, unsigned partno, uint64_t start_bytes,
+		       uint64_t length_bytes);
+
 #endif

@@ -367,14 +367,18 @@ static void probe_vol(struct stack *st, struct volume *v, unsigned depth)
 		v->kind = VOL_EMPTY;
 }
 
+static int probe_from(const char *device, const char *start, unsigned focus, struct stack **out);
+
+int stack_probe_part(const char *disk, unsigned partno, struct stack **out)
+{
+	return probe_from(disk, disk, partno, out);
+}
+
 int stack_probe(const char *device, struct stack **out)
 {
 	char start[DEV_PATH_MAX], disk[DEV_PATH_MAX], dmname[128], dmuuid[160];
-	struct stack *st;
-	struct region reg;
 	struct stat sb;
 	unsigned focus = 0, partno;
-	int r;
 
 	if (stat(device, &sb) < 0)
 		return err_set(-errno, "%s: %m", device);
@@ -390,6 +394,15 @@ int stack_probe(const char *device, struct stack **out)
 		snprintf(start, sizeof(start), "%s", disk);
 		focus = partno;
 	}
+
+	return probe_from(device, start, focus, out);
+}
+
+static int probe_from(const char *device, const char *start, unsigned focus, struct stack **out)
+{
+	struct stack *st;
+	struct region reg;
+	int r;
 
 	st = calloc(1, sizeof(*st));
 	if (!st)

@@ -67,6 +67,8 @@ struct stack {
 
 /* Probes DEVICE. Fails only when DEVICE itself cannot be opened; layer errors are in the model. */
 int stack_probe(const char *device, struct stack **out);
+/* Probes a whole disk or image, descending only into partition partno (0: all). */
+int stack_probe_part(const char *disk, unsigned partno, struct stack **out);
 void stack_free(struct stack *st);
 
 /* The dm name lvm2 gives vg/lv: hyphens doubled, joined by one hyphen. */
