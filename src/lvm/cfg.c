@@ -599,3 +599,50 @@ void cfg_remove(struct cfg_node *sec, struct cfg_node *child)
 		}
 	}
 }
+
+static int value_copy(struct cfg_value *dst, const struct cfg_value *src)
+{
+	*dst = *src;
+	dst->str = NULL;
+	dst->items = NULL;
+	if (src->str && !(dst->str = strdup(src->str)))
+		return -ENOMEM;
+	if (src->n_items) {
+		dst->items = calloc(src->n_items, sizeof(*dst->items));
+		if (!dst->items)
+			return -ENOMEM;
+		for (size_t i = 0; i < src->n_items; i++)
+			if (value_copy(&dst->items[i], &src->items[i]) < 0)
+				return -ENOMEM;
+	}
+	return 0;
+}
+
+struct cfg_node *cfg_clone(const struct cfg_node *n)
+{
+	struct cfg_node *c = calloc(1, sizeof(*c)), **tail;
+
+	if (!c)
+		return NULL;
+	c->section = n->section;
+	c->key = strdup(n->key ? n->key : "");
+	if (!c->key || value_copy(&c->v, &n->v) < 0)
+		goto fail;
+	tail = &c->child;
+	for (const struct cfg_node *k = n->child; k; k = k->next) {
+		*tail = cfg_clone(k);
+		if (!*tail)
+			goto fail;
+		tail = &(*tail)->next;
+	}
+	return c;
+fail:
+	cfg_free(c);
+	return NULL;
+}
+
+void cfg_insert_after(struct cfg_node *prev, struct cfg_node *child)
+{
+	child->next = prev->next;
+	prev->next = child;
+}

@@ -67,6 +67,10 @@ int cfg_set_pair(struct cfg_node *sec, const char *key, const char *str, int64_t
 struct cfg_node *cfg_new_section(const char *key);
 /* Links child at the end of sec. */
 void cfg_append(struct cfg_node *sec, struct cfg_node *child);
+/* A deep copy of one node (its next is NULL); NULL on ENOMEM. */
+struct cfg_node *cfg_clone(const struct cfg_node *n);
+/* Links child right after prev (which is in sec). */
+void cfg_insert_after(struct cfg_node *prev, struct cfg_node *child);
 /* Unlinks child from sec and frees it. */
 void cfg_remove(struct cfg_node *sec, struct cfg_node *child);
 

@@ -254,3 +254,138 @@ int vg_lv_resize(struct vg *vg, unsigned lv, uint64_t le_count)
 		return 0;
 	return le_count < l->le_count ? lv_shrink(vg, l, le_count) : lv_grow(vg, l, le_count);
 }
+
+/* Writes one linear segment's placement into its section. */
+static int seg_set(struct cfg_node *seg, uint64_t start, uint64_t count, const char *pv,
+		   uint64_t pe)
+{
+	int r = cfg_set_int(seg, "start_extent", (int64_t)start);
+
+	if (r == 0)
+		r = cfg_set_int(seg, "extent_count", (int64_t)count);
+	if (r == 0)
+		r = cfg_set_pair(seg, "stripes", pv, (int64_t)pe);
+	return r;
+}
+
+/* Two segment sections alike in everything but where they are. */
+static bool seg_same_extras(const struct cfg_node *a, const struct cfg_node *b)
+{
+	static const char *const placement[] = { "start_extent", "extent_count", "stripes" };
+	const struct cfg_node *x = a->child, *y = b->child;
+
+	for (;;) {
+		while (x && (!strcmp(x->key, placement[0]) || !strcmp(x->key, placement[1]) ||
+			     !strcmp(x->key, placement[2])))
+			x = x->next;
+		while (y && (!strcmp(y->key, placement[0]) || !strcmp(y->key, placement[1]) ||
+			     !strcmp(y->key, placement[2])))
+			y = y->next;
+		if (!x || !y)
+			return !x && !y;
+		if (strcmp(x->key, y->key))
+			return false;
+		{
+			struct cfg_node xa = *x, ya = *y;
+
+			xa.next = ya.next = NULL;
+			if (!cfg_equal(&xa, &ya))
+				return false;
+		}
+		x = x->next;
+		y = y->next;
+	}
+}
+
+static int lv_merge(struct vg **vgp, unsigned lv)
+{
+	for (;;) {
+		struct vg *vg = *vgp;
+		const struct vg_lv *l = &vg->lvs[lv];
+		bool merged = false;
+		int r;
+
+		for (unsigned s = 0; s + 1 < l->n_segs && !merged; s++) {
+			const struct vg_seg *a = &l->segs[s], *b = &l->segs[s + 1];
+
+			if (!a->linear || !b->linear || a->stripe_count != 1 || b->stripe_count != 1 ||
+			    a->areas[0].pv < 0 || a->areas[0].pv != b->areas[0].pv ||
+			    a->areas[0].pe + a->extent_count != b->areas[0].pe ||
+			    strcmp(a->type, b->type) || !seg_same_extras(a->node, b->node))
+				continue;
+			r = cfg_set_int(a->node, "extent_count",
+					(int64_t)(a->extent_count + b->extent_count));
+			if (r < 0)
+				return r;
+			cfg_remove(l->node, b->node);
+			merged = true;
+		}
+		if (!merged)
+			return 0;
+		r = lv_renumber(vg->lvs[lv].node);
+		if (r == 0)
+			r = vg_refresh(vgp);
+		if (r < 0)
+			return r;
+	}
+}
+
+int vg_lv_remap(struct vg **vgp, unsigned lv, uint64_t le, uint64_t len, unsigned pv,
+		uint64_t pe)
+{
+	struct vg *vg = *vgp;
+	struct vg_lv *l = &vg->lvs[lv];
+	const char *name = l->name;
+	int r;
+
+	if (!len || le + len > l->le_count)
+		return err_set(-EINVAL, "LV %s: LEs %" PRIu64 "+%" PRIu64 " are not all in the LV",
+			       name, le, len);
+	for (unsigned s = 0; s < l->n_segs; s++) {
+		const struct vg_seg *seg = &l->segs[s];
+		uint64_t s0 = seg->start_extent, s1 = s0 + seg->extent_count, a, b, old_pe;
+		const char *old_pv;
+		struct cfg_node *mid, *tail, *at = seg->node;
+
+		if (s1 <= le || s0 >= le + len)
+			continue;
+		if (!seg->linear || seg->stripe_count != 1 || seg->areas[0].pv < 0)
+			return err_set(E_REFUSED, "LV %s: LE %" PRIu64 " is in a %s segment; only "
+				       "linear extents can be moved", name, s0, seg->type);
+		a = s0 > le ? s0 : le;
+		b = s1 < le + len ? s1 : le + len;
+		old_pv = vg->pvs[seg->areas[0].pv].handle;
+		old_pe = seg->areas[0].pe;
+		mid = cfg_clone(seg->node);
+		tail = b < s1 ? cfg_clone(seg->node) : NULL;
+		if (!mid || (b < s1 && !tail)) {
+			cfg_free(mid);
+			cfg_free(tail);
+			return -ENOMEM;
+		}
+		/* seg->node keeps the head [s0, a) when there is one, else becomes the middle. */
+		if (a > s0) {
+			r = seg_set(seg->node, s0, a - s0, old_pv, old_pe);
+			cfg_insert_after(at, mid);
+			at = mid;
+		} else {
+			cfg_free(mid);
+			mid = seg->node;
+			r = 0;
+		}
+		if (r == 0)
+			r = seg_set(mid, a, b - a, vg->pvs[pv].handle, pe + (a - le));
+		if (r == 0 && tail) {
+			cfg_insert_after(at, tail);
+			r = seg_set(tail, b, s1 - b, old_pv, old_pe + (b - s0));
+		} else if (tail) {
+			cfg_free(tail);
+		}
+		if (r < 0)
+			return r;
+	}
+	r = lv_renumber(l->node);
+	if (r == 0)
+		r = vg_refresh(vgp);
+	return r < 0 ? r : lv_merge(vgp, lv);
+}

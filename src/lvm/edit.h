@@ -32,4 +32,12 @@ uint64_t vg_pv_allocated_beyond(const struct vg *vg, unsigned pv, uint64_t pe, c
  */
 int vg_lv_resize(struct vg *vg, unsigned lv, uint64_t le_count);
 
+/*
+ * Points LEs [le, le+len) of LV lv at PEs [pe, pe+len) of PV pv, as after a
+ * move of their data: splits the linear segments that held them, then merges
+ * neighbouring segments that became contiguous on one PV. The LEs must lie in
+ * linear one-stripe segments. *vg is rebuilt (LV indexes stay).
+ */
+int vg_lv_remap(struct vg **vg, unsigned lv, uint64_t le, uint64_t len, unsigned pv, uint64_t pe);
+
 #endif
