@@ -20,12 +20,12 @@
 
 #include "common.h"
 #include "../applets.h"
+#include "../plan/extmap.h"
 #include "../plan/stack.h"
 #include "../util/err.h"
 #include "../util/log.h"
 #include "../util/units.h"
 
-#define MAP_WIDTH 64
 
 static int opt_json;
 
@@ -33,46 +33,6 @@ static const struct poptOption status_opts[] = {
 	{ "json", 'j', POPT_ARG_NONE, &opt_json, 0, "print the report as JSON", NULL },
 	POPT_TABLEEND
 };
-
-/* One character per LV in maps and legends: A-Z, a-z, 0-9, then '#'. */
-static char lv_letter(int lv)
-{
-	static const char set[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-
-	return lv < 0 ? '.' : lv < (int)sizeof(set) - 1 ? set[lv] : '#';
-}
-
-/*
- * The PV's extents drawn to scale in `width` columns: column i covers extents
- * [i*n/width, (i+1)*n/width), and shows whoever owns most of them.
- */
-static void pv_map_bar(const struct pv_seg *map, size_t n, uint64_t pe_count, char *out,
-		       unsigned width)
-{
-	size_t k = 0;
-
-	if (pe_count < width)
-		width = (unsigned)pe_count;
-	for (unsigned col = 0; col < width; col++) {
-		uint64_t lo = col * pe_count / width, hi = (col + 1) * pe_count / width;
-		uint64_t best = 0;
-		int owner = -1;
-
-		while (k < n && map[k].pe + map[k].len <= lo)
-			k++;
-		for (size_t j = k; j < n && map[j].pe < hi; j++) {
-			uint64_t a = map[j].pe > lo ? map[j].pe : lo;
-			uint64_t b = map[j].pe + map[j].len < hi ? map[j].pe + map[j].len : hi;
-
-			if (b - a > best) {
-				best = b - a;
-				owner = map[j].lv;
-			}
-		}
-		out[col] = lv_letter(owner);
-	}
-	out[width] = '\0';
-}
 
 static const char *kind_name(enum vol_kind k)
 {
@@ -175,7 +135,7 @@ static void text_vg(const struct volume *v, unsigned d)
 	for (unsigned p = 0; p < vg->n_pvs; p++) {
 		const struct vg_pv *pv = &vg->pvs[p];
 		struct pv_seg *map = NULL;
-		char bar[MAP_WIDTH + 1], dash2[LVM_UUID_LEN + 7];
+		char dash2[LVM_UUID_LEN + 7];
 		uint64_t used = vg_pv_used(vg, p);
 		size_t n;
 
@@ -186,18 +146,16 @@ static void text_vg(const struct volume *v, unsigned d)
 		       v->pvs[p].path[0] ? v->pvs[p].path : "(not found here)", dash2,
 		       pv->pe_start, pv->pe_count, used, pv->pe_count - used,
 		       (pv->pe_start + pv->pe_count * vg->extent_size) * SECTOR_SIZE);
+		{
+			char ind[64];
+
+			snprintf(ind, sizeof(ind), "%*s", (int)(2 * (d + 2)), "");
+			pv_map_print(vg, p, ind);
+		}
 		if (vg_pv_map(vg, p, &map, &n) < 0 || !pv->pe_count) {
 			free(map);
 			continue;
 		}
-		pv_map_bar(map, n, pv->pe_count, bar, MAP_WIDTH);
-		indent(d + 2);
-		printf("map |%s|  %u columns for %" PRIu64 " extents\n", bar,
-		       (unsigned)strlen(bar), pv->pe_count);
-		indent(d + 2);
-		for (unsigned i = 0; i < vg->n_lvs; i++)
-			printf("%c=%s ", lv_letter((int)i), vg->lvs[i].name);
-		printf(".=free\n");
 		for (size_t k = 0; k < n; k++) {
 			indent(d + 2);
 			printf("PE %8" PRIu64 "-%-8" PRIu64 " %8" PRIu64 " extents  ", map[k].pe,
