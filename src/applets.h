@@ -8,6 +8,7 @@
 #define SB_APPLETS_H
 
 #define APPLET_LIST \
+	APPLET(defrag, "compact a PV with the fewest extent moves, crash-safe and resumable") \
 	APPLET(lvresize, "metadata half of an LV resize, in whole extents") \
 	APPLET(partresize, "shrink or grow a GPT or MBR partition; tells the kernel even while in use") \
 	APPLET(pvresize, "shrink a PV (refusing to cut allocated extents) or grow it to its device") \

@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * defrag PV [--end PE | --size S] [--to PV2] [--verify] [--chunk S] [--json]
+ *        [--dry-run] [--yes] [--backup-dir DIR] [--devices LIST]
+ *
+ * Compacts a PV: moves exactly the allocated extents at or beyond a target end
+ * into free extents below it, each move copied, flushed, then committed, so a
+ * power cut leaves the old or the new mapping and running it again continues.
+ * The target end is by default the number of allocated extents (pack
+ * everything); --end PE or --size S (the PV must fit in S) clears only what
+ * lies beyond. --to moves everything off PV onto PV2 instead.
+ *
+ * The LVs whose extents move must be inactive: this version does not suspend
+ * active LVs around the commit.
+ */
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "common.h"
+#include "../applets.h"
+#include "../layer/sysfs.h"
+#include "../lvm/commit.h"
+#include "../plan/defrag.h"
+#include "../plan/extmap.h"
+#include "../plan/move.h"
+#include "../plan/stack.h"
+#include "../util/err.h"
+#include "../util/log.h"
+#include "../util/units.h"
+
+#define MAX_MOVE_BYTES (1ull << 30)	/* commit at least every GiB: a power cut loses little */
+
+static const char *opt_end, *opt_size, *opt_to, *opt_chunk;
+static int opt_verify, opt_json;
+
+static const struct poptOption defrag_opts[] = {
+	{ "end", 'e', POPT_ARG_STRING, &opt_end, 0, "clear everything at or beyond this PE", "PE" },
+	{ "size", 's', POPT_ARG_STRING, &opt_size, 0,
+	  "clear everything that would not fit a PV of this size", "SIZE" },
+	{ "to", 't', POPT_ARG_STRING, &opt_to, 0, "move every extent of PV onto this PV", "PV2" },
+	{ "verify", 0, POPT_ARG_NONE, &opt_verify, 0, "read each copy back before committing",
+	  NULL },
+	{ "chunk", 0, POPT_ARG_STRING, &opt_chunk, 0, "bytes per read and write (default 4MiB)",
+	  "SIZE" },
+	{ "json", 'j', POPT_ARG_NONE, &opt_json, 0, "print the plan as JSON", NULL },
+	{ NULL, 0, POPT_ARG_INCLUDE_TABLE, (void *)mutate_table, 0, NULL, NULL },
+	POPT_TABLEEND
+};
+
+static int find_dev(const struct vgh *h, const char *path)
+{
+	struct stat a, b;
+
+	for (unsigned i = 0; i < h->n_devs; i++) {
+		if (!strcmp(h->devs[i].path, path))
+			return (int)i;
+		if (stat(path, &a) == 0 && stat(h->devs[i].path, &b) == 0 &&
+		    S_ISBLK(a.st_mode) && a.st_rdev == b.st_rdev)
+			return (int)i;
+	}
+	return -1;
+}
+
+static void print_plan_text(const struct vgh *h, const struct defrag_plan *p, const char *pv,
+			    const char *to)
+{
+	uint64_t ext = h->vg->extent_size * SECTOR_SIZE;
+	char a[SIZE_FMT_LEN];
+
+	printf("Plan for PV %s in VG %s:\n", pv, h->name);
+	if (p->to_pv == p->pv)
+		printf("  clear PE %" PRIu64 " and beyond: move %" PRIu64 " extents = %s in %zu "
+		       "moves\n", p->target_end, p->moved, size_fmt(a, p->moved * ext), p->n);
+	else
+		printf("  move all %" PRIu64 " extents = %s onto %s in %zu moves\n", p->moved,
+		       size_fmt(a, p->moved * ext), to, p->n);
+	for (size_t i = 0; i < p->n; i++) {
+		const struct move *m = &p->moves[i];
+
+		printf("  %-16s LE %" PRIu64 "-%" PRIu64 ":  %s:%" PRIu64 "-%" PRIu64 "  ->  %s:%"
+		       PRIu64 "-%" PRIu64 "\n", h->vg->lvs[m->lv].name, m->le, m->le + m->len - 1,
+		       pv, m->from_pe, m->from_pe + m->len - 1, p->to_pv == p->pv ? pv : to,
+		       m->to_pe, m->to_pe + m->len - 1);
+	}
+}
+
+static void print_plan_json(const struct vgh *h, const struct defrag_plan *p, const char *pv,
+			    const char *to)
+{
+	uint64_t ext = h->vg->extent_size * SECTOR_SIZE;
+	struct json_object *o = json_object_new_object(), *moves = json_object_new_array();
+
+	json_object_object_add(o, "vg", json_object_new_string(h->name));
+	json_object_object_add(o, "pv", json_object_new_string(pv));
+	json_object_object_add(o, "to", json_object_new_string(to ? to : pv));
+	json_object_object_add(o, "target_end_pe", json_object_new_int64((int64_t)p->target_end));
+	json_object_object_add(o, "extents", json_object_new_int64((int64_t)p->moved));
+	json_object_object_add(o, "bytes", json_object_new_int64((int64_t)(p->moved * ext)));
+	for (size_t i = 0; i < p->n; i++) {
+		const struct move *m = &p->moves[i];
+		struct json_object *j = json_object_new_object();
+
+		json_object_object_add(j, "lv", json_object_new_string(h->vg->lvs[m->lv].name));
+		json_object_object_add(j, "le_start", json_object_new_int64((int64_t)m->le));
+		json_object_object_add(j, "extents", json_object_new_int64((int64_t)m->len));
+		json_object_object_add(j, "from_pe", json_object_new_int64((int64_t)m->from_pe));
+		json_object_object_add(j, "to_pe", json_object_new_int64((int64_t)m->to_pe));
+		json_object_array_add(moves, j);
+	}
+	json_object_object_add(o, "moves", moves);
+	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+					    JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+}
+
+/* Moving extents under an active LV would change data behind dm's back. */
+static int check_inactive(const struct vgh *h, const struct defrag_plan *p)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		char dm[256], path[DEV_PATH_MAX];
+
+		lv_dm_name(h->name, h->vg->lvs[p->moves[i].lv].name, dm);
+		if (blk_dm_path(dm, path) == 0)
+			return err_set(E_REFUSED, "LV %s/%s is active (%s): deactivate it first "
+				       "(vgchange -an %s); this version moves inactive LVs only",
+				       h->name, h->vg->lvs[p->moves[i].lv].name, path, h->name);
+	}
+	return 0;
+}
+
+int defrag_main(int argc, char **argv)
+{
+	struct commit_result res = { 0 };
+	struct defrag_plan plan = { 0 };
+	struct mover_opts mo = { .chunk = MOVE_CHUNK_DEFAULT };
+	struct progress prog;
+	struct commit_opts co;
+	char vgname[128], desc[256], a[SIZE_FMT_LEN];
+	const char *pv;
+	struct vgh *h = NULL;
+	uint64_t end = UINT64_MAX, ext, v;
+	poptContext ctx;
+	int r, rc = EXIT_FAILED, dev, to_dev;
+
+	if (applet_parse("defrag", argc, argv, defrag_opts, "PV", &ctx))
+		return EXIT_USAGE;
+	if (applet_args(ctx, "defrag", 1, 1, &pv) < 0 || (opt_end && opt_size) ||
+	    (opt_to && (opt_end || opt_size))) {
+		if (opt_end && opt_size)
+			log_error("give at most one of --end and --size");
+		if (opt_to && (opt_end || opt_size))
+			log_error("--to moves everything; it takes no --end or --size");
+		poptFreeContext(ctx);
+		return EXIT_USAGE;
+	}
+	if (opt_chunk) {
+		r = size_parse(opt_chunk, 0, &v);
+		if (r < 0 || !v || v % 4096 || v > (256u << 20)) {
+			log_error("--chunk %s", r < 0 ? err_msg(r) :
+				  "must be a multiple of 4096 B up to 256 MiB");
+			poptFreeContext(ctx);
+			return EXIT_USAGE;
+		}
+		mo.chunk = (size_t)v;
+	}
+	err_clear();
+	r = vg_name_of_pv(pv, vgname);
+	if (r == 0)
+		r = vgh_open(vgname, applet_device_list(), !mutate.dry_run, &h);
+	if (r < 0) {
+		rc = applet_fail(r, NULL, vgname);
+		goto out;
+	}
+	dev = find_dev(h, pv);
+	to_dev = opt_to ? find_dev(h, opt_to) : dev;
+	if (dev < 0 || to_dev < 0) {
+		log_error("%s: not a PV of VG %s", dev < 0 ? pv : opt_to, vgname);
+		goto out;
+	}
+	ext = h->vg->extent_size * SECTOR_SIZE;
+	if (opt_end) {
+		r = count_parse(opt_end, &end);
+	} else if (opt_size) {
+		const struct vg_dev *d = &h->devs[dev];
+		uint64_t first = h->vg->pvs[d->pv].pe_start * SECTOR_SIZE;
+		uint64_t mda2 = d->pd.label.n_mdas == 2 ? d->pd.label.mda[1].size : 0;
+
+		r = size_parse(opt_size, ext, &v);
+		end = r == 0 && v > first + mda2 ? (v - first - mda2) / ext : 0;
+	}
+	if (r < 0) {
+		log_error("%s", err_msg(r));
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	err_clear();
+	r = defrag_plan(h->vg, (unsigned)h->devs[dev].pv, end, (unsigned)h->devs[to_dev].pv,
+			MAX_MOVE_BYTES / ext ? MAX_MOVE_BYTES / ext : 1, &plan);
+	if (r < 0) {
+		rc = applet_fail(r, NULL, vgname);
+		goto out;
+	}
+	if (!plan.n) {
+		if (opt_json)
+			print_plan_json(h, &plan, pv, opt_to);
+		else
+			printf("No changes.\n");
+		rc = EXIT_DONE;
+		goto out;
+	}
+	if (opt_json) {
+		print_plan_json(h, &plan, pv, opt_to);
+	} else {
+		print_plan_text(h, &plan, pv, opt_to);
+		printf("  before:\n");
+		pv_map_print(h->vg, (unsigned)h->devs[dev].pv, "    ");
+	}
+	r = check_inactive(h, &plan);
+	if (r < 0) {
+		rc = applet_fail(r, NULL, vgname);
+		goto out;
+	}
+	r = applet_consent();
+	if (r <= 0) {
+		rc = r == 0 ? EXIT_DONE : EXIT_REFUSED;
+		goto out;
+	}
+	snprintf(desc, sizeof(desc), "Write from shrinkbox defrag %s.", pv);
+	co = (struct commit_opts){
+		.description = desc,
+		.backup_dir = mutate.backup_dir ? mutate.backup_dir : DEFAULT_BACKUP_DIR,
+	};
+	progress_start(&prog, "defrag", plan.moved * ext);
+	mo.verify = opt_verify;
+	mo.commit = &co;
+	mo.progress = &prog;
+	err_clear();
+	r = moves_apply(h, &plan, &mo, &res);
+	progress_end(&prog);
+	if (r < 0) {
+		rc = applet_fail(r, &res, vgname);
+		goto out;
+	}
+	if (!opt_json) {
+		printf("  after:\n");
+		pv_map_print(h->vg, (unsigned)h->devs[dev].pv, "    ");
+	}
+	printf("Done: moved %" PRIu64 " extents = %s; VG %s metadata seqno %" PRIu64 ".\n",
+	       plan.moved, size_fmt(a, plan.moved * ext), vgname, res.seqno);
+	rc = EXIT_DONE;
+out:
+	defrag_plan_clear(&plan);
+	vgh_close(h);
+	poptFreeContext(ctx);
+	return rc;
+}

@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "move.h"
+#include "../lvm/edit.h"
+#include "../util/cleanup.h"
+#include "../util/err.h"
+#include "../util/units.h"
+
+#define DIRECT_ALIGN 4096u
+
+struct side {
+	int fd;
+	bool direct;
+	uint64_t base;		/* pe_start in bytes */
+	const char *path;
+};
+
+/* O_DIRECT keeps the page cache out of a copy that is read once; fall back where unsupported. */
+static int open_data(const char *path, struct side *s)
+{
+	s->path = path;
+	s->direct = true;
+	s->fd = open(path, O_RDWR | O_DIRECT | O_CLOEXEC);
+	if (s->fd < 0 && errno == EINVAL) {
+		s->direct = false;
+		s->fd = open(path, O_RDWR | O_CLOEXEC);
+	}
+	if (s->fd < 0)
+		return err_set(-errno, "%s: cannot open for the copy: %m", path);
+	return 0;
+}
+
+static int xpread(const struct side *s, void *buf, size_t len, uint64_t off)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = pread(s->fd, (char *)buf + done, len - done, (off_t)(off + done));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return err_set(n < 0 ? -errno : -EIO, "%s: read at byte %" PRIu64 " failed%s",
+				       s->path, off + done, n < 0 ? "" : " (short)");
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+static int xpwrite(const struct side *s, const void *buf, size_t len, uint64_t off)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = pwrite(s->fd, (const char *)buf + done, len - done, (off_t)(off + done));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return err_set(n < 0 ? -errno : -EIO, "%s: write at byte %" PRIu64 " failed",
+				       s->path, off + done);
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+/* A test hook: stop dead after the first copy, before its commit (tests/loop/t-defrag.sh). */
+static void maybe_stop(const char *phase)
+{
+	const char *s = getenv("SHRINKBOX_TEST_STOP_AFTER");
+
+	if (s && !strcmp(s, phase))
+		_exit(137);
+}
+
+static int copy_one(const struct side *src, const struct side *dst, uint64_t from, uint64_t to,
+		    uint64_t len, void *buf, void *vbuf, const struct mover_opts *o)
+{
+	uint64_t done = 0;
+	int r;
+
+	while (done < len) {
+		size_t n = len - done < o->chunk ? (size_t)(len - done) : o->chunk;
+
+		r = xpread(src, buf, n, from + done);
+		if (r == 0)
+			r = xpwrite(dst, buf, n, to + done);
+		if (r < 0)
+			return r;
+		done += n;
+		if (o->progress)
+			progress_add(o->progress, n);
+	}
+	/* The copy is on the disk before any metadata points at it. */
+	if (fdatasync(dst->fd) < 0)
+		return err_set(-errno, "%s: flush failed: %m", dst->path);
+	if (!o->verify)
+		return 0;
+	for (done = 0; done < len;) {
+		size_t n = len - done < o->chunk ? (size_t)(len - done) : o->chunk;
+
+		r = xpread(src, buf, n, from + done);
+		if (r == 0)
+			r = xpread(dst, vbuf, n, to + done);
+		if (r < 0)
+			return r;
+		if (memcmp(buf, vbuf, n))
+			return err_set(-EIO, "verify: the copy at byte %" PRIu64 " of %s differs from "
+				       "its source; nothing was committed", to + done, dst->path);
+		done += n;
+	}
+	return 0;
+}
+
+static int dev_of_pv(const struct vgh *h, unsigned pv)
+{
+	for (unsigned i = 0; i < h->n_devs; i++)
+		if (h->devs[i].pv == (int)pv)
+			return (int)i;
+	return -1;
+}
+
+int moves_apply(struct vgh *h, const struct defrag_plan *p, const struct mover_opts *o,
+		struct commit_result *res)
+{
+	struct side src = { .fd = -1 }, dst = { .fd = -1 };
+	uint64_t ext = h->vg->extent_size * SECTOR_SIZE;
+	void *buf = NULL, *vbuf = NULL;
+	int ds = dev_of_pv(h, p->pv), dd = dev_of_pv(h, p->to_pv), r;
+
+	if (ds < 0 || dd < 0)
+		return err_set(-ENODEV, "internal error: a PV of the plan is not open");
+	if (o->chunk % DIRECT_ALIGN || !o->chunk)
+		return err_set(-EINVAL, "chunk size must be a multiple of %u bytes", DIRECT_ALIGN);
+	r = open_data(h->devs[ds].path, &src);
+	if (r == 0)
+		r = ds == dd ? (dst = src, 0) : open_data(h->devs[dd].path, &dst);
+	if (r < 0)
+		goto out;
+	src.base = h->vg->pvs[p->pv].pe_start * SECTOR_SIZE;
+	dst.base = h->vg->pvs[p->to_pv].pe_start * SECTOR_SIZE;
+	if (posix_memalign(&buf, DIRECT_ALIGN, o->chunk) ||
+	    (o->verify && posix_memalign(&vbuf, DIRECT_ALIGN, o->chunk))) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < p->n; i++) {
+		const struct move *m = &p->moves[i];
+
+		res->wrote = true;
+		r = copy_one(&src, &dst, src.base + m->from_pe * ext, dst.base + m->to_pe * ext,
+			     m->len * ext, buf, vbuf, o);
+		if (r < 0)
+			goto out;
+		if (i == 0)
+			maybe_stop("copy1");
+		r = vg_lv_remap(&h->vg, m->lv, m->le, m->len, m->to_pv, m->to_pe);
+		if (r == 0)
+			r = vgh_commit(h, o->commit, res);
+		if (r < 0)
+			goto out;
+		res->wrote = true;
+	}
+	r = 0;
+out:
+	free(buf);
+	free(vbuf);
+	if (dst.fd >= 0 && dst.fd != src.fd)
+		close(dst.fd);
+	if (src.fd >= 0)
+		close(src.fd);
+	return r;
+}
