@@ -9,10 +9,12 @@
 
 #define APPLET_LIST \
 	APPLET(defrag, "compact a PV with the fewest extent moves, crash-safe and resumable") \
+	APPLET(lock, "deactivate a VG's LVs and close its LUKS mapping") \
 	APPLET(lvresize, "metadata half of an LV resize, in whole extents") \
 	APPLET(partresize, "shrink or grow a GPT or MBR partition; tells the kernel even while in use") \
 	APPLET(pvresize, "shrink a PV (refusing to cut allocated extents) or grow it to its device") \
 	APPLET(status, "show the whole stack: partition, LUKS, PV, VG, LVs, filesystems, extent map") \
+	APPLET(unlock, "open a LUKS1/LUKS2 device and activate the LVs inside") \
 	APPLET(vgcfg, "show or back up a VG's committed metadata")
 
 #define APPLET(name, summary) int name##_main(int argc, char **argv);

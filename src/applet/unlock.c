@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * unlock DEVICE [NAME] [--key-file FILE [--keyfile-offset N] [--keyfile-size N]]
+ *        [--tries N] [--test-passphrase] [--no-activate]
+ *
+ * Opens a LUKS1 or LUKS2 device as /dev/mapper/NAME (default luks-<UUID>, as
+ * dracut names it), then activates the LVs of the VG inside with the names and
+ * uuids lvm2 uses. The passphrase comes from the terminal (no echo; --tries
+ * attempts), from --key-file, or from standard input when it is not a
+ * terminal (one line, as cryptsetup reads it). It is never taken from argv,
+ * is kept in locked memory that core dumps exclude, and is wiped after use.
+ * A device that is already open is reused. --test-passphrase only checks it.
+ */
+#include <errno.h>
+#include <libcryptsetup.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "../applets.h"
+#include "../layer/luks.h"
+#include "../layer/sysfs.h"
+#include "../plan/vgactivate.h"
+#include "../util/err.h"
+#include "../util/log.h"
+#include "../util/secret.h"
+#include "../util/units.h"
+
+static const char *opt_keyfile, *opt_kf_offset, *opt_kf_size;
+static int opt_tries = 3, opt_test, opt_no_activate;
+
+static const struct poptOption unlock_opts[] = {
+	{ "key-file", 'd', POPT_ARG_STRING, &opt_keyfile, 0, "read the key from FILE (- is stdin)",
+	  "FILE" },
+	{ "keyfile-offset", 0, POPT_ARG_STRING, &opt_kf_offset, 0,
+	  "skip this many bytes of the key file", "BYTES" },
+	{ "keyfile-size", 'l', POPT_ARG_STRING, &opt_kf_size, 0,
+	  "read only this many bytes of the key file", "BYTES" },
+	{ "tries", 'T', POPT_ARG_INT, &opt_tries, 0, "passphrase attempts on a terminal (3)", "N" },
+	{ "test-passphrase", 0, POPT_ARG_NONE, &opt_test, 0, "check the key, open nothing", NULL },
+	{ "no-activate", 0, POPT_ARG_NONE, &opt_no_activate, 0, "do not activate the LVs inside",
+	  NULL },
+	POPT_TABLEEND
+};
+
+static int activate_lvs(const char *mapping)
+{
+	char vgname[128] = "";
+	unsigned n = 0;
+	int r;
+
+	err_clear();
+	r = vg_activate_on(mapping, vgname, &n);
+	if (r == -ENOENT || r == -EBADMSG) {
+		log_info("%s holds no VG to activate (%s)", mapping, err_msg(r));
+		return EXIT_DONE;
+	}
+	if (r < 0) {
+		log_error("%s: activating VG %s failed: %s", mapping, vgname, err_msg(r));
+		return r == E_REFUSED ? EXIT_REFUSED : EXIT_FAILED;
+	}
+	printf("VG %s: %u LV(s) activated.\n", vgname, n);
+	return EXIT_DONE;
+}
+
+int unlock_main(int argc, char **argv)
+{
+	struct crypt_device *cd = NULL;
+	struct secret pw = { 0 };
+	const char *args[2], *dev, *name;
+	char defname[64], holder[128], mapping[DEV_PATH_MAX];
+	uint64_t kf_off = 0, kf_size = 0;
+	struct stat st;
+	poptContext ctx;
+	int r, rc = EXIT_FAILED, n, tries;
+
+	secret_protect_process();
+	if (applet_parse("unlock", argc, argv, unlock_opts, "DEVICE [NAME]", &ctx))
+		return EXIT_USAGE;
+	n = applet_args(ctx, "unlock", 1, 2, args);
+	if (n < 0 || opt_tries < 1 ||
+	    (opt_kf_offset && count_parse(opt_kf_offset, &kf_off) < 0) ||
+	    (opt_kf_size && count_parse(opt_kf_size, &kf_size) < 0) ||
+	    ((opt_kf_offset || opt_kf_size) && !opt_keyfile)) {
+		if (n >= 0)
+			log_error("bad --tries, --keyfile-offset or --keyfile-size (those two need "
+				  "--key-file)");
+		poptFreeContext(ctx);
+		return EXIT_USAGE;
+	}
+	dev = args[0];
+	luks_quiet();
+	r = crypt_init(&cd, dev);
+	if (r == 0)
+		r = crypt_load(cd, CRYPT_LUKS, NULL);
+	if (r < 0) {
+		log_error("%s: not a LUKS device, or its header cannot be read (%s)", dev,
+			  strerror(-r));
+		goto out;
+	}
+	snprintf(defname, sizeof(defname), "luks-%s", crypt_get_uuid(cd));
+	name = n > 1 ? args[1] : defname;
+
+	/* Already open: reuse the mapping, whatever its name. */
+	if (!opt_test && stat(dev, &st) == 0 && S_ISBLK(st.st_mode) &&
+	    blk_crypt_holder(st.st_rdev, holder) == 0) {
+		printf("%s is already open as /dev/mapper/%s.\n", dev, holder);
+		snprintf(mapping, sizeof(mapping), "/dev/mapper/%s", holder);
+		rc = opt_no_activate ? EXIT_DONE : activate_lvs(mapping);
+		goto out;
+	}
+	if (secret_alloc(&pw) < 0) {
+		log_error("cannot allocate locked memory for the passphrase");
+		goto out;
+	}
+	tries = isatty(STDIN_FILENO) && !opt_keyfile ? opt_tries : 1;
+	for (int t = 0; t < tries; t++) {
+		err_clear();
+		if (opt_keyfile)
+			r = secret_read_keyfile(&pw, opt_keyfile, kf_off, kf_size);
+		else if (isatty(STDIN_FILENO))
+			r = secret_read_tty(&pw, "Passphrase: ");
+		else
+			r = secret_read_line(&pw, STDIN_FILENO);
+		if (r < 0) {
+			log_error("%s", err_msg(r));
+			goto out;
+		}
+		r = crypt_activate_by_passphrase(cd, opt_test ? NULL : name, CRYPT_ANY_SLOT, pw.buf,
+						 pw.len, 0);
+		explicit_bzero(pw.buf, pw.len);
+		if (r >= 0)
+			break;
+		if (r == -EPERM)
+			log_error("%s: no key slot opens with this %s", dev,
+				  opt_keyfile ? "key file" : "passphrase");
+		else
+			log_error("%s: cannot open it as %s: %s", dev, name, strerror(-r));
+		if (r != -EPERM)
+			goto out;
+	}
+	if (r < 0)
+		goto out;
+	if (opt_test) {
+		printf("The key opens key slot %d of %s.\n", r, dev);
+		rc = EXIT_DONE;
+		goto out;
+	}
+	printf("%s is open as /dev/mapper/%s (key slot %d).\n", dev, name, r);
+	snprintf(mapping, sizeof(mapping), "/dev/mapper/%s", name);
+	rc = opt_no_activate ? EXIT_DONE : activate_lvs(mapping);
+out:
+	secret_free(&pw);
+	crypt_free(cd);
+	poptFreeContext(ctx);
+	return rc;
+}

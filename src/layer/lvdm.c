@@ -1,0 +1,245 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <errno.h>
+#include <inttypes.h>
+#include <libdevmapper.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sysmacros.h>
+
+#include "lvdm.h"
+#include "../plan/stack.h"
+#include "../util/err.h"
+#include "../util/units.h"
+
+/* No udev in the initramfs we run in: libdevmapper makes the /dev/mapper nodes itself. */
+static void dm_setup(void)
+{
+	static bool done;
+
+	if (!done) {
+		dm_udev_set_sync_support(0);
+		done = true;
+	}
+}
+
+int lvdm_table(const struct vg *vg, unsigned lv, const dev_t *pv_dev, char **table)
+{
+	const struct vg_lv *l = &vg->lvs[lv];
+	size_t cap = 256 * (l->n_segs + 1), o = 0;
+	char *t = malloc(cap);
+
+	if (!t)
+		return -ENOMEM;
+	for (unsigned s = 0; s < l->n_segs; s++) {
+		const struct vg_seg *seg = &l->segs[s];
+		uint64_t start = seg->start_extent * vg->extent_size;
+		uint64_t len = seg->extent_count * vg->extent_size;
+		int n;
+
+		if (!seg->linear) {
+			free(t);
+			return err_set(E_REFUSED, "LV %s has a %s segment", l->name, seg->type);
+		}
+		for (unsigned a = 0; a < seg->n_areas; a++)
+			if (seg->areas[a].pv < 0 || !pv_dev[seg->areas[a].pv]) {
+				free(t);
+				return err_set(-ENODEV, "LV %s: a PV it uses is not present", l->name);
+			}
+		if (o + 64 + 48 * seg->n_areas > cap) {
+			char *n2;
+
+			cap = 2 * cap + 48 * seg->n_areas;
+			n2 = realloc(t, cap);
+			if (!n2) {
+				free(t);
+				return -ENOMEM;
+			}
+			t = n2;
+		}
+		if (seg->stripe_count == 1) {
+			const struct vg_area *ar = &seg->areas[0];
+			dev_t d = pv_dev[ar->pv];
+
+			n = snprintf(t + o, cap - o, "%" PRIu64 " %" PRIu64 " linear %u:%u %" PRIu64 "\n",
+				     start, len, major(d), minor(d),
+				     vg->pvs[ar->pv].pe_start + ar->pe * vg->extent_size);
+		} else {
+			n = snprintf(t + o, cap - o, "%" PRIu64 " %" PRIu64 " striped %" PRIu64 " %"
+				     PRIu64, start, len, seg->stripe_count, seg->stripe_size);
+			for (unsigned a = 0; a < seg->n_areas && n > 0; a++) {
+				const struct vg_area *ar = &seg->areas[a];
+				dev_t d = pv_dev[ar->pv];
+
+				n += snprintf(t + o + (size_t)n, cap - o - (size_t)n, " %u:%u %" PRIu64,
+					      major(d), minor(d),
+					      vg->pvs[ar->pv].pe_start + ar->pe * vg->extent_size);
+			}
+			n += snprintf(t + o + (size_t)n, cap - o - (size_t)n, "\n");
+		}
+		o += (size_t)n;
+	}
+	*table = t;
+	return 0;
+}
+
+static int add_targets(struct dm_task *dmt, const char *table)
+{
+	const char *line = table;
+
+	while (*line) {
+		const char *nl = strchr(line, '\n');
+		size_t len = nl ? (size_t)(nl - line) : strlen(line);
+		char buf[4096], type[32];
+		uint64_t start, size;
+		int off = 0;
+
+		if (len >= sizeof(buf))
+			return -E2BIG;
+		memcpy(buf, line, len);
+		buf[len] = '\0';
+		if (sscanf(buf, "%" SCNu64 " %" SCNu64 " %31s %n", &start, &size, type, &off) < 3)
+			return -EINVAL;
+		if (!dm_task_add_target(dmt, start, size, type, buf + off))
+			return -ENOMEM;
+		line += len + (nl ? 1 : 0);
+	}
+	return 0;
+}
+
+static int run(int type, const char *name, const char *uuid, const char *table,
+	       struct dm_info *info)
+{
+	struct dm_task *dmt;
+	int r = 0;
+
+	dm_setup();
+	dmt = dm_task_create(type);
+	if (!dmt)
+		return -ENOMEM;
+	if (!dm_task_set_name(dmt, name) || (uuid && !dm_task_set_uuid(dmt, uuid))) {
+		r = -EINVAL;
+		goto out;
+	}
+	if (table) {
+		r = add_targets(dmt, table);
+		if (r < 0)
+			goto out;
+	}
+	if (type == DM_DEVICE_REMOVE)
+		dm_task_retry_remove(dmt);
+	if (!dm_task_run(dmt)) {
+		r = dm_task_get_errno(dmt) ? -dm_task_get_errno(dmt) : -EIO;
+		goto out;
+	}
+	if (info && !dm_task_get_info(dmt, info))
+		r = -EIO;
+out:
+	dm_task_destroy(dmt);
+	dm_task_update_nodes();
+	return r;
+}
+
+int lvdm_info(const char *name, struct lvdm_info *info)
+{
+	struct dm_info di;
+	int r;
+
+	memset(info, 0, sizeof(*info));
+	r = run(DM_DEVICE_INFO, name, NULL, NULL, &di);
+	if (r < 0)
+		return err_set(r, "device-mapper: cannot query %s: %s", name, strerror(-r));
+	info->exists = di.exists;
+	info->suspended = di.suspended;
+	info->open_count = di.open_count;
+	info->dev = makedev(di.major, di.minor);
+	return 0;
+}
+
+int lvdm_create(const char *name, const char *uuid, const char *table)
+{
+	int r = run(DM_DEVICE_CREATE, name, uuid, table, NULL);
+
+	return r < 0 ? err_set(r, "device-mapper: cannot create %s: %s", name, strerror(-r)) : 0;
+}
+
+int lvdm_reload(const char *name, const char *table)
+{
+	int r = run(DM_DEVICE_RELOAD, name, NULL, table, NULL);
+
+	if (r == 0)
+		r = run(DM_DEVICE_SUSPEND, name, NULL, NULL, NULL);
+	if (r == 0)
+		r = run(DM_DEVICE_RESUME, name, NULL, NULL, NULL);
+	return r < 0 ? err_set(r, "device-mapper: cannot reload %s: %s", name, strerror(-r)) : 0;
+}
+
+int lvdm_remove(const char *name)
+{
+	int r = run(DM_DEVICE_REMOVE, name, NULL, NULL, NULL);
+
+	return r < 0 ? err_set(r, "device-mapper: cannot remove %s: %s", name, strerror(-r)) : 0;
+}
+
+int lvdm_activate_vg(const struct vg *vg, const dev_t *pv_dev, unsigned *n_activated)
+{
+	*n_activated = 0;
+	for (unsigned i = 0; i < vg->n_lvs; i++) {
+		const struct vg_lv *lv = &vg->lvs[i];
+		char name[256], uuid[4 + 2 * LVM_UUID_LEN + 1], *table = NULL;
+		struct lvdm_info info;
+		int r;
+
+		if (!(lv->status & LV_VISIBLE))
+			continue;
+		lv_dm_name(vg->name, lv->name, name);
+		r = lvdm_info(name, &info);
+		if (r < 0)
+			return r;
+		if (info.exists)
+			continue;	/* already active: reused, not an error */
+		snprintf(uuid, sizeof(uuid), "LVM-%s%s", vg->id, lv->id);
+		r = lvdm_table(vg, i, pv_dev, &table);
+		if (r == 0)
+			r = lvdm_create(name, uuid, table);
+		free(table);
+		if (r < 0)
+			return r;
+		(*n_activated)++;
+	}
+	return 0;
+}
+
+int lvdm_deactivate_vg(const struct vg *vg, char *busy, size_t busy_len)
+{
+	/* First make sure none is open, so that we never leave half a VG active. */
+	for (unsigned i = 0; i < vg->n_lvs; i++) {
+		char name[256];
+		struct lvdm_info info;
+		int r;
+
+		lv_dm_name(vg->name, vg->lvs[i].name, name);
+		r = lvdm_info(name, &info);
+		if (r < 0)
+			return r;
+		if (info.exists && info.open_count > 0) {
+			snprintf(busy, busy_len, "%s", name);
+			return err_set(-EBUSY, "LV %s/%s is in use (%s is open %d time(s): mounted, "
+				       "swapped on or held by another device)", vg->name,
+				       vg->lvs[i].name, name, info.open_count);
+		}
+	}
+	for (unsigned i = 0; i < vg->n_lvs; i++) {
+		char name[256];
+		struct lvdm_info info;
+		int r;
+
+		lv_dm_name(vg->name, vg->lvs[i].name, name);
+		r = lvdm_info(name, &info);
+		if (r == 0 && info.exists)
+			r = lvdm_remove(name);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
