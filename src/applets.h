@@ -10,7 +10,9 @@
 #define APPLET_LIST \
 	APPLET(defrag, "compact a PV with the fewest extent moves, crash-safe and resumable") \
 	APPLET(lock, "deactivate a VG's LVs and close its LUKS mapping") \
+	APPLET(lvgrow, "grow an LV, then its ext2/3/4 filesystem or swap area to fill it exactly") \
 	APPLET(lvresize, "metadata half of an LV resize, in whole extents") \
+	APPLET(lvshrink, "shrink an ext2/3/4 filesystem or swap area and its LV, exactly") \
 	APPLET(partresize, "shrink or grow a GPT or MBR partition; tells the kernel even while in use") \
 	APPLET(pvresize, "shrink a PV (refusing to cut allocated extents) or grow it to its device") \
 	APPLET(status, "show the whole stack: partition, LUKS, PV, VG, LVs, filesystems, extent map") \

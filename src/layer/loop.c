@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <linux/loop.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,7 +12,7 @@
 #include "../util/cleanup.h"
 #include "../util/err.h"
 
-int loop_attach_ro(int fd, uint64_t off, uint64_t size, char path[DEV_PATH_MAX])
+static int attach(int fd, uint64_t off, uint64_t size, char path[DEV_PATH_MAX], bool ro)
 {
 	_cleanup_close_ int ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
 
@@ -26,14 +27,14 @@ int loop_attach_ro(int fd, uint64_t off, uint64_t size, char path[DEV_PATH_MAX])
 		if (n < 0)
 			return err_set(-errno, "no free loop device: %m");
 		snprintf(path, DEV_PATH_MAX, "/dev/loop%d", n);
-		lfd = open(path, O_RDONLY | O_CLOEXEC);
+		lfd = open(path, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
 		if (lfd < 0)
 			return err_set(-errno, "%s: %m", path);
 		memset(&cfg, 0, sizeof(cfg));
 		cfg.fd = (unsigned)fd;
 		cfg.info.lo_offset = off;
 		cfg.info.lo_sizelimit = size;
-		cfg.info.lo_flags = LO_FLAGS_READ_ONLY | LO_FLAGS_AUTOCLEAR;
+		cfg.info.lo_flags = (ro ? LO_FLAGS_READ_ONLY : 0) | LO_FLAGS_AUTOCLEAR;
 		if (ioctl(lfd, LOOP_CONFIGURE, &cfg) == 0)
 			return lfd;
 		if (errno != EBUSY) {
@@ -45,4 +46,14 @@ int loop_attach_ro(int fd, uint64_t off, uint64_t size, char path[DEV_PATH_MAX])
 		close(lfd);
 	}
 	return err_set(-EBUSY, "no free loop device after 16 tries");
+}
+
+int loop_attach_ro(int fd, uint64_t off, uint64_t size, char path[DEV_PATH_MAX])
+{
+	return attach(fd, off, size, path, true);
+}
+
+int loop_attach_rw(int fd, uint64_t off, uint64_t size, char path[DEV_PATH_MAX])
+{
+	return attach(fd, off, size, path, false);
 }

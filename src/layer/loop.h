@@ -13,5 +13,7 @@
  * path. Returns the loop fd (keep it open while the path is used) or -errno.
  */
 int loop_attach_ro(int fd, uint64_t off, uint64_t size, char path[DEV_PATH_MAX]);
+/* The same, writable: an LV's extents as a device where the kernel has no device-mapper. */
+int loop_attach_rw(int fd, uint64_t off, uint64_t size, char path[DEV_PATH_MAX]);
 
 #endif

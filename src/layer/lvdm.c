@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <unistd.h>
 #include <inttypes.h>
 #include <libdevmapper.h>
 #include <stdio.h>
@@ -10,7 +13,24 @@
 #include "lvdm.h"
 #include "../plan/stack.h"
 #include "../util/err.h"
+#include "../util/log.h"
 #include "../util/units.h"
+
+/* libdevmapper's own messages go to our debug log; failures come back as -errno. */
+static void dm_log_to_debug(int level, const char *file, int line, int dm_errno,
+			    const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	(void)file;
+	(void)line;
+	(void)dm_errno;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	log_debug("libdevmapper(%d): %s", level, buf);
+}
 
 /* No udev in the initramfs we run in: libdevmapper makes the /dev/mapper nodes itself. */
 static void dm_setup(void)
@@ -18,9 +38,20 @@ static void dm_setup(void)
 	static bool done;
 
 	if (!done) {
+		dm_log_with_errno_init(dm_log_to_debug);
 		dm_udev_set_sync_support(0);
 		done = true;
 	}
+}
+
+bool lvdm_available(void)
+{
+	int fd = open("/dev/mapper/control", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
 }
 
 int lvdm_table(const struct vg *vg, unsigned lv, const dev_t *pv_dev, char **table)

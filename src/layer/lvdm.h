@@ -17,6 +17,9 @@
 /* The table of LV lv: pv_dev[i] is the device holding vg->pvs[i] (0 if absent). */
 int lvdm_table(const struct vg *vg, unsigned lv, const dev_t *pv_dev, char **table);
 
+/* The kernel's device-mapper can be talked to (the test host has none). */
+bool lvdm_available(void);
+
 struct lvdm_info {
 	bool exists;
 	bool suspended;

@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common.h"
+#include "lvfs.h"
+#include "../plan/fsresize.h"
+#include "../util/err.h"
+#include "../util/log.h"
+#include "../util/units.h"
+
+static const char *opt_size;
+
+static const struct poptOption lvfs_opts[] = {
+	{ "size", 's', POPT_ARG_STRING, &opt_size, 0, "new LV size with a unit (e.g. 20GiB)",
+	  "SIZE" },
+	{ NULL, 0, POPT_ARG_INCLUDE_TABLE, (void *)mutate_table, 0, NULL, NULL },
+	POPT_TABLEEND
+};
+
+static void say(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("  ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+}
+
+int lvfs_main(const char *name, int argc, char **argv, bool grow)
+{
+	struct commit_result res = { 0 };
+	struct fsresize_plan plan;
+	struct fsresize_opts fo = { .say = say };
+	struct commit_opts co;
+	struct lvdev dev = { .loopfd = -1 };
+	char vgname[128], desc[256], a[SIZE_FMT_LEN], b[SIZE_FMT_LEN];
+	const char *arg, *slash;
+	struct vgh *h = NULL;
+	uint64_t bytes = 0, want, ext;
+	poptContext ctx;
+	int r, rc = EXIT_FAILED, lv;
+	bool dev_open = false;
+
+	if (applet_parse(name, argc, argv, lvfs_opts, "VG/LV", &ctx))
+		return EXIT_USAGE;
+	if (applet_args(ctx, name, 1, 1, &arg) < 0 || (!grow && !opt_size)) {
+		if (!grow && !opt_size)
+			log_error("--size is required");
+		poptFreeContext(ctx);
+		return EXIT_USAGE;
+	}
+	slash = strchr(arg, '/');
+	if (!slash || slash == arg || !slash[1] || (size_t)(slash - arg) >= sizeof(vgname)) {
+		log_error("\"%s\": name the LV as VG/LV", arg);
+		poptFreeContext(ctx);
+		return EXIT_USAGE;
+	}
+	snprintf(vgname, sizeof(vgname), "%.*s", (int)(slash - arg), arg);
+	err_clear();
+	r = vgh_open(vgname, applet_device_list(), !mutate.dry_run, &h);
+	if (r < 0) {
+		rc = applet_fail(r, NULL, vgname);
+		goto out;
+	}
+	lv = vg_find_lv(h->vg, slash + 1);
+	if (lv < 0) {
+		log_error("VG %s has no LV \"%s\"", vgname, slash + 1);
+		goto out;
+	}
+	ext = h->vg->extent_size * SECTOR_SIZE;
+	want = h->vg->lvs[lv].le_count;
+	if (opt_size) {
+		r = size_parse(opt_size, ext, &bytes);
+		if (r < 0 || !bytes) {
+			log_error("--size %s", r < 0 ? err_msg(r) : "must be more than 0 B");
+			rc = EXIT_USAGE;
+			goto out;
+		}
+		want = div_round_up(bytes, ext);
+	}
+	if (grow ? want < h->vg->lvs[lv].le_count : want > h->vg->lvs[lv].le_count) {
+		log_error("%s %s to %" PRIu64 " extents: it has %" PRIu64 "; use %s", name, arg, want,
+			  h->vg->lvs[lv].le_count, grow ? "lvshrink" : "lvgrow");
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	err_clear();
+	r = lvdev_open(h, (unsigned)lv, &dev);
+	if (r < 0) {
+		rc = applet_fail(r, NULL, vgname);
+		goto out;
+	}
+	dev_open = true;
+	r = fsresize_plan(h, (unsigned)lv, want, &dev, &plan);
+	if (r < 0) {
+		rc = applet_fail(r, NULL, vgname);
+		goto out;
+	}
+	if (!plan.lv_changes && !plan.fs_changes) {
+		printf("No changes.\n");
+		rc = EXIT_DONE;
+		goto out;
+	}
+	printf("Plan for %s (%s on %s):\n", arg, plan.fs.type, dev.path);
+	if (bytes && bytes % ext)
+		printf("  %s is not a whole number of %s extents: rounded up to %" PRIu64
+		       " extents\n", size_fmt(a, bytes), size_fmt(b, ext), want);
+	printf("  LV:         %" PRIu64 " extents = %s  ->  %" PRIu64 " extents = %s\n",
+	       plan.old_le, size_fmt(a, plan.old_le * ext), plan.new_le,
+	       size_fmt(b, plan.new_le * ext));
+	printf("  filesystem: %s  ->  %s (%" PRIu64 " %s of %" PRIu32 " B, filling the LV)\n",
+	       size_fmt(a, plan.fs.size), size_fmt(b, plan.fs_final),
+	       plan.fs_final / plan.fs.block_size, plan.kind == FS_SWAP ? "pages" : "blocks",
+	       plan.fs.block_size);
+	if (plan.kind == FS_EXT)
+		printf("  steps: e2fsck -f -p; %sLV metadata; resize2fs to fill\n",
+		       plan.new_le < plan.old_le ? "resize2fs to the new size; " : "");
+	else
+		printf("  steps: %s\n", plan.new_le < plan.old_le ? "swap header; LV metadata" :
+								    "LV metadata; swap header");
+	r = applet_consent();
+	if (r <= 0) {
+		rc = r == 0 ? EXIT_DONE : EXIT_REFUSED;
+		goto out;
+	}
+	snprintf(desc, sizeof(desc), "Write from shrinkbox %s %s.", name, arg);
+	co = (struct commit_opts){
+		.description = desc,
+		.backup_dir = mutate.backup_dir ? mutate.backup_dir : DEFAULT_BACKUP_DIR,
+	};
+	fo.commit = &co;
+	err_clear();
+	r = fsresize_apply(h, &plan, &dev, &fo, &res);
+	if (r < 0) {
+		rc = applet_fail(r, &res, vgname);
+		goto out;
+	}
+	printf("Done: %s is %" PRIu64 " extents = %s; its %s covers %s.\n", arg, plan.new_le,
+	       size_fmt(a, plan.new_le * ext), plan.fs.type, size_fmt(b, plan.fs_final));
+	rc = EXIT_DONE;
+out:
+	if (dev_open)
+		lvdev_close(&dev);
+	vgh_close(h);
+	poptFreeContext(ctx);
+	return rc;
+}

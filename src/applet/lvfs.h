@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* What lvshrink and lvgrow share: one path, two directions. */
+#ifndef SB_APPLET_LVFS_H
+#define SB_APPLET_LVFS_H
+
+#include <stdbool.h>
+
+int lvfs_main(const char *name, int argc, char **argv, bool grow);
+
+#endif

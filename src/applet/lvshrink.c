@@ -1,0 +1,19 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * lvshrink VG/LV --size S [--dry-run] [--yes] [--backup-dir DIR] [--devices LIST]
+ *
+ * Shrinks an LV and the ext2/3/4 filesystem or swap area in it, exactly: the
+ * LV becomes S rounded up to whole extents, and the filesystem ends up filling
+ * it to its last whole block, with no margin. ext: e2fsck -f -p, resize2fs to
+ * the new size, the metadata commit and dm reload, resize2fs to fill. When
+ * resize2fs cannot go that small, nothing is changed and the smallest size that
+ * works is printed. swap: the header is rewritten keeping UUID and label. The
+ * LV must not be mounted or in use. XFS, btrfs and unknown contents are refused.
+ */
+#include "lvfs.h"
+#include "../applets.h"
+
+int lvshrink_main(int argc, char **argv)
+{
+	return lvfs_main("lvshrink", argc, argv, false);
+}

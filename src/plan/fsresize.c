@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fsresize.h"
+#include "../layer/swap.h"
+#include "../lvm/edit.h"
+#include "../util/cleanup.h"
+#include "../util/err.h"
+#include "../util/exec.h"
+#include "../util/units.h"
+
+static int read_fs(const char *dev, struct fs_info *fi)
+{
+	_cleanup_close_ int fd = -1;
+	struct region reg = { .name = dev };
+	uint64_t size;
+	bool blk;
+
+	fd = dev_open(dev, O_RDONLY, &size, &blk);
+	if (fd < 0)
+		return fd;
+	reg.fd = fd;
+	reg.size = size;
+	return fs_probe(&reg, fi);
+}
+
+/*
+ * resize2fs -P: read-only, and the very figure resize2fs itself refuses to go
+ * below (its own minimum calculation), so a target under it is refused here,
+ * before e2fsck or anything else writes.
+ */
+static int ext_minimum(const char *dev, uint64_t block_size, uint64_t *bytes)
+{
+	char *argv[] = { "resize2fs", "-P", (char *)dev, NULL };
+	char out[2048], *p;
+	int st, r;
+
+	r = run_program(argv, &st, out, sizeof(out));
+	if (r < 0)
+		return r;
+	p = strstr(out, "minimum size of the filesystem: ");
+	if (st != 0 || !p)
+		return err_set(-EIO, "resize2fs -P %s failed (exit %d): %.300s", dev, st, out);
+	*bytes = strtoull(p + 32, NULL, 10) * block_size;
+	return 0;
+}
+
+int fsresize_plan(const struct vgh *h, unsigned lv, uint64_t new_le, const struct lvdev *d,
+		  struct fsresize_plan *p)
+{
+	const char *t;
+	int r;
+
+	memset(p, 0, sizeof(*p));
+	p->lv = lv;
+	p->old_le = h->vg->lvs[lv].le_count;
+	p->new_le = new_le;
+	p->ext = h->vg->extent_size * SECTOR_SIZE;
+	r = read_fs(d->path, &p->fs);
+	if (r < 0)
+		return r;
+	t = p->fs.type;
+	if (!strncmp(t, "ext", 3) && p->fs.size_known) {
+		p->kind = FS_EXT;
+	} else if (!strcmp(t, "swap") && p->fs.size_known) {
+		p->kind = FS_SWAP;
+	} else if (!strcmp(t, "xfs")) {
+		return err_set(E_REFUSED, "%s holds XFS, which cannot be shrunk (only grown, while "
+			       "mounted, with xfs_growfs)", d->path);
+	} else if (!strcmp(t, "btrfs")) {
+		return err_set(E_REFUSED, "%s holds btrfs, which is resized while mounted (btrfs "
+			       "filesystem resize); shrinkbox does not", d->path);
+	} else if (!strcmp(t, "swsuspend")) {
+		return err_set(E_REFUSED, "%s holds a hibernation image; resume from it or discard "
+			       "it first", d->path);
+	} else {
+		return err_set(E_REFUSED, "%s holds %s%s; shrinkbox resizes ext2/3/4 and swap only",
+			       d->path, *t ? t : "no filesystem shrinkbox can recognise",
+			       *t ? " of unknown size" : "");
+	}
+	/* The final size: the whole LV, to the last whole block (or page). */
+	p->fs_final = round_down(new_le * p->ext, p->fs.block_size);
+	p->lv_changes = new_le != p->old_le;
+	p->fs_changes = p->fs.size != p->fs_final;
+	if (p->fs.size > p->old_le * p->ext)
+		return err_set(E_REFUSED, "%s: the filesystem (%" PRIu64 " B) is larger than its LV "
+			       "(%" PRIu64 " B); it is damaged or was never resized: repair it first",
+			       d->path, p->fs.size, p->old_le * p->ext);
+	if (p->kind == FS_EXT && new_le * p->ext < p->fs.size) {
+		r = ext_minimum(d->path, p->fs.block_size, &p->fs_min);
+		if (r < 0)
+			return r;
+		if (new_le * p->ext < p->fs_min) {
+			uint64_t ext = div_round_up(p->fs_min, p->ext);
+			char a[SIZE_FMT_LEN];
+
+			return err_set(E_REFUSED, "%s cannot shrink to %" PRIu64 " B: resize2fs needs "
+				       "at least %" PRIu64 " B; the smallest LV size that works is %"
+				       PRIu64 " extents = %s (nothing was changed)", d->path,
+				       new_le * p->ext, p->fs_min, ext, size_fmt(a, ext * p->ext));
+		}
+	}
+	return 0;
+}
+
+static int e2fsck(const char *dev, const struct fsresize_opts *o)
+{
+	char *argv[] = { "e2fsck", "-f", "-p", (char *)dev, NULL };
+	char out[2048];
+	int st, r;
+
+	o->say("e2fsck -f -p %s", dev);
+	r = run_program(argv, &st, out, sizeof(out));
+	if (r < 0)
+		return r;
+	/* 0 clean, 1 fixed, 2 fixed (reboot wanted: not for an unmounted fs); 4+ needs a human. */
+	if (st >= 4)
+		return err_set(E_REFUSED, "e2fsck found problems it will not fix unattended (exit %d)"
+			       ": run \"e2fsck -f %s\" yourself, then try again. It said: %.300s",
+			       st, dev, out);
+	return 0;
+}
+
+static int resize2fs(const char *dev, uint64_t bytes, uint64_t block_size,
+		     const struct fsresize_opts *o)
+{
+	char size[32], out[4096], *min;
+	char *argv[] = { "resize2fs", (char *)dev, size, NULL };
+	int st, r;
+
+	if (bytes) {
+		/* Plain decimal sectors with the s suffix: no unit or octal guessing (ondisk.md 10.1). */
+		snprintf(size, sizeof(size), "%" PRIu64 "s", bytes / SECTOR_SIZE);
+		o->say("resize2fs %s %s", dev, size);
+	} else {
+		argv[2] = NULL;
+		o->say("resize2fs %s (fill the LV)", dev);
+	}
+	r = run_program(argv, &st, out, sizeof(out));
+	if (r < 0)
+		return r;
+	if (st == 0)
+		return 0;
+	min = strstr(out, "smaller than minimum (");
+	if (min) {
+		uint64_t blocks = strtoull(min + 22, NULL, 10);
+
+		return err_set(-ERANGE, "%" PRIu64, blocks * block_size);
+	}
+	return err_set(-EIO, "resize2fs failed (exit %d): %.400s", st, out);
+}
+
+static int verify_fs(const char *dev, uint64_t lv_bytes, uint64_t want, const char *when)
+{
+	struct fs_info fi;
+	int r = read_fs(dev, &fi);
+
+	if (r < 0)
+		return r;
+	if (!fi.size_known || fi.size > lv_bytes)
+		return err_set(-EIO, "%s %s: the filesystem covers %" PRIu64 " B, more than the LV's %"
+			       PRIu64 " B", dev, when, fi.size, lv_bytes);
+	if (want && fi.size != want)
+		return err_set(-EIO, "%s %s: the filesystem covers %" PRIu64 " B, not the %" PRIu64
+			       " B intended", dev, when, fi.size, want);
+	return 0;
+}
+
+static int commit_lv(struct vgh *h, const struct fsresize_plan *p, struct lvdev *d,
+		     const struct fsresize_opts *o, struct commit_result *res)
+{
+	int r = vg_lv_resize(h->vg, p->lv, p->new_le);
+
+	if (r == 0)
+		r = vg_refresh(&h->vg);
+	if (r == 0) {
+		o->say("LV metadata: %" PRIu64 " -> %" PRIu64 " extents", p->old_le, p->new_le);
+		r = vgh_commit(h, o->commit, res);
+	}
+	if (r == 0)
+		r = lvdev_refresh(h, p->lv, d);
+	return r;
+}
+
+int fsresize_apply(struct vgh *h, const struct fsresize_plan *p, struct lvdev *d,
+		   const struct fsresize_opts *o, struct commit_result *res)
+{
+	uint64_t new_bytes = p->new_le * p->ext;
+	bool shrink = p->new_le < p->old_le;
+	int r;
+
+	if (p->kind == FS_SWAP) {
+		if (shrink) {
+			o->say("swap header: %" PRIu64 " -> %" PRIu64 " B", p->fs.size, p->fs_final);
+			res->wrote = true;
+			r = swap_set_size(d->path, p->fs_final);
+			if (r == 0)
+				r = commit_lv(h, p, d, o, res);
+		} else {
+			r = p->lv_changes ? commit_lv(h, p, d, o, res) : 0;
+			if (r == 0 && p->fs_changes) {
+				o->say("swap header: %" PRIu64 " -> %" PRIu64 " B", p->fs.size,
+				       p->fs_final);
+				res->wrote = true;
+				r = swap_set_size(d->path, p->fs_final);
+			}
+		}
+		return r ? r : verify_fs(d->path, new_bytes, p->fs_final, "after the resize");
+	}
+
+	r = e2fsck(d->path, o);
+	if (r < 0)
+		return r;
+	if (shrink && p->fs.size > new_bytes) {
+		r = resize2fs(d->path, new_bytes, p->fs.block_size, o);
+		if (r == -ERANGE) {
+			uint64_t min = strtoull(err_msg(r), NULL, 10);
+			uint64_t ext = div_round_up(min, p->ext);
+			char a[SIZE_FMT_LEN];
+
+			return err_set(E_REFUSED, "%s cannot shrink to %" PRIu64 " B: resize2fs needs "
+				       "at least %" PRIu64 " B; the smallest LV size that works is %"
+				       PRIu64 " extents = %s (nothing was changed)", d->path, new_bytes,
+				       min, ext, size_fmt(a, ext * p->ext));
+		}
+		if (r < 0)
+			return r;
+		res->wrote = true;
+		r = verify_fs(d->path, new_bytes, 0, "after shrinking the filesystem");
+		if (r < 0)
+			return r;
+	}
+	if (p->lv_changes) {
+		r = commit_lv(h, p, d, o, res);
+		if (r < 0)
+			return r;
+	}
+	r = resize2fs(d->path, 0, p->fs.block_size, o);
+	if (r == 0)
+		res->wrote = true;
+	return r ? r : verify_fs(d->path, new_bytes, p->fs_final, "at the end");
+}

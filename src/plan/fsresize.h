@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * An LV and the filesystem in it resized together, exactly (seed steps 5-9):
+ * e2fsck -f -p; resize2fs to the new LV size in sectors (no safety margin);
+ * the LV metadata commit and the dm table reload; resize2fs again to fill the
+ * LV to its last whole block. Swap: the header is rewritten in place. Before
+ * and after each step the filesystem's own size (from its superblock or
+ * header) is checked against the LV's. Every intermediate state has the
+ * filesystem inside the LV, so re-running the same command finishes the job.
+ */
+#ifndef SB_FSRESIZE_H
+#define SB_FSRESIZE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lvdev.h"
+#include "../layer/fs.h"
+#include "../lvm/commit.h"
+
+enum fs_kind { FS_EXT, FS_SWAP };
+
+struct fsresize_plan {
+	unsigned lv;
+	uint64_t old_le, new_le, ext;		/* extents; ext is bytes per extent */
+	enum fs_kind kind;
+	struct fs_info fs;			/* as found */
+	uint64_t fs_final;			/* bytes the filesystem will cover */
+	uint64_t fs_min;			/* ext shrink: resize2fs's own minimum (-P) */
+	bool lv_changes, fs_changes;
+};
+
+struct fsresize_opts {
+	const struct commit_opts *commit;
+	void (*say)(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+};
+
+/* Reads the filesystem on d and plans; refuses XFS, btrfs and the unknown, with the reason. */
+int fsresize_plan(const struct vgh *h, unsigned lv, uint64_t new_le, const struct lvdev *d,
+		  struct fsresize_plan *p);
+int fsresize_apply(struct vgh *h, const struct fsresize_plan *p, struct lvdev *d,
+		   const struct fsresize_opts *o, struct commit_result *res);
+
+#endif

@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/loop.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "lvdev.h"
+#include "stack.h"
+#include "../layer/loop.h"
+#include "../layer/lvdm.h"
+#include "../layer/swap.h"
+#include "../util/cleanup.h"
+#include "../util/err.h"
+#include "../util/strfmt.h"
+#include "../util/units.h"
+
+static int mounted(dev_t dev)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+	char line[4096];
+
+	while (f && fgets(line, sizeof(line), f)) {
+		unsigned ma, mi;
+
+		if (sscanf(line, "%*s %*s %u:%u", &ma, &mi) == 2 && makedev(ma, mi) == dev)
+			return 1;
+	}
+	return 0;
+}
+
+static int pv_devs(const struct vgh *h, dev_t **out)
+{
+	dev_t *d = calloc(h->vg->n_pvs ? h->vg->n_pvs : 1, sizeof(*d));
+
+	if (!d)
+		return -ENOMEM;
+	for (unsigned i = 0; i < h->n_devs; i++) {
+		struct stat st;
+
+		if (stat(h->devs[i].path, &st) == 0 && S_ISBLK(st.st_mode))
+			d[h->devs[i].pv] = st.st_rdev;
+	}
+	*out = d;
+	return 0;
+}
+
+static int open_loop(const struct vgh *h, unsigned lv, struct lvdev *d)
+{
+	const struct vg_lv *l = &h->vg->lvs[lv];
+	const struct vg_seg *s = &l->segs[0];
+	uint64_t ext = h->vg->extent_size * SECTOR_SIZE;
+	_cleanup_close_ int fd = -1;
+	const struct vg_dev *pd = NULL;
+
+	if (l->n_segs != 1 || !s->linear || s->stripe_count != 1 || s->areas[0].pv < 0)
+		return err_set(-ENODEV, "LV %s spans several segments and this kernel has no "
+			       "device-mapper to assemble them", l->name);
+	for (unsigned i = 0; i < h->n_devs; i++)
+		if (h->devs[i].pv == s->areas[0].pv)
+			pd = &h->devs[i];
+	if (!pd)
+		return -ENODEV;
+	fd = open(pd->path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return err_set(-errno, "%s: %m", pd->path);
+	d->loopfd = loop_attach_rw(fd, h->vg->pvs[s->areas[0].pv].pe_start * SECTOR_SIZE +
+					       s->areas[0].pe * ext,
+				   s->extent_count * ext, d->path);
+	if (d->loopfd < 0)
+		return d->loopfd;
+	d->kind = LVDEV_LOOP;
+	return 0;
+}
+
+int lvdev_open(const struct vgh *h, unsigned lv, struct lvdev *d)
+{
+	const struct vg_lv *l = &h->vg->lvs[lv];
+	struct lvdm_info info;
+	struct stat st;
+	int r;
+
+	memset(d, 0, sizeof(*d));
+	d->loopfd = -1;
+	lv_dm_name(h->name, l->name, d->dm_name);
+	if (blk_dm_path(d->dm_name, d->path) == 0) {
+		d->kind = LVDEV_ACTIVE;
+		if (stat(d->path, &st) < 0)
+			return err_set(-errno, "%s: %m", d->path);
+		if (mounted(st.st_rdev))
+			return err_set(E_REFUSED, "LV %s/%s is mounted (%s): unmount it first; "
+				       "shrinkbox resizes filesystems offline", h->name, l->name,
+				       d->path);
+		if (swap_in_use(d->path))
+			return err_set(E_REFUSED, "LV %s/%s is in use as swap: swapoff %s first",
+				       h->name, l->name, d->path);
+		if (lvdm_info(d->dm_name, &info) == 0 && info.open_count > 0)
+			return err_set(E_REFUSED, "LV %s/%s is open (%s, %d holder(s))", h->name,
+				       l->name, d->path, info.open_count);
+		return 0;
+	}
+	if (lvdm_available()) {
+		dev_t *devs = NULL;
+		char uuid[4 + 2 * LVM_UUID_LEN + 1], *table = NULL;
+
+		r = pv_devs(h, &devs);
+		if (r == 0)
+			r = lvdm_table(h->vg, lv, devs, &table);
+		snprintf(uuid, sizeof(uuid), "LVM-%s%s", h->vg->id, l->id);
+		if (r == 0)
+			r = lvdm_create(d->dm_name, uuid, table);
+		free(devs);
+		free(table);
+		if (r == 0) {
+			d->kind = LVDEV_TEMP_DM;
+			return str_fmt(d->path, sizeof(d->path), "/dev/mapper/%s", d->dm_name);
+		}
+		return r;
+	}
+	return open_loop(h, lv, d);
+}
+
+int lvdev_refresh(const struct vgh *h, unsigned lv, struct lvdev *d)
+{
+	uint64_t ext = h->vg->extent_size * SECTOR_SIZE;
+	dev_t *devs = NULL;
+	char *table = NULL;
+	int r;
+
+	if (d->kind == LVDEV_LOOP) {
+		/* The LV kept its start: the loop device just takes the new length. */
+		struct loop_info64 li;
+
+		if (ioctl(d->loopfd, LOOP_GET_STATUS64, &li) < 0)
+			return err_set(-errno, "%s: %m", d->path);
+		li.lo_sizelimit = h->vg->lvs[lv].le_count * ext;
+		if (ioctl(d->loopfd, LOOP_SET_STATUS64, &li) < 0 ||
+		    ioctl(d->loopfd, LOOP_SET_CAPACITY, 0) < 0)
+			return err_set(-errno, "%s: cannot resize the loop device: %m", d->path);
+		return 0;
+	}
+	r = pv_devs(h, &devs);
+	if (r == 0)
+		r = lvdm_table(h->vg, lv, devs, &table);
+	if (r == 0)
+		r = lvdm_reload(d->dm_name, table);
+	free(devs);
+	free(table);
+	return r;
+}
+
+void lvdev_close(struct lvdev *d)
+{
+	if (d->kind == LVDEV_TEMP_DM)
+		lvdm_remove(d->dm_name);
+	if (d->loopfd >= 0)
+		close(d->loopfd);	/* autoclear detaches it */
+	d->loopfd = -1;
+}

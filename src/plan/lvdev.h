@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * A block device for an LV, to run e2fsck and resize2fs on: its active dm
+ * device; else a temporary activation; else, where the kernel has no
+ * device-mapper (the test host), a loop device over an LV that is one linear
+ * run of extents. Refuses an LV that is mounted or otherwise in use.
+ */
+#ifndef SB_LVDEV_H
+#define SB_LVDEV_H
+
+#include <stdbool.h>
+
+#include "../layer/sysfs.h"
+#include "../lvm/commit.h"
+
+enum lvdev_kind { LVDEV_ACTIVE, LVDEV_TEMP_DM, LVDEV_LOOP };
+
+struct lvdev {
+	enum lvdev_kind kind;
+	char path[DEV_PATH_MAX];
+	char dm_name[256];
+	int loopfd;
+};
+
+int lvdev_open(const struct vgh *h, unsigned lv, struct lvdev *d);
+/* After a metadata change: the dm table follows the LV's new segments (or the loop its size). */
+int lvdev_refresh(const struct vgh *h, unsigned lv, struct lvdev *d);
+void lvdev_close(struct lvdev *d);
+
+#endif

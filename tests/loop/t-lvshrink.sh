@@ -1,0 +1,96 @@
+#!/bin/bash
+# lvshrink / lvgrow on the host, where the LV (one linear run on an unencrypted
+# PV) is reached through a loop device because there is no device-mapper: the
+# real e2fsck/resize2fs do the work, the real tools check it (e2fsck -fn,
+# dumpe2fs, blkid, vgck), and the files inside keep their checksums.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+. tests/lib/loop-env.sh
+trap 'umount "$TMPD/mnt" 2>/dev/null; cleanup_loops' EXIT
+
+SB=${SHRINKBOX:-./shrinkbox}
+pass=0 fail=0
+ok() { echo "PASS $1"; pass=$((pass + 1)); }
+bad() { echo "FAIL $1: $2"; fail=$((fail + 1)); }
+q() { "$@" >/dev/null 2>&1; }
+sb() { "$SB" "$@" --devices "$d" --backup-dir "$TMPD/bk"; }
+# lv_loop VG LV: a loop device over the LV's one segment, for the oracles.
+lv_loop() {
+	local pe n start
+	read -r pe n < <(lvs --noheadings --segments -o seg_pe_ranges,seg_size_pe "$1/$2" 2>/dev/null |
+		awk '{split($1, p, "[:-]"); print p[2], $2}')
+	start=$(pvs --noheadings --units b --nosuffix -o pe_start "$d" 2>/dev/null | tr -d ' ')
+	losetup -f --show -o $((start + pe * 4194304)) --sizelimit $((n * 4194304)) "$d"
+}
+fs_bytes() {
+	dumpe2fs -h "$1" 2>/dev/null | awk -F: '/^Block count/ {c = $2} /^Block size/ {s = $2} END {print c * s}'
+}
+
+d=$(new_loop 320M)
+vg=$(uniq_name ls)
+q pvcreate "$d"; q vgcreate "$vg" "$d"
+q lvcreate -an -Zn -n root -L 200M "$vg"; q lvcreate -an -Zn -n swap -L 32M "$vg"
+mkdir -p "$TMPD/mnt"
+l=$(lv_loop "$vg" root); mkfs.ext4 -q -L rootfs "$l"
+mount "$l" "$TMPD/mnt" && yes "shrinkbox test data" | head -c 40M >"$TMPD/mnt/data" && sync
+sum0=$(sha256sum <"$TMPD/mnt/data"); umount "$TMPD/mnt"; losetup -d "$l"
+l=$(lv_loop "$vg" swap); mkswap -L myswap -U 11111111-2222-3333-4444-555555555555 "$l" >/dev/null; losetup -d "$l"
+
+before=$(sha256sum <"$d")
+out=$(sb lvshrink "$vg/root" --size 20MiB --yes 2>&1); rc=$?
+[ $rc = 3 ] && grep -q "smallest LV size that works" <<<"$out" && [ "$(sha256sum <"$d")" = "$before" ] &&
+	ok below_minimum_refused_nothing_changed || bad below_minimum_refused_nothing_changed "rc $rc: $out"
+before=$(sha256sum <"$d")
+out=$(sb lvshrink "$vg/root" --size 100MiB --dry-run 2>&1); rc=$?
+[ $rc = 0 ] && [ "$(sha256sum <"$d")" = "$before" ] && ok dry_run_byte_identical || bad dry_run_byte_identical "rc $rc: $out"
+out=$(sb lvshrink "$vg/root" --size 100MiB --yes 2>&1); rc=$?
+l=$(lv_loop "$vg" root)
+if [ $rc = 0 ] && [ "$(fs_bytes "$l")" = $((100 * 1048576)) ] && q e2fsck -fn "$l" &&
+	mount -o ro "$l" "$TMPD/mnt" && [ "$(sha256sum <"$TMPD/mnt/data")" = "$sum0" ] &&
+	[ "$(lvs --noheadings --units b --nosuffix -o lv_size "$vg/root" 2>/dev/null | tr -d ' ')" = $((100 * 1048576)) ] &&
+	vgck "$vg" >/dev/null 2>&1; then
+	ok ext4_shrink_exact_data_intact
+else
+	bad ext4_shrink_exact_data_intact "rc $rc fs $(fs_bytes "$l"): $out"
+fi
+umount "$TMPD/mnt" 2>/dev/null; losetup -d "$l"
+out=$(sb lvshrink "$vg/root" --size 100MiB --yes 2>&1); rc=$?
+[ $rc = 0 ] && grep -qx "No changes." <<<"$out" && ok ext4_rerun_no_changes || bad ext4_rerun_no_changes "rc $rc: $out"
+out=$(sb lvgrow "$vg/root" --size 150MB --yes 2>&1); rc=$?
+l=$(lv_loop "$vg" root)
+# 150 MB = 150000000 B: rounded up to 36 extents of 4 MiB = 150994944 B, filled exactly.
+[ $rc = 0 ] && [ "$(fs_bytes "$l")" = 150994944 ] && q e2fsck -fn "$l" && ok ext4_grow_fills_exactly ||
+	bad ext4_grow_fills_exactly "rc $rc fs $(fs_bytes "$l"): $out"
+losetup -d "$l"
+
+out=$(sb lvshrink "$vg/swap" --size 16MiB --yes 2>&1); rc=$?
+l=$(lv_loop "$vg" swap)
+eval "$(blkid -o export "$l" | grep -E '^(UUID|LABEL|TYPE)=')"
+if [ $rc = 0 ] && [ "$TYPE" = swap ] && [ "$LABEL" = myswap ] &&
+	[ "$UUID" = 11111111-2222-3333-4444-555555555555 ] &&
+	[ "$(swaplabel "$l" 2>/dev/null | awk '/UUID/ {print $2}')" = "$UUID" ] &&
+	[ "$(dd if="$l" bs=1 skip=1028 count=4 status=none | od -An -tu4 | tr -d ' ')" = 4095 ]; then
+	ok swap_shrink_keeps_uuid_and_label
+else
+	bad swap_shrink_keeps_uuid_and_label "rc $rc type $TYPE label $LABEL uuid $UUID: $out"
+fi
+losetup -d "$l"
+out=$(sb lvgrow "$vg/swap" --size 24MiB --yes 2>&1); rc=$?
+l=$(lv_loop "$vg" swap)
+[ $rc = 0 ] && [ "$(dd if="$l" bs=1 skip=1028 count=4 status=none | od -An -tu4 | tr -d ' ')" = 6143 ] &&
+	ok swap_grow || bad swap_grow "rc $rc: $out"
+losetup -d "$l"
+
+q lvcreate -an -Zn -n empty -L 8M "$vg"
+l=$(lv_loop "$vg" empty); dd if=/dev/zero of="$l" bs=1M count=1 status=none; losetup -d "$l"
+out=$(sb lvshrink "$vg/empty" --size 4MiB --yes 2>&1); rc=$?
+[ $rc = 3 ] && grep -q "ext2/3/4 and swap only" <<<"$out" && ok unknown_content_refused ||
+	bad unknown_content_refused "rc $rc: $out"
+if command -v mkfs.xfs >/dev/null; then
+	q lvextend -L 300M "$vg/empty" || true
+	l=$(lv_loop "$vg" empty); q mkfs.xfs -f "$l"; losetup -d "$l"
+	out=$(sb lvshrink "$vg/empty" --size 200MiB --yes 2>&1); rc=$?
+	[ $rc = 3 ] && grep -q "XFS, which cannot be shrunk" <<<"$out" && ok xfs_refused || bad xfs_refused "rc $rc: $out"
+fi
+echo "$pass passed, $fail failed"
+[ $fail = 0 ]
