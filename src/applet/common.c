@@ -8,6 +8,8 @@
 #include "../lvm/commit.h"
 #include "../util/err.h"
 #include "../util/log.h"
+#include "../util/secret.h"
+#include "../util/units.h"
 
 static int verbose;
 
@@ -136,4 +138,45 @@ int applet_fail(int r, const struct commit_result *res, const char *vg)
 		return EXIT_PARTIAL;
 	}
 	return r == E_REFUSED ? EXIT_REFUSED : EXIT_FAILED;
+}
+
+static const char *key_file, *key_offset, *key_size;
+static uint64_t key_off_n, key_size_n;
+
+const struct poptOption key_table[] = {
+	{ "key-file", 'd', POPT_ARG_STRING, &key_file, 0, "read the key from FILE (- is stdin)",
+	  "FILE" },
+	{ "keyfile-offset", 0, POPT_ARG_STRING, &key_offset, 0,
+	  "skip this many bytes of the key file", "BYTES" },
+	{ "keyfile-size", 'l', POPT_ARG_STRING, &key_size, 0,
+	  "read only this many bytes of the key file", "BYTES" },
+	POPT_TABLEEND
+};
+
+int applet_key_opts_check(void)
+{
+	if ((key_offset && count_parse(key_offset, &key_off_n) < 0) ||
+	    (key_size && count_parse(key_size, &key_size_n) < 0)) {
+		log_error("--keyfile-offset and --keyfile-size take a plain number of bytes");
+		return EXIT_USAGE;
+	}
+	if ((key_offset || key_size) && !key_file) {
+		log_error("--keyfile-offset and --keyfile-size need --key-file");
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+int applet_key_from_file(void)
+{
+	return key_file != NULL;
+}
+
+int applet_read_key(struct secret *pw, const char *prompt)
+{
+	if (key_file)
+		return secret_read_keyfile(pw, key_file, key_off_n, key_size_n);
+	if (isatty(STDIN_FILENO))
+		return secret_read_tty(pw, prompt);
+	return secret_read_line(pw, STDIN_FILENO);
 }

@@ -45,4 +45,14 @@ const char *const *applet_device_list(void);
 struct commit_result;
 int applet_fail(int r, const struct commit_result *res, const char *vg);
 
+/* Key options shared by unlock and cryptresize: --key-file, --keyfile-offset, --keyfile-size. */
+extern const struct poptOption key_table[];
+/* Checks the key options; 0 or EXIT_USAGE (printed). */
+int applet_key_opts_check(void);
+/* True when the key comes from a file; else a terminal prompt or a line of stdin. */
+int applet_key_from_file(void);
+/* Reads the key the way the options say into pw (allocated by the caller). */
+struct secret;
+int applet_read_key(struct secret *pw, const char *prompt);
+
 #endif

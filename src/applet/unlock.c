@@ -28,16 +28,10 @@
 #include "../util/secret.h"
 #include "../util/units.h"
 
-static const char *opt_keyfile, *opt_kf_offset, *opt_kf_size;
 static int opt_tries = 3, opt_test, opt_no_activate;
 
 static const struct poptOption unlock_opts[] = {
-	{ "key-file", 'd', POPT_ARG_STRING, &opt_keyfile, 0, "read the key from FILE (- is stdin)",
-	  "FILE" },
-	{ "keyfile-offset", 0, POPT_ARG_STRING, &opt_kf_offset, 0,
-	  "skip this many bytes of the key file", "BYTES" },
-	{ "keyfile-size", 'l', POPT_ARG_STRING, &opt_kf_size, 0,
-	  "read only this many bytes of the key file", "BYTES" },
+	{ NULL, 0, POPT_ARG_INCLUDE_TABLE, (void *)key_table, 0, NULL, NULL },
 	{ "tries", 'T', POPT_ARG_INT, &opt_tries, 0, "passphrase attempts on a terminal (3)", "N" },
 	{ "test-passphrase", 0, POPT_ARG_NONE, &opt_test, 0, "check the key, open nothing", NULL },
 	{ "no-activate", 0, POPT_ARG_NONE, &opt_no_activate, 0, "do not activate the LVs inside",
@@ -71,7 +65,6 @@ int unlock_main(int argc, char **argv)
 	struct secret pw = { 0 };
 	const char *args[2], *dev, *name;
 	char defname[64], holder[128], mapping[DEV_PATH_MAX];
-	uint64_t kf_off = 0, kf_size = 0;
 	struct stat st;
 	poptContext ctx;
 	int r, rc = EXIT_FAILED, n, tries;
@@ -80,13 +73,9 @@ int unlock_main(int argc, char **argv)
 	if (applet_parse("unlock", argc, argv, unlock_opts, "DEVICE [NAME]", &ctx))
 		return EXIT_USAGE;
 	n = applet_args(ctx, "unlock", 1, 2, args);
-	if (n < 0 || opt_tries < 1 ||
-	    (opt_kf_offset && count_parse(opt_kf_offset, &kf_off) < 0) ||
-	    (opt_kf_size && count_parse(opt_kf_size, &kf_size) < 0) ||
-	    ((opt_kf_offset || opt_kf_size) && !opt_keyfile)) {
-		if (n >= 0)
-			log_error("bad --tries, --keyfile-offset or --keyfile-size (those two need "
-				  "--key-file)");
+	if (n < 0 || applet_key_opts_check() || opt_tries < 1) {
+		if (n >= 0 && opt_tries < 1)
+			log_error("--tries must be at least 1");
 		poptFreeContext(ctx);
 		return EXIT_USAGE;
 	}
@@ -115,15 +104,10 @@ int unlock_main(int argc, char **argv)
 		log_error("cannot allocate locked memory for the passphrase");
 		goto out;
 	}
-	tries = isatty(STDIN_FILENO) && !opt_keyfile ? opt_tries : 1;
+	tries = isatty(STDIN_FILENO) && !applet_key_from_file() ? opt_tries : 1;
 	for (int t = 0; t < tries; t++) {
 		err_clear();
-		if (opt_keyfile)
-			r = secret_read_keyfile(&pw, opt_keyfile, kf_off, kf_size);
-		else if (isatty(STDIN_FILENO))
-			r = secret_read_tty(&pw, "Passphrase: ");
-		else
-			r = secret_read_line(&pw, STDIN_FILENO);
+		r = applet_read_key(&pw, "Passphrase: ");
 		if (r < 0) {
 			log_error("%s", err_msg(r));
 			goto out;
@@ -135,7 +119,7 @@ int unlock_main(int argc, char **argv)
 			break;
 		if (r == -EPERM)
 			log_error("%s: no key slot opens with this %s", dev,
-				  opt_keyfile ? "key file" : "passphrase");
+				  applet_key_from_file() ? "key file" : "passphrase");
 		else
 			log_error("%s: cannot open it as %s: %s", dev, name, strerror(-r));
 		if (r != -EPERM)
