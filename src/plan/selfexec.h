@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef SB_SELFEXEC_H
+#define SB_SELFEXEC_H
+
+/*
+ * Runs one of our own applets as a step of a larger plan (shrink, grow):
+ * /proc/self/exe APPLET ARGS, with our stdout and stderr, so each step prints
+ * its own plan and result and stays exactly the single-layer applet a user
+ * could run by hand. Returns the step's exit code, or -errno.
+ */
+int run_self(char *const argv[]);
+
+#endif
