@@ -16,6 +16,7 @@
 	APPLET(lvshrink, "shrink an ext2/3/4 filesystem or swap area and its LV, exactly") \
 	APPLET(partresize, "shrink or grow a GPT or MBR partition; tells the kernel even while in use") \
 	APPLET(pvresize, "shrink a PV (refusing to cut allocated extents) or grow it to its device") \
+	APPLET(shrink, "shrink partition, LUKS, PV and LVs together to one declared size") \
 	APPLET(status, "show the whole stack: partition, LUKS, PV, VG, LVs, filesystems, extent map") \
 	APPLET(unlock, "open a LUKS1/LUKS2 device and activate the LVs inside") \
 	APPLET(vgcfg, "show or back up a VG's committed metadata")

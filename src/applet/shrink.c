@@ -1,0 +1,405 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * shrink PARTITION (--size S | --free S) [--lv VG/LV=SIZE ...] [--dry-run] [--yes]
+ *
+ * The whole stack from one declared target: the partition becomes at most S
+ * (its end on the table's grain), or S smaller. Working inwards from that, the
+ * LUKS mapping, the PV and its extents get the largest sizes that fit; when
+ * the LVs use more extents than remain, the LVs named with --lv shrink to their
+ * sizes, or, without --lv, the largest ext2/3/4 LV that can give the extents up
+ * (its filesystem's minimum allowing) is chosen and named. Then, in this order,
+ * each step an applet of its own: lvshrink, defrag, pvresize, cryptresize,
+ * partresize, and the final fill of the mapping and the PV to the partition's
+ * real end. Every step is atomic or resumable and starts from what is on disk,
+ * so running the same command again after an interruption finishes the job,
+ * and after success prints "No changes." for every step.
+ *
+ * The LUKS device must be open (unlock) and the LVs being changed unmounted.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+#include "../applets.h"
+#include "../lvm/commit.h"
+#include "../plan/extmap.h"
+#include "../plan/fsresize.h"
+#include "../plan/need.h"
+#include "../plan/selfexec.h"
+#include "../plan/stack.h"
+#include "../plan/stacksize.h"
+#include "../util/err.h"
+#include "../util/log.h"
+#include "../util/units.h"
+
+#define MAX_LV_TARGETS 16
+
+static const char *opt_size, *opt_free;
+static char **opt_lv;
+
+static const struct poptOption shrink_opts[] = {
+	{ "size", 's', POPT_ARG_STRING, &opt_size, 0, "the partition's new size (at most)",
+	  "SIZE" },
+	{ "free", 'f', POPT_ARG_STRING, &opt_free, 0, "space to free at the partition's end",
+	  "SIZE" },
+	{ "lv", 0, POPT_ARG_ARGV, &opt_lv, 0, "shrink this LV to SIZE (repeatable)",
+	  "VG/LV=SIZE" },
+	{ NULL, 0, POPT_ARG_INCLUDE_TABLE, (void *)mutate_table, 0, NULL, NULL },
+	POPT_TABLEEND
+};
+
+struct lv_target {
+	char name[256];		/* VG/LV */
+	unsigned lv;
+	uint64_t new_le;
+};
+
+struct stack_view {
+	const struct volume *part, *luks, *pv;
+	const struct part_entry *entry;
+	const char *disk;
+	struct layers l;
+};
+
+static int find_layers(const struct stack *st, struct stack_view *sv)
+{
+	const struct volume *root = st->root, *v;
+
+	memset(sv, 0, sizeof(*sv));
+	if (root->kind != VOL_PTABLE || !root->focus)
+		return err_set(-EINVAL, "%s: name the partition that holds the stack (e.g. /dev/sda3)",
+			       st->device);
+	for (size_t i = 0; i < root->pt.n; i++)
+		if (root->pt.parts[i].partno == root->focus) {
+			sv->entry = &root->pt.parts[i];
+			sv->part = root->parts ? root->parts[i] : NULL;
+		}
+	if (!sv->part)
+		return err_set(-ENOENT, "%s: partition %u not found", root->path, root->focus);
+	sv->disk = root->path;
+	v = sv->part;
+	if (v->error[0])
+		return err_set(-EIO, "%s: %s", v->name, v->error);
+	if (v->kind == VOL_LUKS) {
+		sv->luks = v;
+		if (!v->luks.active || !v->inner)
+			return err_set(E_REFUSED, "%s: LUKS is closed; unlock it first (shrinkbox "
+				       "unlock %s)", v->name, v->name);
+		if (v->luks.size_fixed || v->luks.requirements)
+			return err_set(E_REFUSED, "%s: a LUKS2 fixed-size segment or requirements; "
+				       "shrinkbox does not rewrite LUKS2 metadata", v->name);
+		v = v->inner;
+		if (v->error[0])
+			return err_set(-EIO, "%s: %s", v->name, v->error);
+	}
+	if (v->kind != VOL_PV || !v->vg || v->pv_index < 0)
+		return err_set(E_REFUSED, "%s holds %s, not an LVM PV in a VG", v->name,
+			       v->probe.type[0] ? v->probe.type : "nothing shrinkbox recognises");
+	if (v->vg->refuse)
+		return err_set(E_REFUSED, "%s", v->vg->refuse);
+	if (v->vg->n_pvs != 1)
+		return err_set(E_REFUSED, "VG %s spans %u PVs; shrink handles a VG on one PV",
+			       v->vg->name, v->vg->n_pvs);
+	sv->pv = v;
+	sv->l = (struct layers){
+		.part_start = sv->entry->start, .part_size = sv->entry->size,
+		.table_sector = root->pt.sector_size, .grain = root->pt.grain,
+		.luks = sv->luks != NULL,
+		.luks_offset = sv->luks ? sv->luks->luks.active_offset : 0,
+		.crypt_sector = sv->luks ? sv->luks->luks.sector_size : SECTOR_SIZE,
+		.pe_start = v->vg->pvs[v->pv_index].pe_start,
+		.extent = v->vg->extent_size,
+		.mda2 = v->pv.label.n_mdas == 2 ? v->pv.label.mda[1].size : 0,
+		.used = vg_pv_used(v->vg, (unsigned)v->pv_index),
+	};
+	return 0;
+}
+
+static int parse_lv_targets(const struct vg *vg, struct lv_target *t, unsigned *n)
+{
+	uint64_t ext = vg->extent_size * SECTOR_SIZE, bytes;
+
+	*n = 0;
+	for (char **a = opt_lv; a && *a; a++) {
+		const char *eq = strchr(*a, '='), *slash = strchr(*a, '/');
+		int lv, r;
+
+		if (!eq || !slash || slash > eq || *n == MAX_LV_TARGETS)
+			return err_set(-EINVAL, "--lv %s: write VG/LV=SIZE", *a);
+		if ((size_t)(slash - *a) != strlen(vg->name) || strncmp(*a, vg->name, strlen(vg->name)))
+			return err_set(-EINVAL, "--lv %s: the VG on this partition is %s", *a, vg->name);
+		snprintf(t[*n].name, sizeof(t[*n].name), "%.*s", (int)(eq - *a), *a);
+		{
+			char lvname[256];
+
+			snprintf(lvname, sizeof(lvname), "%.*s", (int)(eq - slash - 1), slash + 1);
+			lv = vg_find_lv(vg, lvname);
+		}
+		if (lv < 0)
+			return err_set(-EINVAL, "--lv %s: no such LV", *a);
+		r = size_parse(eq + 1, ext, &bytes);
+		if (r < 0)
+			return err_wrap(r, "--lv %s: ", *a);
+		t[*n].lv = (unsigned)lv;
+		t[*n].new_le = div_round_up(bytes, ext);
+		if (t[*n].new_le > vg->lvs[lv].le_count)
+			return err_set(-EINVAL, "--lv %s: that is larger than the LV (%" PRIu64
+				       " extents); shrink only shrinks", *a, vg->lvs[lv].le_count);
+		(*n)++;
+	}
+	return 0;
+}
+
+/* Without --lv: the largest ext LV that can give up `need` extents, or a refusal listing why. */
+static int choose_lv(const char *vgname, uint64_t need, struct lv_target *t, char *why,
+		     size_t why_len)
+{
+	struct vgh *h = NULL;
+	uint64_t best = 0;
+	size_t o = 0;
+	int r, chosen = -1;
+
+	r = vgh_open(vgname, NULL, false, &h);
+	if (r < 0)
+		return r;
+	why[0] = '\0';
+	for (unsigned i = 0; i < h->vg->n_lvs; i++) {
+		const struct vg_lv *lv = &h->vg->lvs[i];
+		struct lvdev d = { .loopfd = -1 };
+		struct fsresize_plan p;
+
+		if (!(lv->status & LV_VISIBLE) || lv->le_count <= need)
+			continue;
+		err_clear();
+		r = lvdev_open(h, i, &d);
+		if (r == 0)
+			r = fsresize_plan(h, i, lv->le_count - need, &d, &p);
+		lvdev_close(&d);
+		if (r == 0 && p.kind != FS_EXT)
+			r = err_set(E_REFUSED, "not ext2/3/4 (name it with --lv to shrink it)");
+		if (r < 0) {
+			int k = snprintf(why + o, why_len - o, "\n  %s/%s: %s", vgname, lv->name,
+					 err_msg(r));
+
+			o += k > 0 && (size_t)k < why_len - o ? (size_t)k : 0;
+			continue;
+		}
+		if (lv->le_count > best) {
+			best = lv->le_count;
+			chosen = (int)i;
+		}
+	}
+	if (chosen >= 0) {
+		snprintf(t->name, sizeof(t->name), "%s/%s", vgname, h->vg->lvs[chosen].name);
+		t->lv = (unsigned)chosen;
+		t->new_le = h->vg->lvs[chosen].le_count - need;
+		snprintf(why, why_len, "the largest ext2/3/4 LV whose filesystem can give up %" PRIu64
+			 " extents", need);
+	}
+	vgh_close(h);
+	if (chosen < 0)
+		return err_set(E_REFUSED, "%" PRIu64 " extents must be freed and no LV can give them "
+			       "up on its own; name the LVs to shrink with --lv VG/LV=SIZE:%s", need,
+			       why);
+	return 0;
+}
+
+static unsigned steps_done;
+
+/* Runs one step: shrinkbox APPLET ARGS... --yes [--backup-dir DIR]. */
+static int step(const char *applet, const char *a1, const char *a2, const char *a3)
+{
+	char *argv[12];
+	int n = 0, rc;
+
+	argv[n++] = "shrinkbox";
+	argv[n++] = (char *)applet;
+	if (a1)
+		argv[n++] = (char *)a1;
+	if (a2)
+		argv[n++] = (char *)a2;
+	if (a3)
+		argv[n++] = (char *)a3;
+	argv[n++] = "--yes";
+	if (mutate.backup_dir) {
+		argv[n++] = "--backup-dir";
+		argv[n++] = (char *)mutate.backup_dir;
+	}
+	argv[n] = NULL;
+	printf("==> shrinkbox %s %s%s%s%s%s\n", applet, a1 ? a1 : "", a2 ? " " : "", a2 ? a2 : "",
+	       a3 ? " " : "", a3 ? a3 : "");
+	rc = run_self(argv);
+	if (rc != 0)
+		log_error("step \"%s\" failed (exit %d)", applet, rc);
+	else
+		steps_done++;
+	return rc;
+}
+
+int shrink_main(int argc, char **argv)
+{
+	struct stack *st = NULL;
+	struct stack_view sv;
+	struct targets t;
+	struct lv_target lvt[MAX_LV_TARGETS];
+	char why[2048] = "", a[SIZE_FMT_LEN], b[SIZE_FMT_LEN], sz[4][48];
+	const char *dev;
+	unsigned n_lvt = 0;
+	uint64_t want, ss, ext, freed = 0;
+	const struct vg *vg;
+	poptContext ctx;
+	int r, rc = EXIT_FAILED;
+	bool any = false;
+
+	if (applet_parse("shrink", argc, argv, shrink_opts, "PARTITION", &ctx))
+		return EXIT_USAGE;
+	if (applet_args(ctx, "shrink", 1, 1, &dev) < 0 || !!opt_size == !!opt_free) {
+		if (!!opt_size == !!opt_free)
+			log_error("give exactly one of --size and --free");
+		poptFreeContext(ctx);
+		return EXIT_USAGE;
+	}
+	err_clear();
+	r = stack_probe(dev, &st);
+	if (r == 0)
+		r = find_layers(st, &sv);
+	if (r < 0) {
+		rc = applet_fail(r, NULL, "");
+		goto out;
+	}
+	ss = sv.l.table_sector;
+	vg = sv.pv->vg;
+	ext = vg->extent_size * SECTOR_SIZE;
+	r = size_parse(opt_size ? opt_size : opt_free, ext, &want);
+	if (r < 0) {
+		log_error("%s", err_msg(r));
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if (opt_free) {
+		if (want >= sv.l.part_size * ss) {
+			log_error("--free %s: the partition has only %s", opt_free,
+				  size_fmt(a, sv.l.part_size * ss));
+			rc = EXIT_USAGE;
+			goto out;
+		}
+		want = sv.l.part_size * ss - want;
+	}
+	if (want > sv.l.part_size * ss) {
+		log_error("%s is larger than the partition (%s): use grow", size_fmt(a, want),
+			  size_fmt(b, sv.l.part_size * ss));
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	err_clear();
+	r = shrink_targets(&sv.l, want, &t);
+	if (r == 0)
+		r = parse_lv_targets(vg, lvt, &n_lvt);
+	if (r < 0) {
+		log_error("%s", err_msg(r));
+		rc = r == -EINVAL ? EXIT_USAGE : EXIT_FAILED;
+		goto out;
+	}
+	for (unsigned i = 0; i < n_lvt; i++)
+		freed += vg->lvs[lvt[i].lv].le_count - lvt[i].new_le;
+	if (t.free_needed > freed) {
+		if (n_lvt) {
+			log_error("the --lv targets free %" PRIu64 " extents; %" PRIu64 " are needed "
+				  "for the PV to fit %s", freed, t.free_needed,
+				  size_fmt(a, t.pv_bytes));
+			rc = EXIT_REFUSED;
+			goto out;
+		}
+		err_clear();
+		r = choose_lv(vg->name, t.free_needed, &lvt[0], why, sizeof(why));
+		if (r < 0) {
+			rc = applet_fail(r, NULL, vg->name);
+			goto out;
+		}
+		n_lvt = 1;
+	}
+
+	/* The plan: every layer before and after, in sectors and bytes. */
+	printf("Plan for %s (partition %u of %s, %s):\n", dev, sv.entry->partno, sv.disk,
+	       sv.luks ? "LUKS, LVM" : "LVM");
+	printf("  %-14s %-44s %s\n", "layer", "now", "after");
+	printf("  %-14s %" PRIu64 " s = %-30s %" PRIu64 " s = %s\n", "partition", sv.l.part_size,
+	       size_fmt(a, sv.l.part_size * ss), t.part_size, size_fmt(b, t.part_size * ss));
+	if (sv.luks)
+		printf("  %-14s %" PRIu64 " s = %-30s %" PRIu64 " s = %s\n", "LUKS mapping",
+		       sv.luks->luks.active_size, size_fmt(a, sv.luks->luks.active_size * 512),
+		       t.map_size, size_fmt(b, t.map_size * 512));
+	printf("  %-14s %-44s %" PRIu64 " extents (%s)\n", "PV",
+	       (snprintf(sz[0], sizeof(sz[0]), "%" PRIu64 " extents, %" PRIu64 " used",
+			 vg->pvs[sv.pv->pv_index].pe_count, sv.l.used), sz[0]),
+	       t.pe_count, size_fmt(b, t.pv_bytes));
+	for (unsigned i = 0; i < n_lvt; i++) {
+		const struct vg_lv *lv = &vg->lvs[lvt[i].lv];
+
+		snprintf(sz[1], sizeof(sz[1]), "%" PRIu64 " extents", lv->le_count);
+		printf("  LV %-11s %-44s %" PRIu64 " extents = %s\n", lv->name, sz[1],
+		       lvt[i].new_le, size_fmt(b, lvt[i].new_le * ext));
+	}
+	if (why[0])
+		printf("  (chose %s: %s)\n", lvt[0].name, why);
+	printf("  extents now (after the LV shrink, defrag moves what lies at or beyond PE %"
+	       PRIu64 "):\n", t.pe_count);
+	pv_map_print(vg, (unsigned)sv.pv->pv_index, "    ");
+	any = n_lvt || t.part_size != sv.l.part_size || t.pe_count != vg->pvs[sv.pv->pv_index].pe_count ||
+	      (sv.luks && t.map_size != sv.luks->luks.active_size);
+	if (!any) {
+		printf("No changes.\n");
+		rc = EXIT_DONE;
+		goto out;
+	}
+	r = applet_consent();
+	if (r <= 0) {
+		rc = r == 0 ? EXIT_DONE : EXIT_REFUSED;
+		goto out;
+	}
+	/* Inside out: the filesystems, the extents, the PV, the mapping, the partition, the fill. */
+	for (unsigned i = 0; i < n_lvt; i++) {
+		snprintf(sz[0], sizeof(sz[0]), "%" PRIu64 "B", lvt[i].new_le * ext);
+		rc = step("lvshrink", lvt[i].name, "--size", sz[0]);
+		if (rc)
+			goto failed;
+	}
+	snprintf(sz[0], sizeof(sz[0]), "%" PRIu64, t.pe_count);
+	rc = step("defrag", sv.pv->path, "--end", sz[0]);
+	if (rc == 0) {
+		snprintf(sz[1], sizeof(sz[1]), "%" PRIu64 "B", t.pv_bytes);
+		rc = step("pvresize", sv.pv->path, "--size", sz[1]);
+	}
+	if (rc == 0 && sv.luks) {
+		snprintf(sz[2], sizeof(sz[2]), "%" PRIu64 "s", t.map_size);
+		rc = step("cryptresize", sv.luks->luks.active_name, "--size", sz[2]);
+	}
+	if (rc == 0) {
+		snprintf(sz[3], sizeof(sz[3]), "%" PRIu64 "B", t.part_size * ss);
+		rc = step("partresize", sv.part->path[0] ? sv.part->path : dev, "--size", sz[3]);
+	}
+	/* The final exact fill (seed steps 14-15): the layers meet the partition's real end. */
+	if (rc == 0 && sv.luks)
+		rc = step("cryptresize", sv.luks->luks.active_name, NULL, NULL);
+	if (rc == 0)
+		rc = step("pvresize", sv.pv->path, NULL, NULL);
+	if (rc)
+		goto failed;
+	printf("Done: partition %u of %s is %s.\n", sv.entry->partno, sv.disk,
+	       size_fmt(a, t.part_size * ss));
+	rc = EXIT_DONE;
+	goto out;
+failed:
+	log_error("the stack is consistent after every step; run the same command again to "
+		  "continue once the cause is fixed");
+	/* Nothing changed if the first step refused or failed cleanly; else say "partial". */
+	if (steps_done || rc == EXIT_PARTIAL || rc > EXIT_PARTIAL)
+		rc = EXIT_PARTIAL;
+out:
+	stack_free(st);
+	poptFreeContext(ctx);
+	return rc;
+}
