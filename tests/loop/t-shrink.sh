@@ -1,0 +1,87 @@
+#!/bin/bash
+# The whole-stack shrink on the host (GPT -> PV -> VG -> ext4 + swap, with a gap;
+# no LUKS here: the host has no dm-crypt, the VM suite covers it): exact sizes,
+# data intact, the partition after it untouched, re-runs converge after an
+# interruption at each kind of step, and a finished shrink says "No changes."
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+. tests/lib/loop-env.sh
+trap 'umount "$TMPD/mnt" 2>/dev/null; cleanup_loops' EXIT
+
+SB=${SHRINKBOX:-./shrinkbox}
+pass=0 fail=0
+ok() { echo "PASS $1"; pass=$((pass + 1)); }
+bad() { echo "FAIL $1: $2"; fail=$((fail + 1)); }
+q() { "$@" >/dev/null 2>&1; }
+
+# build: a disk with partition 2 (PV: root ext4 200M with data, a 40M gap, swap 32M) and a partition 3 with data.
+build() {
+	d=$(new_loop 512M)
+	printf 'label: gpt\n,1MiB,21686148-6449-6E6F-744E-656564454649\n,400MiB,L\n,,L\n' | q sfdisk "$d"
+	add_partitions "$d"
+	vg=$(uniq_name sh)$RANDOM
+	q pvcreate "${d}p2"; q vgcreate "$vg" "${d}p2"
+	q lvcreate -an -Zn -n root -L 200M "$vg"; q lvcreate -an -Zn -n gap -L 40M "$vg"
+	q lvcreate -an -Zn -n swap -L 32M "$vg"; q lvremove -f "$vg/gap"
+	start=$(pvs --noheadings --units b --nosuffix -o pe_start "${d}p2" 2>/dev/null | tr -d ' ')
+	l=$(losetup -f --show -o "$start" --sizelimit $((200 * 1048576)) "${d}p2")
+	mkfs.ext4 -q "$l"; mkdir -p "$TMPD/mnt"; mount "$l" "$TMPD/mnt"
+	yes "important data" | head -c 60M >"$TMPD/mnt/data"; sum0=$(sha256sum <"$TMPD/mnt/data")
+	umount "$TMPD/mnt"; losetup -d "$l"
+	l=$(losetup -f --show -o $((start + 240 * 1048576)) --sizelimit $((32 * 1048576)) "${d}p2")
+	mkswap -L sw "$l" >/dev/null; losetup -d "$l"
+	yes "partition three" | head -c 8M | dd of="${d}p3" conv=notrunc status=none
+	p3=$(sha256sum <"${d}p3")
+}
+# check: sizes exact, lvm2/e2fsck/sfdisk happy, data and partition 3 intact.
+check() {
+	local seg start l part
+	part=$(sfdisk -d "$d" 2>/dev/null | awk '$1 ~ /p2$/ {gsub(",", "", $6); print $6}')
+	[ "$part" = 409600 ] || { echo "partition is $part sectors"; return 1; }
+	[ "$(cat "/sys/class/block/$(basename "$d")p2/size")" = 409600 ] || { echo "kernel size"; return 1; }
+	q vgck "$vg" || { echo vgck; return 1; }
+	q sfdisk --verify "$d" || { echo sfdisk; return 1; }
+	[ "$(pvs --noheadings -o pv_pe_count "${d}p2" 2>/dev/null | tr -d ' ')" = 49 ] || { echo pe_count; return 1; }
+	[ "$(sha256sum <"${d}p3")" = "$p3" ] || { echo "partition 3 changed"; return 1; }
+	seg=$(lvs --noheadings --segments -o seg_pe_ranges "$vg/root" 2>/dev/null | awk '{split($1, p, "[:-]"); print p[2]}')
+	start=$(pvs --noheadings --units b --nosuffix -o pe_start "${d}p2" 2>/dev/null | tr -d ' ')
+	l=$(losetup -f --show -o $((start + seg * 4194304)) --sizelimit \
+		"$(lvs --noheadings --units b --nosuffix -o lv_size "$vg/root" 2>/dev/null | tr -d ' ')" "${d}p2")
+	if ! q e2fsck -fn "$l" || ! mount -o ro "$l" "$TMPD/mnt"; then
+		losetup -d "$l"; echo "root fs"; return 1
+	fi
+	[ "$(sha256sum <"$TMPD/mnt/data")" = "$sum0" ] || { umount "$TMPD/mnt"; losetup -d "$l"; echo data; return 1; }
+	umount "$TMPD/mnt"; losetup -d "$l"
+}
+
+build
+before=$(sha256sum <"$d")
+out=$("$SB" shrink "${d}p2" --size 200MiB --dry-run --backup-dir "$TMPD/bk" 2>&1); rc=$?
+[ $rc = 0 ] && grep -q "chose $vg/root" <<<"$out" && [ "$(sha256sum <"$d")" = "$before" ] &&
+	ok dry_run_plans_and_changes_nothing || bad dry_run_plans_and_changes_nothing "rc $rc: $out"
+out=$("$SB" shrink "${d}p2" --size 100MiB --yes --backup-dir "$TMPD/bk" 2>&1); rc=$?
+[ $rc = 3 ] && grep -q "name the LVs to shrink" <<<"$out" && [ "$(sha256sum <"$d")" = "$before" ] &&
+	ok too_small_refused_with_options || bad too_small_refused_with_options "rc $rc: $out"
+out=$("$SB" shrink "${d}p2" --size 200MiB --yes --backup-dir "$TMPD/bk" 2>&1); rc=$?
+why=$(check)
+[ $rc = 0 ] && [ -z "$why" ] && ok shrink_whole_stack || bad shrink_whole_stack "rc $rc $why: $out"
+out=$("$SB" shrink "${d}p2" --size 200MiB --yes --backup-dir "$TMPD/bk" 2>&1); rc=$?
+[ $rc = 0 ] && grep -qx "No changes." <<<"$out" && ok rerun_no_changes || bad rerun_no_changes "rc $rc: $out"
+
+# Interrupted (a dead stop, like a power cut) in the first metadata write, in the
+# defrag copy, and at a commit point; each time the same command finishes the job.
+for stop in text copy1 commit1; do
+	cleanup_loops; TMPD=$(mktemp -d /tmp/sbtest.XXXXXX); mkdir -p "$LVM_SYSTEM_DIR" "$TMPD/lock"
+	export LVM_SYSTEM_DIR=$TMPD/lvm; mkdir -p "$LVM_SYSTEM_DIR"
+	build
+	SHRINKBOX_TEST_STOP_AFTER=$stop "$SB" shrink "${d}p2" --size 200MiB --yes --backup-dir "$TMPD/bk" \
+		>/dev/null 2>&1
+	rc1=$?
+	out=$("$SB" shrink "${d}p2" --size 200MiB --yes --backup-dir "$TMPD/bk" 2>&1); rc=$?
+	why=$(check)
+	[ "$rc1" = 4 ] && [ $rc = 0 ] && [ -z "$why" ] && ok "interrupted_at_${stop}_rerun_converges" ||
+		bad "interrupted_at_${stop}_rerun_converges" "first rc $rc1, rerun rc $rc $why: $(tail -3 <<<"$out")"
+done
+
+echo "$pass passed, $fail failed"
+[ $fail = 0 ]
