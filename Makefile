@@ -73,7 +73,7 @@ demo: shrinkbox
 FUZZ_TARGETS := $(patsubst fuzz/%.c,build/fuzz/%,$(wildcard fuzz/fuzz-*.c))
 build/fuzz/%: fuzz/%.c $(LIB_SRCS)
 	@mkdir -p $(dir $@)
-	clang $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -Isrc \
+	clang $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Isrc \
 		$(shell $(PKG_CONFIG) --cflags $(LIBS_PC)) -o $@ $< \
 		$(filter src/lvm/% src/util/%,$(LIB_SRCS))
 fuzz: $(FUZZ_TARGETS)
