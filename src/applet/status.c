@@ -206,6 +206,8 @@ static void text_luks(const struct volume *v, unsigned d)
 	const struct luks_info *l = &v->luks;
 	char a[SIZE_FMT_LEN], b[SIZE_FMT_LEN];
 
+	if (!l->version)
+		return;	/* the header could not be read: the error line says why */
 	indent(d);
 	printf("LUKS%d %s, %u-bit key, uuid %s, %u keyslot(s)\n", l->version, l->cipher,
 	       l->key_bits, l->uuid, l->keyslots);
