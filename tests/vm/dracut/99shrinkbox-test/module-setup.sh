@@ -1,0 +1,14 @@
+#!/bin/bash
+# Test-only dracut module for the VM harness (never installed by make install):
+# the real tools as oracles, and a hook that runs the scenario script QEMU
+# passes with -fw_cfg, then powers the guest off.
+check() { return 255; }
+depends() { echo shrinkbox; return 0; }
+installkernel() { instmods qemu_fw_cfg virtio_blk virtio_pci ext4; }
+install() {
+	inst_multiple bash sfdisk cryptsetup lvm mkfs.ext4 mke2fs mkswap e2fsck dumpe2fs blkid swapon \
+		swapoff sha256sum dd mount umount sync sleep awk sed grep head tail cut tr wc cat \
+		ls mkdir rm cp date od timeout losetup blockdev partx stat seq yes xargs sort uniq \
+		printf env poweroff reboot jq dmsetup
+	inst_hook pre-mount 99 "$moddir/run-scenario.sh"
+}

@@ -1,0 +1,89 @@
+# shellcheck shell=bash
+# The VM harness's machinery (sourced by run.sh): a cached Debian kernel, an
+# initramfs built by the real dracut with our module and the test module, and
+# QEMU runs that take a scenario script through fw_cfg and report on the
+# serial console and a small result disk.
+VM_CACHE=${SHRINKBOX_VM_CACHE:-/var/tmp/shrinkbox-vm-cache}
+VM_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+mkdir -p "$VM_CACHE"
+
+vm_log() { printf 'vm: %s\n' "$*" >&2; }
+
+vm_kernel() {
+	KDIR=$("$VM_TOP/scripts/vm-kernel.sh")
+	KVER=$(ls "$KDIR/lib/modules")
+	KERNEL=$KDIR/boot/vmlinuz-$KVER
+}
+
+# vm_initrd: builds (or reuses) the test initramfs; sets INITRD.
+vm_initrd() {
+	local key dir
+	SB_BIN=${SHRINKBOX_BIN:-$VM_TOP/build/static/shrinkbox}
+	[ -x "$SB_BIN" ] || { vm_log "no shrinkbox binary at $SB_BIN (make static)"; return 1; }
+	key=$( (cd "$VM_TOP" && cat dracut/modules.d/90shrinkbox/* tests/vm/dracut/99shrinkbox-test/*
+		sha256sum <"$SB_BIN"; echo "$KVER"; dpkg-query -W dracut-core) | sha256sum | cut -c1-16)
+	INITRD=$VM_CACHE/initrd-$key.img
+	[ -s "$INITRD" ] && return 0
+	dir=$VM_CACHE/dracut-$key
+	rm -rf "$dir" && mkdir -p "$dir"
+	cp -a /usr/lib/dracut/. "$dir/"
+	cp -a "$VM_TOP/dracut/modules.d/90shrinkbox" "$VM_TOP/tests/vm/dracut/99shrinkbox-test" \
+		"$dir/modules.d/"
+	chmod +x "$dir"/modules.d/9*shrinkbox*/*.sh
+	mkdir -p "$dir/conf.d.empty"
+	vm_log "building the initramfs with dracut (cached as $INITRD)"
+	# A private dracut tree and no host config: the build host's /etc must not leak in.
+	if ! dracutbasedir=$dir SHRINKBOX_BIN=$SB_BIN dracut --force --no-hostonly \
+		--no-hostonly-cmdline --no-early-microcode --conf /dev/null --confdir "$dir/conf.d.empty" \
+		--kver "$KVER" --kmoddir "$KDIR/lib/modules/$KVER" \
+		--add "crypt lvm shrinkbox shrinkbox-test" \
+		--omit "systemd systemd-initrd dracut-systemd kernel-modules-extra nvdimm lunmask resume virtiofs qemu plymouth" \
+		--drivers "virtio_pci virtio_blk virtio_rng dm_mod dm_crypt xts aesni_intel ext4 crc32c_intel crc32c_generic qemu_fw_cfg algif_skcipher algif_hash" \
+		--compress gzip "$INITRD.tmp" >"$dir.log" 2>&1; then
+		vm_log "dracut failed; see $dir.log"; tail -n 20 "$dir.log" >&2; rm -f "$INITRD.tmp"; return 1
+	fi
+	mv "$INITRD.tmp" "$INITRD"
+	rm -rf "$dir"
+}
+
+# vm_result_disk FILE: a small ext4 disk labelled sbresult (the guest's root= and its output).
+vm_result_disk() {
+	rm -f "$1"; truncate -s 64M "$1"
+	mkfs.ext4 -q -F -L sbresult "$1"
+}
+
+# vm_result FILE NAME: a file the guest wrote to the result disk.
+vm_result() {
+	debugfs -R "cat /$2" "$1" 2>/dev/null
+}
+
+# vm_run DISK RESULT SCRIPT LOG TIMEOUT [KILL_MARKER KILL_AFTER]:
+# boots, runs SCRIPT in the initramfs before root mounts, powers off. With a
+# marker, SIGKILLs QEMU when it shows on the console (a power cut), or after
+# KILL_AFTER seconds. cache=none: writes the guest completed are on the image,
+# what is still in its page cache is lost, like RAM in a power cut
+# (harness.md section 5). Returns 0, 124 on timeout, 137 when killed on purpose.
+vm_run() {
+	local disk=$1 result=$2 script=$3 log=$4 tmo=$5 marker=${6:-} after=${7:-0} pid t=0
+	: >"$log"
+	qemu-system-x86_64 -accel tcg -cpu max -m 1024 -smp 1 -nographic -no-reboot -nic none \
+		-device virtio-rng-pci -kernel "$KERNEL" -initrd "$INITRD" \
+		-append "console=ttyS0 root=LABEL=sbresult rootfstype=ext4 rd.luks=0 rd.lvm=0 rd.md=0 rd.dm=0 panic=-1 quiet rd.shell=0 ${VM_APPEND:-}" \
+		-drive "file=$disk,format=raw,if=virtio,cache=none" \
+		-drive "file=$result,format=raw,if=virtio,cache=none" \
+		-fw_cfg "name=opt/shrinkbox/script,file=$script" \
+		-serial "file:$log" -display none -monitor none </dev/null >/dev/null 2>&1 &
+	pid=$!
+	while kill -0 "$pid" 2>/dev/null; do
+		sleep 1
+		t=$((t + 1))
+		if [ -n "$marker" ] && { grep -q "$marker" "$log" || { [ "$after" -gt 0 ] && [ $t -ge "$after" ]; }; }; then
+			kill -9 "$pid"; wait "$pid" 2>/dev/null; return 137
+		fi
+		if [ $t -ge "$tmo" ]; then
+			kill -9 "$pid"; wait "$pid" 2>/dev/null; return 124
+		fi
+	done
+	wait "$pid" 2>/dev/null
+	return 0
+}
