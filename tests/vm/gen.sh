@@ -1,0 +1,128 @@
+# shellcheck shell=bash
+# Turns a scenario file (data: see tests/vm/README.md) into the two guest
+# scripts: the maker, which builds the disk with the real tools, and the test,
+# which runs the steps and records what the oracles say. Sourced by run.sh.
+
+# The prologue both stages share: lvm without udev, the test key, helpers.
+gen_prologue() {
+	cat <<'EOS'
+set -u
+export DM_DISABLE_UDEV=1 LVM_SUPPRESS_FD_WARNINGS=1
+mkdir -p /etc/lvm /run/sbtest /mnt
+cat >/etc/lvm/lvm.conf <<EOC
+global { use_lvmpolld = 0 event_activation = 0 }
+activation { udev_sync = 0 udev_rules = 0 monitoring = 0 }
+devices { obtain_device_list_from_udev = 0 use_devicesfile = 0 hints = "none" }
+backup { backup = 0 archive = 0 }
+EOC
+KEY=/run/sbtest/key
+printf 'sbtest-passphrase' >$KEY
+D=/dev/vda
+part() { case $D in *[0-9]) echo "${D}p$1" ;; *) echo "$D$1" ;; esac; }
+settle() { udevadm settle 2>/dev/null; sleep 1; }
+out() { echo "SBOUT $*"; }
+EOS
+}
+
+# gen_maker SCENARIO: the first boot, which lays the disk out and fills it.
+gen_maker() {
+	local f=$1 key val rest parts="" table=gpt lvs_after="" gapn=0
+	gen_prologue
+	echo 'set -e'
+	while read -r key val rest; do
+		case $key in
+		table) table=$val ;;
+		part) parts+=",$val,${rest%% *}\n" ;;
+		esac
+	done < <(grep -v '^\s*#' "$f")
+	printf "printf 'label: %s\\\\n%b' | sfdisk -q \$D\nsettle\n" "$table" "$parts"
+	while read -r key val rest; do
+		case $key in
+		luks)
+			set -- $rest
+			local ver=$1 name=$2
+			shift 2
+			echo "cryptsetup luksFormat -q --type $ver $* --key-file \$KEY \$(part $val)"
+			echo "cryptsetup open --key-file \$KEY \$(part $val) $name"
+			;;
+		pv) echo "lvm pvcreate -q $val"; PV=$val ;;
+		vg) echo "lvm vgcreate -q $val $PV"; VG=$val ;;
+		lv)
+			set -- $rest
+			echo "lvm lvcreate -q -y -n $val -L $1 $VG"
+			case ${2:-none} in
+			ext4) echo "mkfs.ext4 -q /dev/$VG/$val" ;;
+			swap) echo "mkswap -L $val /dev/$VG/$val >/dev/null" ;;
+			esac
+			;;
+		gap)
+			gapn=$((gapn + 1))
+			echo "lvm lvcreate -q -y -n sbgap$gapn -L $val $VG"
+			lvs_after+="lvm lvremove -q -y $VG/sbgap$gapn\n"
+			;;
+		fill)
+			set -- $rest
+			echo "mount /dev/$VG/$val /mnt"
+			echo "yes '$val data' | head -c $1 >/mnt/data"
+			echo "sha256sum </mnt/data | cut -d' ' -f1 >/result/sum-$val"
+			echo "umount /mnt"
+			;;
+		esac
+	done < <(grep -v '^\s*#' "$f")
+	printf '%b' "$lvs_after"
+	cat <<'EOS'
+lvm vgchange -q -an
+for m in $(dmsetup ls --target crypt 2>/dev/null | awk '{print $1}'); do cryptsetup close "$m"; done
+sync
+echo SBMAKER-OK
+EOS
+}
+
+# gen_test SCENARIO: the steps, each with its exit code and output, then the oracles.
+gen_test() {
+	local f=$1 key val rest n=0
+	gen_prologue
+	while read -r key val rest; do
+		case $key in
+		luks)
+			set -- $rest
+			echo "LUKSPART=\$(part $val); LUKSNAME=$2"
+			;;
+		vg) echo "VG=$val" ;;
+		fill) echo "FILLS=\"\${FILLS:-} $val\"" ;;
+		esac
+	done < <(grep -v '^\s*#' "$f")
+	while read -r key rest; do
+		[ "$key" = step ] || continue
+		n=$((n + 1))
+		echo "echo 'SBSTEP $n: $rest'"
+		echo "( $rest ) >/result/step-$n.out 2>&1; echo \$? >/result/step-$n.rc"
+		echo "cat /result/step-$n.out; echo \"SBSTEP $n rc=\$(cat /result/step-$n.rc)\""
+	done < <(grep -v '^\s*#' "$f")
+	cat <<'EOS'
+# Oracles, in the same guest: the real tools' view, fsck, data.
+settle
+sfdisk -J $D >/result/sfdisk.json 2>/dev/null
+if [ -n "${LUKSPART:-}" ]; then
+	cryptsetup luksDump --dump-json-metadata $LUKSPART >/result/luks2.json 2>/dev/null
+	cryptsetup luksDump $LUKSPART >/result/luksdump.txt 2>/dev/null
+	[ -e /dev/mapper/$LUKSNAME ] || cryptsetup open --key-file $KEY $LUKSPART $LUKSNAME
+	cryptsetup status $LUKSNAME >/result/cryptstatus.txt 2>&1
+	blockdev --getsz /dev/mapper/$LUKSNAME >/result/mapping.sectors
+fi
+lvm vgchange -q -ay >/dev/null 2>&1
+lvm vgck $VG >/result/vgck.out 2>&1; echo $? >/result/vgck.rc
+lvm lvs --reportformat json --units b --nosuffix -o lv_name,lv_size,seg_start_pe,seg_size_pe,seg_pe_ranges --segments $VG >/result/lvs.json 2>/dev/null
+lvm pvs --reportformat json --units b --nosuffix -o pv_name,pv_size,pe_start,pv_pe_count,pv_pe_alloc_count >/result/pvs.json 2>/dev/null
+for lv in ${FILLS:-}; do
+	e2fsck -fn /dev/$VG/$lv >/result/fsck-$lv.out 2>&1; echo $? >/result/fsck-$lv.rc
+	mount -o ro /dev/$VG/$lv /mnt && sha256sum </mnt/data | cut -d' ' -f1 >/result/now-$lv && umount /mnt
+done
+for p in $(ls /sys/class/block/ | grep "^vda[0-9]"); do
+	echo "$p $(cat /sys/class/block/$p/size)" >>/result/kernel-sizes
+done
+lvm vgchange -q -an >/dev/null 2>&1
+sync
+echo SBTEST-OK
+EOS
+}

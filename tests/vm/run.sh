@@ -1,0 +1,150 @@
+#!/bin/bash
+# The VM suite: every scenario in tests/vm/scenarios (or the ones named) is
+# built inside a first guest by the real tools (cached by the scenario's hash),
+# then booted again through the dracut initramfs to run its steps; the host
+# checks the results. Prints PASS/FAIL per scenario and "N passed, N failed".
+#   tests/vm/run.sh [--list] [SCENARIO...]
+#   SHRINKBOX_BIN=...   the (static) binary to test; default build/static/shrinkbox
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+. tests/vm/lib.sh
+. tests/vm/gen.sh
+
+SCN_DIR=tests/vm/scenarios
+MAKER_TIMEOUT=${SHRINKBOX_VM_MAKER_TIMEOUT:-600}
+TEST_TIMEOUT=${SHRINKBOX_VM_TEST_TIMEOUT:-900}
+
+if [ "${1:-}" = --list ]; then
+	ls "$SCN_DIR" | sed -n 's/\.scn$//p'
+	exit 0
+fi
+names=("$@")
+[ ${#names[@]} -gt 0 ] || mapfile -t names < <(ls "$SCN_DIR" | sed -n 's/\.scn$//p')
+
+pass=0 fail=0 skip=0
+t_suite=$(date +%s)
+
+for tool in qemu-system-x86_64 dracut debugfs jq; do
+	if ! command -v "$tool" >/dev/null; then
+		echo "SKIP vm: $tool is not installed (scripts/setup.sh installs it)"
+		echo "0 passed, 0 failed, ${#names[@]} skipped"
+		exit 0
+	fi
+done
+[ -x "${SHRINKBOX_BIN:-build/static/shrinkbox}" ] || make -s static >/dev/null || {
+	echo "FAIL vm: make static failed"; echo "0 passed, 1 failed"; exit 1; }
+vm_kernel || { echo "FAIL vm: no kernel"; echo "0 passed, 1 failed"; exit 1; }
+vm_initrd || { echo "FAIL vm: no initramfs"; echo "0 passed, 1 failed"; exit 1; }
+
+# The checks a scenario can name ("check NAME [ARG]"); each prints why it failed.
+check_data() {
+	local r=$1 ok=1 f lv
+	for f in "$MK"/sum-*; do
+		lv=${f##*/sum-}
+		[ "$(vm_result "$r" "now-$lv")" = "$(cat "$f")" ] || { echo "data of $lv changed"; ok=0; }
+	done
+	[ $ok = 1 ]
+}
+check_vgck() { [ "$(vm_result "$1" vgck.rc)" = 0 ] || { echo "vgck: $(vm_result "$1" vgck.out)"; return 1; }; }
+check_fsck() {
+	local r=$1 f lv ok=1
+	for f in "$MK"/sum-*; do
+		lv=${f##*/sum-}
+		[ "$(vm_result "$r" "fsck-$lv.rc")" = 0 ] || { echo "e2fsck -fn $lv: $(vm_result "$r" "fsck-$lv.out" | tail -3)"; ok=0; }
+	done
+	[ $ok = 1 ]
+}
+# status N: step N's "shrinkbox status --json" against sfdisk -J, luksDump, the mapping and lvs.
+check_status() {
+	local r=$1 n=$2 st sf lvs bad=0 d
+	st=$(vm_result "$r" "step-$n.out"); sf=$(vm_result "$r" sfdisk.json); lvs=$(vm_result "$r" lvs.json)
+	jq -e . >/dev/null 2>&1 <<<"$st" || { echo "step $n: not JSON"; return 1; }
+	# Every partition: start and size as sfdisk says.
+	d=$(jq -r --argjson s "$sf" -n '
+		[$s.partitiontable.partitions[] | "\(.node | capture("(?<n>[0-9]+)$").n) \(.start) \(.size)"] | sort | .[]')
+	[ "$d" = "$(jq -r '[.volume.partition_table.partitions[] | "\(.number) \(.start) \(.size_sectors)"] | sort | .[]' <<<"$st")" ] ||
+		{ echo "partitions differ from sfdisk -J"; bad=1; }
+	# LUKS: the data offset as luksDump says, the mapping's size as the kernel says.
+	if [ -n "$(vm_result "$r" luksdump.txt)" ]; then
+		local off map ours
+		off=$(vm_result "$r" luksdump.txt | awk '/Payload offset:/ {print $3}')
+		[ -n "$off" ] || off=$(($(vm_result "$r" luks2.json | jq -r '.segments."0".offset') / 512))
+		ours=$(jq -r '[.. | objects | select(has("data_offset_sectors")) | .data_offset_sectors][0]' <<<"$st")
+		[ "$ours" = "$off" ] || { echo "LUKS data offset $ours, luksDump says $off"; bad=1; }
+		map=$(vm_result "$r" mapping.sectors)
+		ours=$(jq -r '[.. | objects | select(has("active")) | .active | objects | .size_sectors][0]' <<<"$st")
+		[ "$ours" = "$map" ] || { echo "mapping $ours sectors, the kernel says $map"; bad=1; }
+	fi
+	# LVs: every segment's size and PE range as lvs says.
+	d=$(jq -r '[.report[0].seg[] | "\(.lv_name) \(.seg_start_pe) \(.seg_size_pe) \(.seg_pe_ranges | capture(":(?<a>[0-9]+)-").a)"] | sort | .[]' <<<"$lvs")
+	[ "$d" = "$(jq -r '[.. | objects | select(has("segments") and has("extents")) | .name as $n | .segments[] | "\($n) \(.le_start) \(.extents) \(.areas[0].pe_start)"] | sort | .[]' <<<"$st")" ] ||
+		{ echo "LV segments differ from lvs"; bad=1; }
+	return $bad
+}
+check_expect() {	# expect N RC
+	local got
+	got=$(vm_result "$1" "step-$2.rc")
+	[ "$got" = "$3" ] || { echo "step $2 exited $got, expected $3: $(vm_result "$1" "step-$2.out" | tail -3)"; return 1; }
+}
+check_output() {	# output N TEXT: step N printed TEXT
+	local r=$1 n=$2
+	shift 2
+	vm_result "$r" "step-$n.out" | grep -qF -- "$*" || { echo "step $n did not print \"$*\""; return 1; }
+}
+
+for name in "${names[@]}"; do
+	scn=$SCN_DIR/$name.scn
+	[ -f "$scn" ] || { echo "FAIL $name: no $scn"; fail=$((fail + 1)); continue; }
+	t0=$(date +%s)
+	work=$(mktemp -d /var/tmp/sbvm.XXXXXX)
+	# Maker stage, cached by the scenario and the generator.
+	key=$( (cat "$scn" tests/vm/gen.sh; echo "$KVER") | sha256sum | cut -c1-16)
+	MK=$VM_CACHE/maker-$name-$key
+	if [ ! -e "$MK/done" ]; then
+		rm -rf "$MK" && mkdir -p "$MK"
+		truncate -s "$(awk '$1 == "disk" {print $2}' "$scn")" "$MK/disk.img"
+		vm_result_disk "$MK/result.img"
+		gen_maker "$scn" >"$MK/maker.sh"
+		vm_run "$MK/disk.img" "$MK/result.img" "$MK/maker.sh" "$MK/console.log" "$MAKER_TIMEOUT"
+		if ! grep -q SBMAKER-OK "$MK/console.log"; then
+			echo "FAIL $name: the maker stage did not finish; console: $MK/console.log"
+			tail -n 15 "$MK/console.log" | tr -d '\r'
+			fail=$((fail + 1)); rm -rf "$work"; continue
+		fi
+		for f in $(debugfs -R "ls -p /" "$MK/result.img" 2>/dev/null | awk -F/ '$6 ~ /^sum-/ {print $6}'); do
+			vm_result "$MK/result.img" "$f" >"$MK/$f"
+		done
+		touch "$MK/done"
+	fi
+	t1=$(date +%s)
+	# Test stage on a copy of the made disk.
+	cp --sparse=always "$MK/disk.img" "$work/disk.img"
+	vm_result_disk "$work/result.img"
+	gen_test "$scn" >"$work/test.sh"
+	vm_run "$work/disk.img" "$work/result.img" "$work/test.sh" "$work/console.log" "$TEST_TIMEOUT"
+	rc=$?
+	why=""
+	grep -q SBTEST-OK "$work/console.log" || why="the test stage did not finish (rc $rc)"
+	if [ -z "$why" ]; then
+		while read -r key a b; do
+			case $key in
+			expect) msg=$(check_expect "$work/result.img" "$a" "$b") || why+="$msg; " ;;
+			output) msg=$(check_output "$work/result.img" "$a" "$b") || why+="$msg; " ;;
+			check) msg=$("check_$a" "$work/result.img" $b) || why+="$a: $msg; " ;;
+			esac
+		done < <(grep -E '^(expect|check|output)\b' "$scn")
+	fi
+	t2=$(date +%s)
+	if [ -z "$why" ]; then
+		echo "PASS $name (maker $((t1 - t0)) s, test $((t2 - t1)) s)"
+		pass=$((pass + 1))
+		rm -rf "$work"
+	else
+		echo "FAIL $name: $why (console: $work/console.log)"
+		tr -d '\r' <"$work/console.log" | grep -E "SBSTEP|error|SBTEST" | tail -n 20
+		fail=$((fail + 1))
+	fi
+done
+echo "vm suite: $(($(date +%s) - t_suite)) s"
+echo "$pass passed, $fail failed, $skip skipped"
+[ $fail = 0 ]
