@@ -10,8 +10,8 @@
  * everything); --end PE or --size S (the PV must fit in S) clears only what
  * lies beyond. --to moves everything off PV onto PV2 instead.
  *
- * The LVs whose extents move must be inactive: this version does not suspend
- * active LVs around the commit.
+ * The LVs whose extents move must not be in use (mounted, swapped on, open);
+ * active ones have their tables reloaded after each commit.
  */
 #include <inttypes.h>
 #include <json-c/json.h>
@@ -21,6 +21,7 @@
 
 #include "common.h"
 #include "../applets.h"
+#include "../layer/lvdm.h"
 #include "../layer/sysfs.h"
 #include "../lvm/commit.h"
 #include "../plan/defrag.h"
@@ -116,17 +117,24 @@ static void print_plan_json(const struct vgh *h, const struct defrag_plan *p, co
 	json_object_put(o);
 }
 
-/* Moving extents under an active LV would change data behind dm's back. */
-static int check_inactive(const struct vgh *h, const struct defrag_plan *p)
+/*
+ * The LVs whose extents move must not be in use: nothing may write to them
+ * while their data is copied. An active but unused LV is fine: its table is
+ * reloaded after each commit.
+ */
+static int check_unused(const struct vgh *h, const struct defrag_plan *p)
 {
 	for (size_t i = 0; i < p->n; i++) {
-		char dm[256], path[DEV_PATH_MAX];
+		char dm[256];
+		struct lvdm_info info;
 
 		lv_dm_name(h->name, h->vg->lvs[p->moves[i].lv].name, dm);
-		if (blk_dm_path(dm, path) == 0)
-			return err_set(E_REFUSED, "LV %s/%s is active (%s): deactivate it first "
-				       "(vgchange -an %s); this version moves inactive LVs only",
-				       h->name, h->vg->lvs[p->moves[i].lv].name, path, h->name);
+		if (lvdm_available() && lvdm_info(dm, &info) == 0 && info.exists &&
+		    info.open_count > 0)
+			return err_set(E_REFUSED, "LV %s/%s is in use (/dev/mapper/%s is open %d "
+				       "time(s): mounted or swapped on?); its extents cannot move "
+				       "under it", h->name, h->vg->lvs[p->moves[i].lv].name, dm,
+				       info.open_count);
 	}
 	return 0;
 }
@@ -218,7 +226,7 @@ int defrag_main(int argc, char **argv)
 		printf("  before:\n");
 		pv_map_print(h->vg, (unsigned)h->devs[dev].pv, "    ");
 	}
-	r = check_inactive(h, &plan);
+	r = check_unused(h, &plan);
 	if (r < 0) {
 		rc = applet_fail(r, NULL, vgname);
 		goto out;

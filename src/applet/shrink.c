@@ -37,7 +37,7 @@
 
 #define MAX_LV_TARGETS 16
 
-static const char *opt_size, *opt_free;
+static const char *opt_size, *opt_free, *opt_keyfile;
 static char **opt_lv;
 
 static const struct poptOption shrink_opts[] = {
@@ -47,6 +47,8 @@ static const struct poptOption shrink_opts[] = {
 	  "SIZE" },
 	{ "lv", 0, POPT_ARG_ARGV, &opt_lv, 0, "shrink this LV to SIZE (repeatable)",
 	  "VG/LV=SIZE" },
+	{ "key-file", 'd', POPT_ARG_STRING, &opt_keyfile, 0,
+	  "for a mapping whose key is in the kernel keyring: the key for cryptresize", "FILE" },
 	{ NULL, 0, POPT_ARG_INCLUDE_TABLE, (void *)mutate_table, 0, NULL, NULL },
 	POPT_TABLEEND
 };
@@ -212,7 +214,7 @@ static unsigned steps_done;
 /* Runs one step: shrinkbox APPLET ARGS... --yes [--backup-dir DIR]. */
 static int step(const char *applet, const char *a1, const char *a2, const char *a3)
 {
-	char *argv[12];
+	char *argv[14];
 	int n = 0, rc;
 
 	argv[n++] = "shrinkbox";
@@ -224,6 +226,10 @@ static int step(const char *applet, const char *a1, const char *a2, const char *
 	if (a3)
 		argv[n++] = (char *)a3;
 	argv[n++] = "--yes";
+	if (opt_keyfile && !strcmp(applet, "cryptresize")) {
+		argv[n++] = "--key-file";
+		argv[n++] = (char *)opt_keyfile;
+	}
 	if (mutate.backup_dir) {
 		argv[n++] = "--backup-dir";
 		argv[n++] = (char *)mutate.backup_dir;

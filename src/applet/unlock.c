@@ -10,6 +10,8 @@
  * terminal (one line, as cryptsetup reads it). It is never taken from argv,
  * is kept in locked memory that core dumps exclude, and is wiped after use.
  * A device that is already open is reused. --test-passphrase only checks it.
+ * The volume key is kept in the dm table rather than the kernel keyring, so
+ * that resizing the mapping later needs no second passphrase.
  */
 #include <errno.h>
 #include <libcryptsetup.h>
@@ -104,6 +106,11 @@ int unlock_main(int argc, char **argv)
 		log_error("cannot allocate locked memory for the passphrase");
 		goto out;
 	}
+	/*
+	 * Keep the volume key in the dm table, as LUKS1 always does, not in the kernel
+	 * keyring: then cryptresize (and shrink) never has to ask for the passphrase again.
+	 */
+	crypt_volume_key_keyring(cd, 0);
 	tries = isatty(STDIN_FILENO) && !applet_key_from_file() ? opt_tries : 1;
 	for (int t = 0; t < tries; t++) {
 		err_clear();

@@ -5,10 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "move.h"
+#include "../layer/lvdm.h"
 #include "../lvm/edit.h"
+#include "stack.h"
 #include "../util/cleanup.h"
 #include "../util/err.h"
 #include "../util/units.h"
@@ -119,6 +122,38 @@ static int copy_one(const struct side *src, const struct side *dst, uint64_t fro
 	return 0;
 }
 
+/*
+ * An active LV (unused: the applet checked) follows its extents to their new
+ * place: its table is reloaded right after the commit that moved them. Nothing
+ * writes to it meanwhile, so both tables see the same data.
+ */
+static int reload_if_active(const struct vgh *h, unsigned lv)
+{
+	char name[256], *table = NULL;
+	struct lvdm_info info;
+	dev_t *devs;
+	int r;
+
+	lv_dm_name(h->name, h->vg->lvs[lv].name, name);
+	if (!lvdm_available() || lvdm_info(name, &info) < 0 || !info.exists)
+		return 0;
+	devs = calloc(h->vg->n_pvs ? h->vg->n_pvs : 1, sizeof(*devs));
+	if (!devs)
+		return -ENOMEM;
+	for (unsigned i = 0; i < h->n_devs; i++) {
+		struct stat st;
+
+		if (stat(h->devs[i].path, &st) == 0 && S_ISBLK(st.st_mode))
+			devs[h->devs[i].pv] = st.st_rdev;
+	}
+	r = lvdm_table(h->vg, lv, devs, &table);
+	if (r == 0)
+		r = lvdm_reload(name, table);
+	free(devs);
+	free(table);
+	return r;
+}
+
 static int dev_of_pv(const struct vgh *h, unsigned pv)
 {
 	for (unsigned i = 0; i < h->n_devs; i++)
@@ -164,6 +199,8 @@ int moves_apply(struct vgh *h, const struct defrag_plan *p, const struct mover_o
 		r = vg_lv_remap(&h->vg, m->lv, m->le, m->len, m->to_pv, m->to_pe);
 		if (r == 0)
 			r = vgh_commit(h, o->commit, res);
+		if (r == 0)
+			r = reload_if_active(h, m->lv);
 		if (r < 0)
 			goto out;
 		res->wrote = true;

@@ -60,6 +60,10 @@ gen_maker() {
 			echo "lvm lvcreate -q -y -n sbgap$gapn -L $val $VG"
 			lvs_after+="lvm lvremove -q -y $VG/sbgap$gapn\n"
 			;;
+		fillpart)
+			echo "yes 'partition $val' | head -c $rest | dd of=\$(part $val) bs=1M conv=notrunc,fsync status=none"
+			echo "dd if=\$(part $val) bs=1M status=none | sha256sum | cut -d' ' -f1 >/result/sum-part$val"
+			;;
 		fill)
 			set -- $rest
 			echo "mount /dev/$VG/$val /mnt"
@@ -90,6 +94,7 @@ gen_test() {
 			;;
 		vg) echo "VG=$val" ;;
 		fill) echo "FILLS=\"\${FILLS:-} $val\"" ;;
+		fillpart) echo "PARTS=\"\${PARTS:-} $val\"" ;;
 		esac
 	done < <(grep -v '^\s*#' "$f")
 	while read -r key rest; do
@@ -117,6 +122,9 @@ lvm pvs --reportformat json --units b --nosuffix -o pv_name,pv_size,pe_start,pv_
 for lv in ${FILLS:-}; do
 	e2fsck -fn /dev/$VG/$lv >/result/fsck-$lv.out 2>&1; echo $? >/result/fsck-$lv.rc
 	mount -o ro /dev/$VG/$lv /mnt && sha256sum </mnt/data | cut -d' ' -f1 >/result/now-$lv && umount /mnt
+done
+for p in ${PARTS:-}; do
+	dd if=$(part $p) bs=1M status=none | sha256sum | cut -d' ' -f1 >/result/now-part$p
 done
 for p in $(ls /sys/class/block/ | grep "^vda[0-9]"); do
 	echo "$p $(cat /sys/class/block/$p/size)" >>/result/kernel-sizes
