@@ -101,8 +101,9 @@ gen_test() {
 		[ "$key" = step ] || continue
 		n=$((n + 1))
 		echo "echo 'SBSTEP $n: $rest'"
-		echo "( $rest ) >/result/step-$n.out 2>&1; echo \$? >/result/step-$n.rc"
-		echo "cat /result/step-$n.out; echo \"SBSTEP $n rc=\$(cat /result/step-$n.rc)\""
+		# Live on the console too: the power-cut helper watches it for markers.
+		echo "( $rest ) 2>&1 | tee /result/step-$n.out; echo \${PIPESTATUS[0]} >/result/step-$n.rc"
+		echo "echo \"SBSTEP $n rc=\$(cat /result/step-$n.rc)\""
 	done < <(grep -v '^\s*#' "$f")
 	cat <<'EOS'
 # Oracles, in the same guest: the real tools' view, fsck, data.

@@ -6,7 +6,7 @@ check() { return 255; }
 depends() { echo shrinkbox; return 0; }
 installkernel() { instmods qemu_fw_cfg virtio_blk virtio_pci ext4; }
 install() {
-	inst_multiple bash sfdisk cryptsetup lvm mkfs.ext4 mke2fs mkswap e2fsck dumpe2fs blkid swapon \
+	inst_multiple bash tee sfdisk cryptsetup lvm mkfs.ext4 mke2fs mkswap e2fsck dumpe2fs blkid swapon \
 		swapoff sha256sum dd mount umount sync sleep awk sed grep head tail cut tr wc cat \
 		ls mkdir rm cp date od timeout losetup blockdev partx stat seq yes xargs sort uniq \
 		printf env poweroff reboot jq dmsetup
