@@ -180,3 +180,27 @@ int applet_read_key(struct secret *pw, const char *prompt)
 		return secret_read_tty(pw, prompt);
 	return secret_read_line(pw, STDIN_FILENO);
 }
+
+int applet_open_lv(const char *arg, char vgname[128], const char **lvname, struct vgh **h,
+		   int *lv)
+{
+	const char *slash = strchr(arg, '/');
+	int r;
+
+	if (!slash || slash == arg || !slash[1] || slash - arg >= 128) {
+		log_error("\"%s\": name the LV as VG/LV", arg);
+		return EXIT_USAGE;
+	}
+	snprintf(vgname, 128, "%.*s", (int)(slash - arg), arg);
+	*lvname = slash + 1;
+	err_clear();
+	r = vgh_open(vgname, applet_device_list(), !mutate.dry_run, h);
+	if (r < 0)
+		return applet_fail(r, NULL, vgname);
+	*lv = vg_find_lv((*h)->vg, *lvname);
+	if (*lv < 0) {
+		log_error("VG %s has no LV \"%s\"", vgname, *lvname);
+		return EXIT_FAILED;
+	}
+	return 0;
+}

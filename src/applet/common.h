@@ -45,6 +45,14 @@ const char *const *applet_device_list(void);
 struct commit_result;
 int applet_fail(int r, const struct commit_result *res, const char *vg);
 
+/*
+ * Opens the VG of "VG/LV" (writable unless --dry-run) and finds the LV: 0, or
+ * the exit code after printing why not. *lvname points into arg.
+ */
+struct vgh;
+int applet_open_lv(const char *arg, char vgname[128], const char **lvname, struct vgh **h,
+		   int *lv);
+
 /* Key options shared by unlock and cryptresize: --key-file, --keyfile-offset, --keyfile-size. */
 extern const struct poptOption key_table[];
 /* Checks the key options; 0 or EXIT_USAGE (printed). */

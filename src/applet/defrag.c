@@ -17,7 +17,6 @@
 #include <json-c/json.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "common.h"
 #include "../applets.h"
@@ -50,20 +49,6 @@ static const struct poptOption defrag_opts[] = {
 	{ NULL, 0, POPT_ARG_INCLUDE_TABLE, (void *)mutate_table, 0, NULL, NULL },
 	POPT_TABLEEND
 };
-
-static int find_dev(const struct vgh *h, const char *path)
-{
-	struct stat a, b;
-
-	for (unsigned i = 0; i < h->n_devs; i++) {
-		if (!strcmp(h->devs[i].path, path))
-			return (int)i;
-		if (stat(path, &a) == 0 && stat(h->devs[i].path, &b) == 0 &&
-		    S_ISBLK(a.st_mode) && a.st_rdev == b.st_rdev)
-			return (int)i;
-	}
-	return -1;
-}
 
 static void print_plan_text(const struct vgh *h, const struct defrag_plan *p, const char *pv,
 			    const char *to)
@@ -182,8 +167,8 @@ int defrag_main(int argc, char **argv)
 		rc = applet_fail(r, NULL, vgname);
 		goto out;
 	}
-	dev = find_dev(h, pv);
-	to_dev = opt_to ? find_dev(h, opt_to) : dev;
+	dev = vgh_find_dev(h, pv);
+	to_dev = opt_to ? vgh_find_dev(h, opt_to) : dev;
 	if (dev < 0 || to_dev < 0) {
 		log_error("%s: not a PV of VG %s", dev < 0 ? pv : opt_to, vgname);
 		goto out;

@@ -40,7 +40,7 @@ int lvfs_main(const char *name, int argc, char **argv, bool grow)
 	struct commit_opts co;
 	struct lvdev dev = { .loopfd = -1 };
 	char vgname[128], desc[256], a[SIZE_FMT_LEN], b[SIZE_FMT_LEN];
-	const char *arg, *slash;
+	const char *arg, *lvname;
 	struct vgh *h = NULL;
 	uint64_t bytes = 0, want, ext;
 	poptContext ctx;
@@ -55,24 +55,10 @@ int lvfs_main(const char *name, int argc, char **argv, bool grow)
 		poptFreeContext(ctx);
 		return EXIT_USAGE;
 	}
-	slash = strchr(arg, '/');
-	if (!slash || slash == arg || !slash[1] || (size_t)(slash - arg) >= sizeof(vgname)) {
-		log_error("\"%s\": name the LV as VG/LV", arg);
-		poptFreeContext(ctx);
-		return EXIT_USAGE;
-	}
-	snprintf(vgname, sizeof(vgname), "%.*s", (int)(slash - arg), arg);
-	err_clear();
-	r = vgh_open(vgname, applet_device_list(), !mutate.dry_run, &h);
-	if (r < 0) {
-		rc = applet_fail(r, NULL, vgname);
+	rc = applet_open_lv(arg, vgname, &lvname, &h, &lv);
+	if (rc)
 		goto out;
-	}
-	lv = vg_find_lv(h->vg, slash + 1);
-	if (lv < 0) {
-		log_error("VG %s has no LV \"%s\"", vgname, slash + 1);
-		goto out;
-	}
+	rc = EXIT_FAILED;
 	ext = h->vg->extent_size * SECTOR_SIZE;
 	want = h->vg->lvs[lv].le_count;
 	if (opt_size) {

@@ -58,7 +58,7 @@ int lvresize_main(int argc, char **argv)
 	struct commit_result res = { 0 };
 	struct commit_opts co;
 	char vgname[128], desc[256], dm[256], path[DEV_PATH_MAX], a[SIZE_FMT_LEN], b[SIZE_FMT_LEN];
-	const char *arg, *slash;
+	const char *arg, *lvname;
 	struct vgh *h = NULL;
 	uint64_t ext, want = 0, bytes = 0, old;
 	poptContext ctx;
@@ -70,30 +70,14 @@ int lvresize_main(int argc, char **argv)
 		poptFreeContext(ctx);
 		return EXIT_USAGE;
 	}
-	slash = strchr(arg, '/');
-	if (!slash || slash == arg || !slash[1] || (size_t)(slash - arg) >= sizeof(vgname)) {
-		log_error("\"%s\": name the LV as VG/LV", arg);
-		poptFreeContext(ctx);
-		return EXIT_USAGE;
-	}
 	if (!!opt_size == !!opt_extents) {
 		log_error("give exactly one of --size and --extents");
 		poptFreeContext(ctx);
 		return EXIT_USAGE;
 	}
-	snprintf(vgname, sizeof(vgname), "%.*s", (int)(slash - arg), arg);
-	err_clear();
-	r = vgh_open(vgname, applet_device_list(), !mutate.dry_run, &h);
-	if (r < 0) {
-		rc = applet_fail(r, NULL, vgname);
+	rc = applet_open_lv(arg, vgname, &lvname, &h, &lv);
+	if (rc)
 		goto out;
-	}
-	lv = vg_find_lv(h->vg, slash + 1);
-	if (lv < 0) {
-		log_error("VG %s has no LV \"%s\"", vgname, slash + 1);
-		rc = EXIT_FAILED;
-		goto out;
-	}
 	ext = h->vg->extent_size * SECTOR_SIZE;
 	old = h->vg->lvs[lv].le_count;
 	if (opt_extents) {
@@ -120,7 +104,7 @@ int lvresize_main(int argc, char **argv)
 		rc = EXIT_REFUSED;
 		goto out;
 	}
-	lv_dm_name(vgname, slash + 1, dm);
+	lv_dm_name(vgname, lvname, dm);
 	if (blk_dm_path(dm, path) == 0) {
 		log_error("%s is active (%s); deactivate it first (its table would be stale)", arg,
 			  path);
@@ -145,7 +129,7 @@ int lvresize_main(int argc, char **argv)
 		rc = applet_fail(r, NULL, vgname);
 		goto out;
 	}
-	lv = vg_find_lv(h->vg, slash + 1);
+	lv = vg_find_lv(h->vg, lvname);
 	printf("  after:\n");
 	print_segments(h->vg, &h->vg->lvs[lv], "    ");
 	r = applet_consent();

@@ -12,7 +12,6 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "common.h"
 #include "../applets.h"
@@ -30,21 +29,6 @@ static const struct poptOption pvresize_opts[] = {
 	{ NULL, 0, POPT_ARG_INCLUDE_TABLE, (void *)mutate_table, 0, NULL, NULL },
 	POPT_TABLEEND
 };
-
-/* The index in h->devs of the device the user named (same device number or path). */
-static int find_dev(const struct vgh *h, const char *path)
-{
-	struct stat a, b;
-
-	for (unsigned i = 0; i < h->n_devs; i++) {
-		if (!strcmp(h->devs[i].path, path))
-			return (int)i;
-		if (stat(path, &a) == 0 && stat(h->devs[i].path, &b) == 0 &&
-		    S_ISBLK(a.st_mode) && a.st_rdev == b.st_rdev)
-			return (int)i;
-	}
-	return -1;
-}
 
 static void print_plan(const struct vgh *h, const struct pvresize_plan *p)
 {
@@ -99,7 +83,7 @@ int pvresize_main(int argc, char **argv)
 		rc = applet_fail(r, NULL, vgname);
 		goto out;
 	}
-	dev = find_dev(h, pv);
+	dev = vgh_find_dev(h, pv);
 	if (dev < 0) {
 		log_error("%s: not found among the PVs of VG %s", pv, vgname);
 		rc = EXIT_FAILED;

@@ -232,6 +232,20 @@ int vg_name_of_pv(const char *device, char name[128])
 	return r;
 }
 
+int vgh_find_dev(const struct vgh *h, const char *path)
+{
+	struct stat a, b;
+
+	for (unsigned i = 0; i < h->n_devs; i++) {
+		if (!strcmp(h->devs[i].path, path))
+			return (int)i;
+		if (stat(path, &a) == 0 && stat(h->devs[i].path, &b) == 0 &&
+		    S_ISBLK(a.st_mode) && a.st_rdev == b.st_rdev)
+			return (int)i;
+	}
+	return -1;
+}
+
 void vgh_close(struct vgh *h)
 {
 	if (!h)
@@ -578,6 +592,38 @@ static int check_fits(const struct vgh *h, const struct vg *vg)
 	return 0;
 }
 
+/*
+ * Points slot `slot` of every usable mda at the new text (slot 0 also clears the
+ * precommit slot), one header sector each, with a flush per device.
+ */
+static int write_slots(struct vgh *h, uint64_t offs[][PV_MAX_MDAS], const struct raw_locn *rl,
+		       unsigned slot)
+{
+	int r;
+
+	for (unsigned i = 0; i < h->n_devs; i++) {
+		for (unsigned m = 0; m < h->devs[i].pd.n_mdas; m++) {
+			struct mda_header *mh = &h->devs[i].pd.mh[m];
+
+			if (!mda_usable(&h->devs[i], m))
+				continue;
+			mh->slot[slot] = *rl;
+			mh->slot[slot].offset = offs[i][m];
+			if (slot == 0)
+				memset(&mh->slot[1], 0, sizeof(mh->slot[1]));
+			r = write_header(&h->devs[i], mh);
+			if (r < 0)
+				return r;
+		}
+		r = dev_flush(&h->devs[i]);
+		if (r < 0)
+			return r;
+		if (slot == 0 && i == 0)
+			maybe_stop("commit1");
+	}
+	return 0;
+}
+
 int vgh_commit(struct vgh *h, const struct commit_opts *o, struct commit_result *res)
 {
 	uint64_t seqno = h->vg->seqno + 1, offs[64][PV_MAX_MDAS];
@@ -649,44 +695,15 @@ int vgh_commit(struct vgh *h, const struct commit_opts *o, struct commit_result 
 	maybe_stop("text");
 
 	/* Phase 2: precommit slots. Readers still use slot 0, the old text. */
-	for (unsigned i = 0; i < h->n_devs; i++) {
-		for (unsigned m = 0; m < h->devs[i].pd.n_mdas; m++) {
-			struct mda_header *mh = &h->devs[i].pd.mh[m];
-
-			if (!mda_usable(&h->devs[i], m))
-				continue;
-			mh->slot[1] = rl;
-			mh->slot[1].offset = offs[i][m];
-			r = write_header(&h->devs[i], mh);
-			if (r < 0)
-				return r;
-		}
-		r = dev_flush(&h->devs[i]);
-		if (r < 0)
-			return r;
-	}
+	r = write_slots(h, offs, &rl, 1);
+	if (r < 0)
+		return r;
 	maybe_stop("precommit");
 
 	/* Phase 3: commit slots: one sector per mda is the commit point. */
-	for (unsigned i = 0; i < h->n_devs; i++) {
-		for (unsigned m = 0; m < h->devs[i].pd.n_mdas; m++) {
-			struct mda_header *mh = &h->devs[i].pd.mh[m];
-
-			if (!mda_usable(&h->devs[i], m))
-				continue;
-			mh->slot[0] = rl;
-			mh->slot[0].offset = offs[i][m];
-			memset(&mh->slot[1], 0, sizeof(mh->slot[1]));
-			r = write_header(&h->devs[i], mh);
-			if (r < 0)
-				return r;
-		}
-		r = dev_flush(&h->devs[i]);
-		if (r < 0)
-			return r;
-		if (i == 0)
-			maybe_stop("commit1");
-	}
+	r = write_slots(h, offs, &rl, 0);
+	if (r < 0)
+		return r;
 
 	/* Read every copy back: what lvm2 will read must be what we meant. */
 	for (unsigned i = 0; i < h->n_devs; i++) {

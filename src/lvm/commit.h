@@ -45,6 +45,8 @@ int vgh_open(const char *vgname, const char *const *devices, bool writable, stru
 /* The VG whose PV is device: its name, for vgh_open. */
 int vg_name_of_pv(const char *device, char name[128]);
 void vgh_close(struct vgh *h);
+/* The index in h->devs of the device at path (same path or same device number), or -1. */
+int vgh_find_dev(const struct vgh *h, const char *path);
 
 struct commit_opts {
 	const char *description;	/* "Write from shrinkbox pvresize ..." */
