@@ -19,10 +19,12 @@
 
 #define MAX_DEPTH 4
 
+/* The first problem found in a layer is the one reported: later ones follow from it. */
 static void set_error(struct stack *st, struct volume *v, int r)
 {
-	if (!v->error[0])
-		st->n_errors++;
+	if (v->error[0])
+		return;
+	st->n_errors++;
 	snprintf(v->error, sizeof(v->error), "%s", err_msg(r));
 }
 
