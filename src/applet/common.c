@@ -204,3 +204,22 @@ int applet_open_lv(const char *arg, char vgname[128], const char **lvname, struc
 	}
 	return 0;
 }
+
+int applet_open_pv(const char *pv, char vgname[128], struct vgh **h, int *dev)
+{
+	int r;
+
+	vgname[0] = '\0';
+	err_clear();
+	r = vg_name_of_pv(pv, vgname);
+	if (r == 0)
+		r = vgh_open(vgname, applet_device_list(), !mutate.dry_run, h);
+	if (r < 0)
+		return applet_fail(r, NULL, vgname);
+	*dev = vgh_find_dev(*h, pv);
+	if (*dev < 0) {
+		log_error("%s: not found among the PVs of VG %s", pv, vgname);
+		return EXIT_FAILED;
+	}
+	return 0;
+}

@@ -53,6 +53,9 @@ struct vgh;
 int applet_open_lv(const char *arg, char vgname[128], const char **lvname, struct vgh **h,
 		   int *lv);
 
+/* The same for a PV path: its VG opened, *dev its index in (*h)->devs. */
+int applet_open_pv(const char *pv, char vgname[128], struct vgh **h, int *dev);
+
 /* Key options shared by unlock and cryptresize: --key-file, --keyfile-offset, --keyfile-size. */
 extern const struct poptOption key_table[];
 /* Checks the key options; 0 or EXIT_USAGE (printed). */

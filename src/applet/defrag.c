@@ -159,18 +159,13 @@ int defrag_main(int argc, char **argv)
 		}
 		mo.chunk = (size_t)v;
 	}
-	err_clear();
-	r = vg_name_of_pv(pv, vgname);
-	if (r == 0)
-		r = vgh_open(vgname, applet_device_list(), !mutate.dry_run, &h);
-	if (r < 0) {
-		rc = applet_fail(r, NULL, vgname);
+	rc = applet_open_pv(pv, vgname, &h, &dev);
+	if (rc)
 		goto out;
-	}
-	dev = vgh_find_dev(h, pv);
+	rc = EXIT_FAILED;
 	to_dev = opt_to ? vgh_find_dev(h, opt_to) : dev;
-	if (dev < 0 || to_dev < 0) {
-		log_error("%s: not a PV of VG %s", dev < 0 ? pv : opt_to, vgname);
+	if (to_dev < 0) {
+		log_error("%s: not a PV of VG %s", opt_to, vgname);
 		goto out;
 	}
 	ext = h->vg->extent_size * SECTOR_SIZE;

@@ -75,20 +75,9 @@ int pvresize_main(int argc, char **argv)
 		poptFreeContext(ctx);
 		return EXIT_USAGE;
 	}
-	err_clear();
-	r = vg_name_of_pv(pv, vgname);
-	if (r == 0)
-		r = vgh_open(vgname, applet_device_list(), !mutate.dry_run, &h);
-	if (r < 0) {
-		rc = applet_fail(r, NULL, vgname);
+	rc = applet_open_pv(pv, vgname, &h, &dev);
+	if (rc)
 		goto out;
-	}
-	dev = vgh_find_dev(h, pv);
-	if (dev < 0) {
-		log_error("%s: not found among the PVs of VG %s", pv, vgname);
-		rc = EXIT_FAILED;
-		goto out;
-	}
 	if (opt_size) {
 		r = size_parse(opt_size, h->vg->extent_size * SECTOR_SIZE, &size);
 		if (r < 0) {

@@ -6,17 +6,13 @@
 # phase, and its re-run; lvm2 agrees with the new layout.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
+. tests/lib/check.sh
 . tests/lib/loop-env.sh
 trap cleanup_loops EXIT
 
 SB=${SHRINKBOX:-./shrinkbox}
 BK=$TMPD/backup-sb
 EXT=$((4 * 1048576))
-pass=0 fail=0
-ok() { echo "PASS $1"; pass=$((pass + 1)); }
-bad() { echo "FAIL $1: $2"; fail=$((fail + 1)); }
-q() { "$@" >/dev/null 2>&1; }
-sums() { for d in "$@"; do sha256sum <"$d"; done; }
 pe_start() { pvs --noheadings --units b --nosuffix -o pe_start "$1" 2>/dev/null | tr -d ' '; }
 
 # Segments of an LV as lvm2 sees them: "LE_START EXTENTS DEVICE PE_START" lines.
@@ -132,5 +128,4 @@ out=$("$SB" defrag "$e" --to "$f" --devices "$e,$f" --yes --backup-dir "$BK" 2>&
 [ $rc = 0 ] && [ "$(used "$e")" = 0 ] && [ "$(all_sums "$ve" "a b")" = "$se" ] && vgck "$ve" >/dev/null 2>&1 &&
 	ok cross_pv_move || bad cross_pv_move "rc $rc used $(used "$e"): $out"
 
-echo "$pass passed, $fail failed"
-[ $fail = 0 ]
+finish

@@ -5,14 +5,11 @@
 # dumpe2fs, blkid, vgck), and the files inside keep their checksums.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
+. tests/lib/check.sh
 . tests/lib/loop-env.sh
 trap 'umount "$TMPD/mnt" 2>/dev/null; cleanup_loops' EXIT
 
 SB=${SHRINKBOX:-./shrinkbox}
-pass=0 fail=0
-ok() { echo "PASS $1"; pass=$((pass + 1)); }
-bad() { echo "FAIL $1: $2"; fail=$((fail + 1)); }
-q() { "$@" >/dev/null 2>&1; }
 sb() { "$SB" "$@" --devices "$d" --backup-dir "$TMPD/bk"; }
 # lv_loop VG LV: a loop device over the LV's one segment, for the oracles.
 lv_loop() {
@@ -92,5 +89,4 @@ if command -v mkfs.xfs >/dev/null; then
 	out=$(sb lvshrink "$vg/empty" --size 200MiB --yes 2>&1); rc=$?
 	[ $rc = 3 ] && grep -q "XFS, which cannot be shrunk" <<<"$out" && ok xfs_refused || bad xfs_refused "rc $rc: $out"
 fi
-echo "$pass passed, $fail failed"
-[ $fail = 0 ]
+finish

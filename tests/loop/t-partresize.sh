@@ -5,14 +5,11 @@
 # comparison of every entry we did not mean to touch.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
+. tests/lib/check.sh
 . tests/lib/loop-env.sh
 trap cleanup_loops EXIT
 
 SB=${SHRINKBOX:-./shrinkbox}
-pass=0 fail=0
-ok() { echo "PASS $1"; pass=$((pass + 1)); }
-bad() { echo "FAIL $1: $2"; fail=$((fail + 1)); }
-q() { "$@" >/dev/null 2>&1; }
 size_of() { sfdisk -d "$1" 2>/dev/null | awk -v p="$2" '$1 ~ p"$" {gsub(",", "", $6); print $6}'; }
 ksize() { cat "/sys/class/block/$(basename "$1")/size"; }
 # GPT entry N (128 bytes) from the primary array at LBA 2 and the backup array before the last 33 sectors.
@@ -102,5 +99,4 @@ out=$("$SB" partresize "$img" --size 5MiB --yes 2>&1); rc=$?
 out=$("$SB" partresize "$img" --partition 7 --max --yes 2>&1); rc=$?
 [ $rc = 1 ] && grep -q "no partition 7" <<<"$out" && ok missing_partition || bad missing_partition "rc $rc: $out"
 
-echo "$pass passed, $fail failed"
-[ $fail = 0 ]
+finish

@@ -5,14 +5,11 @@
 # interruption at each kind of step, and a finished shrink says "No changes."
 set -uo pipefail
 cd "$(dirname "$0")/../.."
+. tests/lib/check.sh
 . tests/lib/loop-env.sh
 trap 'umount "$TMPD/mnt" 2>/dev/null; cleanup_loops' EXIT
 
 SB=${SHRINKBOX:-./shrinkbox}
-pass=0 fail=0
-ok() { echo "PASS $1"; pass=$((pass + 1)); }
-bad() { echo "FAIL $1: $2"; fail=$((fail + 1)); }
-q() { "$@" >/dev/null 2>&1; }
 
 # build: a disk with partition 2 (PV: root ext4 200M with data, a 40M gap, swap 32M) and a partition 3 with data.
 build() {
@@ -83,5 +80,4 @@ for stop in text copy1 commit1; do
 		bad "interrupted_at_${stop}_rerun_converges" "first rc $rc1, rerun rc $rc $why: $(tail -3 <<<"$out")"
 done
 
-echo "$pass passed, $fail failed"
-[ $fail = 0 ]
+finish

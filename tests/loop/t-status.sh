@@ -6,14 +6,11 @@
 # no crash, no byte changed.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
+. tests/lib/check.sh
 . tests/lib/loop-env.sh
 trap cleanup_loops EXIT
 
 SB=${SHRINKBOX:-./shrinkbox}
-pass=0 fail=0
-ok() { echo "PASS $1"; pass=$((pass + 1)); }
-bad() { echo "FAIL $1: $2"; fail=$((fail + 1)); }
-q() { "$@" >/dev/null 2>&1; }
 lvmj() { "$@" --reportformat json --units b --nosuffix 2>/dev/null; }
 
 # ---- A GPT disk: bios_grub, ESP, LUKS1, LUKS2, a PV holding a fragmented VG.
@@ -160,5 +157,4 @@ before=$(for x in "$d" "$m" "$t" "$u"; do sha256sum <"$x"; done)
 q "$SB" status "$d"; q "$SB" status --json "$t"; q "$SB" status "$img"
 [ "$(for x in "$d" "$m" "$t" "$u"; do sha256sum <"$x"; done)" = "$before" ] && ok status_changes_no_byte || bad status_changes_no_byte "a device changed"
 
-echo "$pass passed, $fail failed"
-[ $fail = 0 ]
+finish

@@ -3,12 +3,10 @@
 # opening needs dm and is proven in the VM suite. The passphrase never reaches argv.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
+. tests/lib/check.sh
 SB=${SHRINKBOX:-./shrinkbox}
 T=$(mktemp -d /tmp/sbunlock.XXXXXX)
 trap 'rm -rf "$T"' EXIT
-pass=0 fail=0
-ok() { echo "PASS $1"; pass=$((pass + 1)); }
-bad() { echo "FAIL $1: $2"; fail=$((fail + 1)); }
 
 for v in luks1 luks2; do
 	img=$T/$v.img
@@ -48,5 +46,4 @@ if [ $rc = 0 ] && [ -n "$cmdline" ] && ! grep -q "horse" <<<"$cmdline"; then
 else
 	bad passphrase_not_in_argv "rc $rc cmdline '$cmdline'"
 fi
-echo "$pass passed, $fail failed"
-[ $fail = 0 ]
+finish

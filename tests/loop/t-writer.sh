@@ -6,17 +6,13 @@
 # --dry-run leave every byte of every PV identical.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
+. tests/lib/check.sh
 . tests/lib/loop-env.sh
 trap cleanup_loops EXIT
 
 SB=${SHRINKBOX:-./shrinkbox}
 BK=$TMPD/backup-sb
-pass=0 fail=0
 
-ok() { echo "PASS $1"; pass=$((pass + 1)); }
-bad() { echo "FAIL $1: $2"; fail=$((fail + 1)); }
-q() { "$@" >/dev/null 2>&1; }
-sums() { for d in "$@"; do sha256sum <"$d"; done; }
 # vg_ok VG DEV...: lvm2's own checkers accept the VG and every PV.
 vg_ok() {
 	local vg=$1 d
@@ -202,5 +198,4 @@ out=$(sb lvresize "$v2/one" --extents 7 --devices "$x1,$x2" --yes 2>&1); rc=$?
 [ $rc = 3 ] && grep -q "checksum" <<<"$out" && grep -q "vgck --updatemetadata" <<<"$out" &&
 	[ "$(sums "$x1" "$x2")" = "$before" ] && ok damaged_mda_refused || bad damaged_mda_refused "rc $rc: $out"
 
-echo "$pass passed, $fail failed"
-[ $fail = 0 ]
+finish
