@@ -84,9 +84,13 @@ out=$(sb lvshrink "$vg/empty" --size 4MiB --yes 2>&1); rc=$?
 [ $rc = 3 ] && grep -q "ext2/3/4 and swap only" <<<"$out" && ok unknown_content_refused ||
 	bad unknown_content_refused "rc $rc: $out"
 if command -v mkfs.xfs >/dev/null; then
-	q lvextend -L 300M "$vg/empty" || true
-	l=$(lv_loop "$vg" empty); q mkfs.xfs -f "$l"; losetup -d "$l"
-	out=$(sb lvshrink "$vg/empty" --size 200MiB --yes 2>&1); rc=$?
+	# XFS needs 300 MiB at least: a VG of its own.
+	x=$(new_loop 400M)
+	vx=$(uniq_name lx)
+	q pvcreate "$x"; q vgcreate "$vx" "$x"; q lvcreate -an -Zn -n xfs -L 320M "$vx"
+	start=$(pvs --noheadings --units b --nosuffix -o pe_start "$x" 2>/dev/null | tr -d ' ')
+	l=$(losetup -f --show -o "$start" --sizelimit $((320 * 1048576)) "$x"); q mkfs.xfs -f "$l"; losetup -d "$l"
+	out=$("$SB" lvshrink "$vx/xfs" --size 200MiB --yes --devices "$x" --backup-dir "$TMPD/bk" 2>&1); rc=$?
 	[ $rc = 3 ] && grep -q "XFS, which cannot be shrunk" <<<"$out" && ok xfs_refused || bad xfs_refused "rc $rc: $out"
 fi
 finish
