@@ -115,7 +115,7 @@ static int check_unused(const struct vgh *h, const struct defrag_plan *p)
 
 		lv_dm_name(h->name, h->vg->lvs[p->moves[i].lv].name, dm);
 		if (lvdm_available() && lvdm_info(dm, &info) == 0 && info.exists &&
-		    info.open_count > 0)
+		    lvdm_open_count(dm) > 0)
 			return err_set(E_REFUSED, "LV %s/%s is in use (/dev/mapper/%s is open %d "
 				       "time(s): mounted or swapped on?); its extents cannot move "
 				       "under it", h->name, h->vg->lvs[p->moves[i].lv].name, dm,

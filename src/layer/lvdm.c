@@ -241,6 +241,23 @@ int lvdm_activate_vg(const struct vg *vg, const dev_t *pv_dev, unsigned *n_activ
 	return 0;
 }
 
+int lvdm_open_count(const char *name)
+{
+	struct lvdm_info info;
+
+	/*
+	 * udev probes a device after every change (a umount, a table reload) and
+	 * holds it open for a moment: a count that drops within two seconds is not
+	 * a user of the device.
+	 */
+	for (int i = 0; i < 20; i++) {
+		if (lvdm_info(name, &info) < 0 || !info.exists || info.open_count == 0)
+			return 0;
+		usleep(100000);
+	}
+	return info.open_count;
+}
+
 int lvdm_deactivate_vg(const struct vg *vg, char *busy, size_t busy_len)
 {
 	/* First make sure none is open, so that we never leave half a VG active. */
@@ -253,11 +270,11 @@ int lvdm_deactivate_vg(const struct vg *vg, char *busy, size_t busy_len)
 		r = lvdm_info(name, &info);
 		if (r < 0)
 			return r;
-		if (info.exists && info.open_count > 0) {
+		if (info.exists && (r = lvdm_open_count(name)) > 0) {
 			snprintf(busy, busy_len, "%s", name);
 			return err_set(-EBUSY, "LV %s/%s is in use (%s is open %d time(s): mounted, "
 				       "swapped on or held by another device)", vg->name,
-				       vg->lvs[i].name, name, info.open_count);
+				       vg->lvs[i].name, name, r);
 		}
 	}
 	for (unsigned i = 0; i < vg->n_lvs; i++) {

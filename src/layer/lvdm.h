@@ -28,6 +28,8 @@ struct lvdm_info {
 };
 
 int lvdm_info(const char *name, struct lvdm_info *info);
+/* The device's open count once udev's short probes are over (waits up to 2 s). */
+int lvdm_open_count(const char *name);
 /* Creates and resumes the device with this table; an existing device is an error. */
 int lvdm_create(const char *name, const char *uuid, const char *table);
 /* Loads a new table and swaps it in (suspend, resume): the LV's size changes under its users. */

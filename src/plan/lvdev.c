@@ -100,9 +100,9 @@ int lvdev_open(const struct vgh *h, unsigned lv, struct lvdev *d)
 		if (swap_in_use(d->path))
 			return err_set(E_REFUSED, "LV %s/%s is in use as swap: swapoff %s first",
 				       h->name, l->name, d->path);
-		if (lvdm_info(d->dm_name, &info) == 0 && info.open_count > 0)
+		if (lvdm_info(d->dm_name, &info) == 0 && lvdm_open_count(d->dm_name) > 0)
 			return err_set(E_REFUSED, "LV %s/%s is open (%s, %d holder(s))", h->name,
-				       l->name, d->path, info.open_count);
+				       l->name, d->path, lvdm_open_count(d->dm_name));
 		return 0;
 	}
 	if (lvdm_available()) {
