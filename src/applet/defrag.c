@@ -221,6 +221,7 @@ int defrag_main(int argc, char **argv)
 		.description = desc,
 		.backup_dir = mutate.backup_dir ? mutate.backup_dir : DEFAULT_BACKUP_DIR,
 	};
+	fflush(stdout);	/* the plan before the progress lines, which go to stderr */
 	progress_start(&prog, "defrag", plan.moved * ext);
 	mo.verify = opt_verify;
 	mo.commit = &co;

@@ -30,13 +30,13 @@ static const struct poptOption pvresize_opts[] = {
 	POPT_TABLEEND
 };
 
-static void print_plan(const struct vgh *h, const struct pvresize_plan *p)
+static void print_plan(const struct vgh *h, const struct pvresize_plan *p, const char *pv)
 {
 	const struct vg_dev *d = &h->devs[p->dev];
 	uint64_t ext = h->vg->extent_size * SECTOR_SIZE;
 	char a[SIZE_FMT_LEN], b[SIZE_FMT_LEN];
 
-	printf("Plan for PV %s in VG %s (metadata seqno %" PRIu64 " -> %" PRIu64 "):\n", d->path,
+	printf("Plan for PV %s in VG %s (metadata seqno %" PRIu64 " -> %" PRIu64 "):\n", pv,
 	       h->name, h->vg->seqno, h->vg->seqno + 1);
 	printf("  device:      %s\n", size_fmt(a, p->dev_bytes));
 	printf("  PV size:     %" PRIu64 " s = %s  ->  %" PRIu64 " s = %s\n",
@@ -102,7 +102,7 @@ int pvresize_main(int argc, char **argv)
 		rc = EXIT_DONE;
 		goto out;
 	}
-	print_plan(h, &plan);
+	print_plan(h, &plan, pv);
 	r = applet_consent();
 	if (r <= 0) {
 		rc = r == 0 ? EXIT_DONE : EXIT_REFUSED;
