@@ -136,7 +136,7 @@ int defrag_main(int argc, char **argv)
 	struct vgh *h = NULL;
 	uint64_t end = UINT64_MAX, ext, v;
 	poptContext ctx;
-	int r, rc = EXIT_FAILED, dev, to_dev;
+	int r = 0, rc = EXIT_FAILED, dev, to_dev;
 
 	if (applet_parse("defrag", argc, argv, defrag_opts, "PV", &ctx))
 		return EXIT_USAGE;
