@@ -6,10 +6,17 @@
 
 # new_loop runs in $(...) subshells, so the list of our loop devices lives in a
 # file ($TMPD/loops), not in a shell variable.
-TMPD=$(mktemp -d /tmp/sbtest.XXXXXX)
-export LVM_SYSTEM_DIR=$TMPD/lvm
+loop_env_init() {
+	TMPD=$(mktemp -d /tmp/sbtest.XXXXXX)
+	export LVM_SYSTEM_DIR=$TMPD/lvm
+	mkdir -p "$LVM_SYSTEM_DIR" "$TMPD/lock" "$TMPD/backup" "$TMPD/archive"
+}
+loop_env_init
 export LVM_SUPPRESS_FD_WARNINGS=1
-mkdir -p "$LVM_SYSTEM_DIR" "$TMPD/lock" "$TMPD/backup" "$TMPD/archive"
+# A script stopped by a signal (the runner's timeout, ^C) still runs its EXIT
+# trap, so its loop devices are detached.
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 our_loops() {
 	cat "$TMPD/loops" 2>/dev/null || true
@@ -22,6 +29,12 @@ cleanup_loops() {
 		losetup -d "$l" 2>/dev/null || true
 	done
 	rm -rf "$TMPD"
+}
+
+# loop_env_reset: detach everything and start again with a fresh $TMPD.
+loop_env_reset() {
+	cleanup_loops
+	loop_env_init
 }
 
 # lvm_config: rewrite lvm.conf so the filter accepts exactly our loop devices.
@@ -55,6 +68,23 @@ new_loop() {
 # Partition nodes for a loop device: the kernel here has no GPT parser, so add them via BLKPG.
 add_partitions() {
 	partx -a "$1" >/dev/null 2>&1 || partx -u "$1" >/dev/null
+}
+
+# lv_extent_loop VG LV: a loop device over an inactive LV's first segment, read
+# straight from its PV at pe_start + PE * extent size (no device-mapper here);
+# prints the device.
+lv_extent_loop() {
+	local r pv pe start ext size dev
+	r=$(lvs --segments --noheadings --units b --nosuffix -o seg_pe_ranges,seg_size,vg_extent_size "$1/$2" 2>/dev/null | head -n 1)
+	read -r r size ext <<<"$r"
+	pv=${r%:*}
+	pe=${r##*:}
+	pe=${pe%-*}
+	start=$(pvs --noheadings --units b --nosuffix -o pe_start "$pv" 2>/dev/null | tr -d ' ')
+	[ -n "$pv" ] && [ -n "$start" ] && [ -n "$ext" ] || return 1
+	dev=$(losetup -f --show -o $((start + pe * ext)) --sizelimit "$size" "$pv") || return 1
+	echo "$dev" >>"$TMPD/loops"
+	echo "$dev"
 }
 
 # Unique names: loop devices and VG names may be shared with other processes.

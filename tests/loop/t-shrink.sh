@@ -68,8 +68,7 @@ out=$("$SB" shrink "${d}p2" --size 200MiB --yes --backup-dir "$TMPD/bk" 2>&1); r
 # Interrupted (a dead stop, like a power cut) in the first metadata write, in the
 # defrag copy, and at a commit point; each time the same command finishes the job.
 for stop in text copy1 commit1; do
-	cleanup_loops; TMPD=$(mktemp -d /tmp/sbtest.XXXXXX); mkdir -p "$LVM_SYSTEM_DIR" "$TMPD/lock"
-	export LVM_SYSTEM_DIR=$TMPD/lvm; mkdir -p "$LVM_SYSTEM_DIR"
+	loop_env_reset
 	build
 	SHRINKBOX_TEST_STOP_AFTER=$stop "$SB" shrink "${d}p2" --size 200MiB --yes --backup-dir "$TMPD/bk" \
 		>/dev/null 2>&1
