@@ -109,6 +109,22 @@ int part_table_read(const char *path, struct part_table *pt)
 				e->next_partno = o->partno;
 			}
 		}
+		/*
+		 * MBR logical partitions: each is preceded by its EBR somewhere in the gap
+		 * before it, and none may pass the end of its extended container. The gap
+		 * before a logical partition is therefore not free (sfdisk -F agrees).
+		 */
+		if (!strcmp(pt->label, "dos") && !e->container) {
+			for (size_t j = 0; j < pt->n; j++) {
+				const struct part_entry *c = &pt->parts[j];
+
+				if (c->container && c->start <= e->start &&
+				    e->start < c->start + c->size && c->start + c->size < limit)
+					limit = c->start + c->size;
+			}
+			if (e->next_partno > 4)
+				limit = end;
+		}
 		e->free_after = limit > end ? limit - end : 0;
 	}
 	r = 0;
