@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "../plan/selfexec.h"
 #include "../lvm/commit.h"
 #include "../util/err.h"
 #include "../util/log.h"
@@ -222,4 +223,41 @@ int applet_open_pv(const char *pv, char vgname[128], struct vgh **h, int *dev)
 		return EXIT_FAILED;
 	}
 	return 0;
+}
+
+int applet_step(const char *applet, const char *a1, const char *a2, const char *a3,
+		const char *keyfile)
+{
+	char *argv[14];
+	int n = 0, rc;
+
+	argv[n++] = "shrinkbox";
+	argv[n++] = (char *)applet;
+	if (a1)
+		argv[n++] = (char *)a1;
+	if (a2)
+		argv[n++] = (char *)a2;
+	if (a3)
+		argv[n++] = (char *)a3;
+	argv[n++] = "--yes";
+	if (keyfile && !strcmp(applet, "cryptresize")) {
+		argv[n++] = "--key-file";
+		argv[n++] = (char *)keyfile;
+	}
+	if (mutate.backup_dir) {
+		argv[n++] = "--backup-dir";
+		argv[n++] = (char *)mutate.backup_dir;
+	}
+	if (mutate.devices) {
+		argv[n++] = "--devices";
+		argv[n++] = (char *)mutate.devices;
+	}
+	argv[n] = NULL;
+	printf("==> shrinkbox %s%s%s%s%s%s%s\n", applet, a1 ? " " : "", a1 ? a1 : "", a2 ? " " : "",
+	       a2 ? a2 : "", a3 ? " " : "", a3 ? a3 : "");
+	fflush(stdout);
+	rc = run_self(argv);
+	if (rc != 0)
+		log_error("step \"%s\" failed (exit %d)", applet, rc);
+	return rc;
 }

@@ -31,6 +31,7 @@
 #include "../plan/selfexec.h"
 #include "../plan/stack.h"
 #include "../plan/stacksize.h"
+#include "../plan/stackview.h"
 #include "../util/err.h"
 #include "../util/log.h"
 #include "../util/units.h"
@@ -58,67 +59,6 @@ struct lv_target {
 	unsigned lv;
 	uint64_t new_le;
 };
-
-struct stack_view {
-	const struct volume *part, *luks, *pv;
-	const struct part_entry *entry;
-	const char *disk;
-	struct layers l;
-};
-
-static int find_layers(const struct stack *st, struct stack_view *sv)
-{
-	const struct volume *root = st->root, *v;
-
-	memset(sv, 0, sizeof(*sv));
-	if (root->kind != VOL_PTABLE || !root->focus)
-		return err_set(-EINVAL, "%s: name the partition that holds the stack (e.g. /dev/sda3)",
-			       st->device);
-	for (size_t i = 0; i < root->pt.n; i++)
-		if (root->pt.parts[i].partno == root->focus) {
-			sv->entry = &root->pt.parts[i];
-			sv->part = root->parts ? root->parts[i] : NULL;
-		}
-	if (!sv->part)
-		return err_set(-ENOENT, "%s: partition %u not found", root->path, root->focus);
-	sv->disk = root->path;
-	v = sv->part;
-	if (v->error[0])
-		return err_set(-EIO, "%s: %s", v->name, v->error);
-	if (v->kind == VOL_LUKS) {
-		sv->luks = v;
-		if (!v->luks.active || !v->inner)
-			return err_set(E_REFUSED, "%s: LUKS is closed; unlock it first (shrinkbox "
-				       "unlock %s)", v->name, v->name);
-		if (v->luks.size_fixed || v->luks.requirements)
-			return err_set(E_REFUSED, "%s: a LUKS2 fixed-size segment or requirements; "
-				       "shrinkbox does not rewrite LUKS2 metadata", v->name);
-		v = v->inner;
-		if (v->error[0])
-			return err_set(-EIO, "%s: %s", v->name, v->error);
-	}
-	if (v->kind != VOL_PV || !v->vg || v->pv_index < 0)
-		return err_set(E_REFUSED, "%s holds %s, not an LVM PV in a VG", v->name,
-			       v->probe.type[0] ? v->probe.type : "nothing shrinkbox recognises");
-	if (v->vg->refuse)
-		return err_set(E_REFUSED, "%s", v->vg->refuse);
-	if (v->vg->n_pvs != 1)
-		return err_set(E_REFUSED, "VG %s spans %u PVs; shrink handles a VG on one PV",
-			       v->vg->name, v->vg->n_pvs);
-	sv->pv = v;
-	sv->l = (struct layers){
-		.part_start = sv->entry->start, .part_size = sv->entry->size,
-		.table_sector = root->pt.sector_size, .grain = root->pt.grain,
-		.luks = sv->luks != NULL,
-		.luks_offset = sv->luks ? sv->luks->luks.active_offset : 0,
-		.crypt_sector = sv->luks ? sv->luks->luks.sector_size : SECTOR_SIZE,
-		.pe_start = v->vg->pvs[v->pv_index].pe_start,
-		.extent = v->vg->extent_size,
-		.mda2 = v->pv.label.n_mdas == 2 ? v->pv.label.mda[1].size : 0,
-		.used = vg_pv_used(v->vg, (unsigned)v->pv_index),
-	};
-	return 0;
-}
 
 static int parse_lv_targets(const struct vg *vg, struct lv_target *t, unsigned *n)
 {
@@ -211,37 +151,11 @@ static int choose_lv(const char *vgname, uint64_t need, struct lv_target *t, cha
 
 static unsigned steps_done;
 
-/* Runs one step: shrinkbox APPLET ARGS... --yes [--backup-dir DIR]. */
 static int step(const char *applet, const char *a1, const char *a2, const char *a3)
 {
-	char *argv[14];
-	int n = 0, rc;
+	int rc = applet_step(applet, a1, a2, a3, opt_keyfile);
 
-	argv[n++] = "shrinkbox";
-	argv[n++] = (char *)applet;
-	if (a1)
-		argv[n++] = (char *)a1;
-	if (a2)
-		argv[n++] = (char *)a2;
-	if (a3)
-		argv[n++] = (char *)a3;
-	argv[n++] = "--yes";
-	if (opt_keyfile && !strcmp(applet, "cryptresize")) {
-		argv[n++] = "--key-file";
-		argv[n++] = (char *)opt_keyfile;
-	}
-	if (mutate.backup_dir) {
-		argv[n++] = "--backup-dir";
-		argv[n++] = (char *)mutate.backup_dir;
-	}
-	argv[n] = NULL;
-	printf("==> shrinkbox %s %s%s%s%s%s\n", applet, a1 ? a1 : "", a2 ? " " : "", a2 ? a2 : "",
-	       a3 ? " " : "", a3 ? a3 : "");
-	rc = run_self(argv);
-	if (rc != 0)
-		log_error("step \"%s\" failed (exit %d)", applet, rc);
-	else
-		steps_done++;
+	steps_done += rc == 0;
 	return rc;
 }
 
@@ -271,7 +185,7 @@ int shrink_main(int argc, char **argv)
 	err_clear();
 	r = stack_probe(dev, &st);
 	if (r == 0)
-		r = find_layers(st, &sv);
+		r = stack_view_find(st, &sv);
 	if (r < 0) {
 		rc = applet_fail(r, NULL, "");
 		goto out;

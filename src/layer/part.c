@@ -12,6 +12,7 @@
 
 #include "part.h"
 #include "../util/err.h"
+#include "../util/units.h"
 
 static void copy(char *dst, size_t len, const char *src)
 {
@@ -23,6 +24,35 @@ static int cmp_start(const void *a, const void *b)
 	const struct part_entry *x = a, *y = b;
 
 	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/*
+ * A GPT whose backup header is not on the last sector: the disk grew (an
+ * enlarged image or LUN). libfdisk moves the backup header and its entries to
+ * the end on the next write (UEFI 2.x 5.3.2: the backup header is on the last
+ * LBA, its entries just before it) and the last usable sector with them, so
+ * that is the limit a partition can grow to.
+ */
+static void gpt_grown(struct fdisk_context *cxt, struct part_table *pt)
+{
+	struct fdisk_labelitem *li;
+	uint64_t alt = 0, nents = 0, es;
+
+	if (strcmp(pt->label, "gpt") || !pt->sector_size || !(li = fdisk_new_labelitem()))
+		return;
+	if (fdisk_get_disklabel_item(cxt, GPT_LABELITEM_ALTLBA, li) == 0)
+		fdisk_labelitem_get_data_u64(li, &alt);
+	fdisk_reset_labelitem(li);
+	if (fdisk_get_disklabel_item(cxt, GPT_LABELITEM_ENTRIESALLOC, li) == 0)
+		fdisk_labelitem_get_data_u64(li, &nents);
+	fdisk_unref_labelitem(li);
+	es = div_round_up(nents * 128, pt->sector_size);
+	if (!alt || !nents || alt + 1 >= pt->disk_sectors || pt->disk_sectors < es + 2)
+		return;
+	if (pt->disk_sectors - 2 - es > pt->last_usable) {
+		pt->backup_moves = true;
+		pt->last_usable = pt->disk_sectors - 2 - es;
+	}
 }
 
 int part_table_read(const char *path, struct part_table *pt)
@@ -55,6 +85,7 @@ int part_table_read(const char *path, struct part_table *pt)
 	pt->first_usable = fdisk_get_first_lba(cxt);
 	pt->last_usable = fdisk_get_last_lba(cxt);
 	pt->disk_sectors = fdisk_get_nsectors(cxt);
+	gpt_grown(cxt, pt);
 
 	r = fdisk_get_partitions(cxt, &tb);
 	if (r < 0) {

@@ -27,6 +27,7 @@ struct part_table {
 	unsigned sector_size;		/* bytes; 4096 on 4Kn disks */
 	uint64_t grain;			/* bytes; libfdisk's alignment, 1 MiB by default */
 	uint64_t first_usable, last_usable;	/* sectors, inclusive */
+	bool backup_moves;		/* GPT on a grown disk: the backup header moves on write */
 	uint64_t disk_sectors;
 	size_t n;
 	struct part_entry *parts;	/* sorted by start */

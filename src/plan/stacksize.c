@@ -7,17 +7,14 @@
 #include "../util/err.h"
 #include "../util/units.h"
 
-int shrink_targets(const struct layers *l, uint64_t part_bytes, struct targets *t)
+/* Every layer inside a partition ending exactly at byte `end`. */
+static int targets_at(const struct layers *l, uint64_t end, struct targets *t)
 {
-	uint64_t start = l->part_start * l->table_sector, end, inside, ext = l->extent * SECTOR_SIZE;
-	uint64_t grain = l->grain ? l->grain : l->table_sector;
+	uint64_t start = l->part_start * l->table_sector, inside, ext = l->extent * SECTOR_SIZE;
 
 	memset(t, 0, sizeof(*t));
-	/* The end on the grain, never past what was asked for. */
-	end = round_down(start + part_bytes, grain);
 	if (end <= start)
-		return err_set(-EINVAL, "%" PRIu64 " B leaves the partition no room once its end "
-			       "is aligned to %" PRIu64 " B", part_bytes, grain);
+		return err_set(-EINVAL, "the partition would have no room at all");
 	t->part_size = (end - start) / l->table_sector;
 	inside = end - start;
 	if (l->luks) {
@@ -35,4 +32,24 @@ int shrink_targets(const struct layers *l, uint64_t part_bytes, struct targets *
 	t->pe_count = (inside - l->pe_start * SECTOR_SIZE - l->mda2) / ext;
 	t->free_needed = l->used > t->pe_count ? l->used - t->pe_count : 0;
 	return 0;
+}
+
+int shrink_targets(const struct layers *l, uint64_t part_bytes, struct targets *t)
+{
+	uint64_t start = l->part_start * l->table_sector;
+	uint64_t grain = l->grain ? l->grain : l->table_sector;
+	uint64_t end = round_down(start + part_bytes, grain);
+
+	/* The end on the grain, never past what was asked for. */
+	if (end <= start) {
+		memset(t, 0, sizeof(*t));
+		return err_set(-EINVAL, "%" PRIu64 " B leaves the partition no room once its end "
+			       "is aligned to %" PRIu64 " B", part_bytes, grain);
+	}
+	return targets_at(l, end, t);
+}
+
+int fill_targets(const struct layers *l, uint64_t part_size, struct targets *t)
+{
+	return targets_at(l, (l->part_start + part_size) * l->table_sector, t);
 }

@@ -41,4 +41,10 @@ struct targets {
  */
 int shrink_targets(const struct layers *l, uint64_t part_bytes, struct targets *t);
 
+/*
+ * Targets for a partition of exactly part_size table sectors (grow, and the
+ * final fill): the mapping and the PV fill it; no grain rounding.
+ */
+int fill_targets(const struct layers *l, uint64_t part_size, struct targets *t);
+
 #endif

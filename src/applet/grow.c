@@ -1,0 +1,297 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * grow PARTITION [--size S | --max] [--lv VG/LV=SIZE|+SIZE|100%FREE ...]
+ *      [--key-file FILE] [--dry-run] [--yes]
+ *
+ * The whole stack outwards, for a disk that was enlarged or a partition with
+ * free space after it: the partition grows (to S, or with --max into all the
+ * free space after it; without either it keeps its size), then the LUKS
+ * mapping and the PV fill it exactly, then the LVs named with --lv grow and
+ * their ext2/3/4 filesystems or swap areas fill them. Each step is an applet of
+ * its own and atomic or resumable; the plan starts from what is on disk, so
+ * running the same command again finishes an interrupted grow.
+ *
+ * --lv targets: SIZE is the LV's new size; 100%FREE gives it every extent the
+ * PV has free after it grew; +SIZE grows the filesystem in it by SIZE (the LV
+ * by what that needs), measured from the filesystem so that a re-run after an
+ * interruption between the LV and the filesystem step does not add SIZE twice.
+ * A re-run after success adds it again, as lvextend -L +SIZE would: give SIZE
+ * or 100%FREE for a target that converges.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+#include "../applets.h"
+#include "../plan/extmap.h"
+#include "../plan/stack.h"
+#include "../plan/stacksize.h"
+#include "../plan/stackview.h"
+#include "../util/err.h"
+#include "../util/log.h"
+#include "../util/units.h"
+
+#define MAX_LV_TARGETS 16
+
+static const char *opt_size, *opt_keyfile;
+static int opt_max;
+static char **opt_lv;
+
+static const struct poptOption grow_opts[] = {
+	{ "size", 's', POPT_ARG_STRING, &opt_size, 0, "the partition's new size (at least)",
+	  "SIZE" },
+	{ "max", 0, POPT_ARG_NONE, &opt_max, 0, "grow the partition into all the free space after it",
+	  NULL },
+	{ "lv", 0, POPT_ARG_ARGV, &opt_lv, 0, "grow this LV and its filesystem (repeatable)",
+	  "VG/LV=SIZE|+SIZE|100%FREE" },
+	{ "key-file", 'd', POPT_ARG_STRING, &opt_keyfile, 0,
+	  "for a mapping whose key is in the kernel keyring: the key for cryptresize", "FILE" },
+	{ NULL, 0, POPT_ARG_INCLUDE_TABLE, (void *)mutate_table, 0, NULL, NULL },
+	POPT_TABLEEND
+};
+
+struct lv_grow {
+	char name[256];		/* VG/LV */
+	unsigned lv;
+	uint64_t new_le;
+	bool fs_short;		/* its filesystem does not fill it: lvgrow has work */
+};
+
+/* The filesystem or swap area in LV i, if the probe could read its size. */
+static const struct fs_info *lv_fs(const struct stack_view *sv, unsigned i)
+{
+	const struct lv_view *v = sv->pv->lvs ? &sv->pv->lvs[i] : NULL;
+
+	return v && v->probed && v->fs.size_known ? &v->fs : NULL;
+}
+
+/*
+ * The --lv targets against a PV of pe_count extents. 100%FREE is resolved
+ * last, so that explicit sizes are served first; at most one may ask for it.
+ */
+static int parse_lv_targets(const struct stack_view *sv, uint64_t pe_count, struct lv_grow *t,
+			    unsigned *n)
+{
+	const struct vg *vg = sv->pv->vg;
+	uint64_t ext = vg->extent_size * SECTOR_SIZE, bytes, total = 0, avail;
+	int all = -1;
+
+	*n = 0;
+	for (char **a = opt_lv; a && *a; a++) {
+		const char *eq = strchr(*a, '='), *slash = strchr(*a, '/'), *v;
+		const struct fs_info *fs;
+		const struct vg_lv *lv;
+		char lvname[256];
+		int i, r;
+
+		if (!eq || !slash || slash > eq || *n == MAX_LV_TARGETS)
+			return err_set(-EINVAL, "--lv %s: write VG/LV=SIZE, VG/LV=+SIZE or "
+				       "VG/LV=100%%FREE", *a);
+		if ((size_t)(slash - *a) != strlen(vg->name) || strncmp(*a, vg->name, strlen(vg->name)))
+			return err_set(-EINVAL, "--lv %s: the VG on this partition is %s", *a, vg->name);
+		snprintf(lvname, sizeof(lvname), "%.*s", (int)(eq - slash - 1), slash + 1);
+		i = vg_find_lv(vg, lvname);
+		if (i < 0)
+			return err_set(-EINVAL, "--lv %s: no such LV", *a);
+		for (unsigned k = 0; k < *n; k++)
+			if (t[k].lv == (unsigned)i)
+				return err_set(-EINVAL, "--lv %s: that LV is named twice", *a);
+		lv = &vg->lvs[i];
+		fs = lv_fs(sv, (unsigned)i);
+		snprintf(t[*n].name, sizeof(t[*n].name), "%s/%s", vg->name, lv->name);
+		t[*n].lv = (unsigned)i;
+		t[*n].fs_short = fs && fs->size < lv->le_count * ext &&
+				 lv->le_count * ext - fs->size >= fs->block_size;
+		v = eq + 1;
+		if (!strcmp(v, "100%FREE")) {
+			if (all >= 0)
+				return err_set(-EINVAL, "--lv %s: only one LV can take 100%%FREE", *a);
+			all = (int)*n;
+			t[*n].new_le = lv->le_count;
+		} else if (*v == '+') {
+			r = size_parse(v + 1, ext, &bytes);
+			if (r < 0)
+				return err_wrap(r, "--lv %s: ", *a);
+			/* From the filesystem: what an interrupted grow already added is not added twice. */
+			t[*n].new_le = div_round_up((fs ? fs->size : lv->le_count * ext) + bytes, ext);
+			if (t[*n].new_le < lv->le_count)
+				t[*n].new_le = lv->le_count;
+		} else {
+			r = size_parse(v, ext, &bytes);
+			if (r < 0)
+				return err_wrap(r, "--lv %s: ", *a);
+			t[*n].new_le = div_round_up(bytes, ext);
+			if (t[*n].new_le < lv->le_count)
+				return err_set(E_REFUSED, "--lv %s: smaller than the LV (%" PRIu64
+					       " extents); grow only grows (use lvshrink or shrink)",
+					       *a, lv->le_count);
+		}
+		total += t[*n].new_le - lv->le_count;
+		(*n)++;
+	}
+	avail = pe_count > vg_pv_used(vg, (unsigned)sv->pv->pv_index) ?
+			pe_count - vg_pv_used(vg, (unsigned)sv->pv->pv_index) : 0;
+	if (total > avail)
+		return err_set(E_REFUSED, "the --lv targets need %" PRIu64 " more extents; the PV "
+			       "will have %" PRIu64 " free", total, avail);
+	if (all >= 0)
+		t[all].new_le += avail - total;
+	return 0;
+}
+
+/* The partition's new size in table sectors, as partresize will make it. */
+static int part_target(const struct stack_view *sv, uint64_t ss, uint64_t *size)
+{
+	const struct part_entry *e = sv->entry;
+	uint64_t grain = sv->l.grain / ss ? sv->l.grain / ss : 1, limit, bytes;
+	int r;
+
+	limit = e->start + e->size + e->free_after;
+	*size = e->size;
+	if (opt_max) {
+		/* The last grain boundary before the limit; never less than it is now. */
+		if (round_down(limit, grain) > e->start + e->size)
+			*size = round_down(limit, grain) - e->start;
+	} else if (opt_size) {
+		r = size_parse(opt_size, 0, &bytes);
+		if (r < 0)
+			return err_wrap(-EINVAL, "--size: ");
+		*size = div_round_up(e->start + div_round_up(bytes, ss), grain) * grain - e->start;
+		if (*size < e->size)
+			return err_set(-EINVAL, "--size %s is smaller than the partition (%" PRIu64
+				       " s); use shrink", opt_size, e->size);
+		if (e->start + *size > limit)
+			return err_set(E_REFUSED, "--size %s: the partition can grow to %" PRIu64
+				       " s at most (%s after it)", opt_size, limit - e->start,
+				       e->next_partno ? "the next partition" :
+						      "the last usable sector");
+	}
+	return 0;
+}
+
+int grow_main(int argc, char **argv)
+{
+	struct stack *st = NULL;
+	struct stack_view sv;
+	struct targets t;
+	struct lv_grow lvt[MAX_LV_TARGETS];
+	char a[SIZE_FMT_LEN], b[SIZE_FMT_LEN], sz[48];
+	const struct vg *vg;
+	const char *dev;
+	unsigned n_lvt = 0, steps = 0;
+	uint64_t ss, ext, new_part, pe_now;
+	poptContext ctx;
+	int r, rc = EXIT_FAILED;
+	bool any;
+
+	if (applet_parse("grow", argc, argv, grow_opts, "PARTITION", &ctx))
+		return EXIT_USAGE;
+	if (applet_args(ctx, "grow", 1, 1, &dev) < 0 || (opt_size && opt_max)) {
+		if (opt_size && opt_max)
+			log_error("give at most one of --size and --max");
+		poptFreeContext(ctx);
+		return EXIT_USAGE;
+	}
+	err_clear();
+	r = stack_probe(dev, &st);
+	if (r == 0)
+		r = stack_view_find(st, &sv);
+	if (r < 0) {
+		rc = applet_fail(r, NULL, "");
+		goto out;
+	}
+	ss = sv.l.table_sector;
+	vg = sv.pv->vg;
+	ext = vg->extent_size * SECTOR_SIZE;
+	pe_now = vg->pvs[sv.pv->pv_index].pe_count;
+	err_clear();
+	r = part_target(&sv, ss, &new_part);
+	if (r == 0)
+		r = fill_targets(&sv.l, new_part, &t);
+	if (r == 0 && t.pe_count < pe_now)
+		r = err_set(E_REFUSED, "the PV has %" PRIu64 " extents, more than the partition holds "
+			    "(%" PRIu64 "): the stack is not as grow expects; see status", pe_now,
+			    t.pe_count);
+	if (r == 0)
+		r = parse_lv_targets(&sv, t.pe_count, lvt, &n_lvt);
+	if (r < 0) {
+		log_error("%s", err_msg(r));
+		rc = r == -EINVAL ? EXIT_USAGE : r == E_REFUSED ? EXIT_REFUSED : EXIT_FAILED;
+		goto out;
+	}
+
+	printf("Plan for %s (partition %u of %s, %s):\n", dev, sv.entry->partno, sv.disk,
+	       sv.luks ? "LUKS, LVM" : "LVM");
+	printf("  %-14s %-44s %s\n", "layer", "now", "after");
+	printf("  %-14s %" PRIu64 " s = %-30s %" PRIu64 " s = %s\n", "partition", sv.l.part_size,
+	       size_fmt(a, sv.l.part_size * ss), t.part_size, size_fmt(b, t.part_size * ss));
+	if (sv.luks)
+		printf("  %-14s %" PRIu64 " s = %-30s %" PRIu64 " s = %s\n", "LUKS mapping",
+		       sv.luks->luks.active_size, size_fmt(a, sv.luks->luks.active_size * 512),
+		       t.map_size, size_fmt(b, t.map_size * 512));
+	snprintf(sz, sizeof(sz), "%" PRIu64 " extents", pe_now);
+	printf("  %-14s %-44s %" PRIu64 " extents (%s)\n", "PV", sz, t.pe_count,
+	       size_fmt(b, t.pv_bytes));
+	any = t.part_size != sv.l.part_size || t.pe_count != pe_now ||
+	      (sv.luks && t.map_size != sv.luks->luks.active_size);
+	for (unsigned i = 0; i < n_lvt; i++) {
+		const struct vg_lv *lv = &vg->lvs[lvt[i].lv];
+
+		snprintf(sz, sizeof(sz), "%" PRIu64 " extents", lv->le_count);
+		printf("  LV %-11s %-44s %" PRIu64 " extents = %s%s\n", lv->name, sz, lvt[i].new_le,
+		       size_fmt(b, lvt[i].new_le * ext),
+		       lvt[i].fs_short ? " (its filesystem grows to fill it)" : "");
+		any |= lvt[i].new_le != lv->le_count || lvt[i].fs_short;
+	}
+	printf("  extents now:\n");
+	pv_map_print(vg, (unsigned)sv.pv->pv_index, "    ");
+	if (!any) {
+		printf("No changes.\n");
+		rc = EXIT_DONE;
+		goto out;
+	}
+	r = applet_consent();
+	if (r <= 0) {
+		rc = r == 0 ? EXIT_DONE : EXIT_REFUSED;
+		goto out;
+	}
+	/* Outside in: the partition, the mapping, the PV, then the LVs and their filesystems. */
+	rc = 0;
+	if (t.part_size != sv.l.part_size) {
+		/* The exact last sector: --max may end off the grain, where --size would round. */
+		snprintf(sz, sizeof(sz), "%" PRIu64, sv.entry->start + t.part_size - 1);
+		rc = applet_step("partresize", sv.part->path[0] ? sv.part->path : dev, "--end", sz,
+				 NULL);
+		steps += rc == 0;
+	}
+	if (rc == 0 && sv.luks) {
+		rc = applet_step("cryptresize", sv.luks->luks.active_name, NULL, NULL, opt_keyfile);
+		steps += rc == 0;
+	}
+	if (rc == 0) {
+		rc = applet_step("pvresize", sv.pv->path, NULL, NULL, NULL);
+		steps += rc == 0;
+	}
+	for (unsigned i = 0; rc == 0 && i < n_lvt; i++) {
+		snprintf(sz, sizeof(sz), "%" PRIu64 "B", lvt[i].new_le * ext);
+		rc = applet_step("lvgrow", lvt[i].name, "--size", sz, NULL);
+		steps += rc == 0;
+	}
+	if (rc) {
+		log_error("the stack is consistent after every step; run the same command again to "
+			  "continue once the cause is fixed");
+		if (steps || rc >= EXIT_PARTIAL)
+			rc = EXIT_PARTIAL;
+		goto out;
+	}
+	printf("Done: partition %u of %s is %s.\n", sv.entry->partno, sv.disk,
+	       size_fmt(a, t.part_size * ss));
+	rc = EXIT_DONE;
+out:
+	stack_free(st);
+	poptFreeContext(ctx);
+	return rc;
+}
