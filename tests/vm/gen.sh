@@ -60,6 +60,11 @@ gen_maker() {
 			echo "lvm lvcreate -q -y -n sbgap$gapn -L $val $VG"
 			lvs_after+="lvm lvremove -q -y $VG/sbgap$gapn\n"
 			;;
+		extend) echo "lvm lvextend -q -L +$rest $VG/$val" ;;
+		filllv)
+			echo "yes '$val raw' | head -c \$(blockdev --getsize64 /dev/$VG/$val) | dd of=/dev/$VG/$val bs=1M iflag=fullblock conv=fsync status=none"
+			echo "sha256sum </dev/$VG/$val | cut -d' ' -f1 >/result/sum-raw-$val"
+			;;
 		fillpart)
 			echo "yes 'partition $val' | head -c $rest | dd of=\$(part $val) bs=1M conv=notrunc,fsync status=none"
 			echo "dd if=\$(part $val) bs=1M status=none | sha256sum | cut -d' ' -f1 >/result/sum-part$val"
@@ -84,7 +89,7 @@ EOS
 
 # gen_test SCENARIO: the steps, each with its exit code and output, then the oracles.
 gen_test() {
-	local f=$1 key val rest n=0
+	local f=$1 key val rest n=0 q
 	gen_prologue
 	while read -r key val rest; do
 		case $key in
@@ -95,15 +100,17 @@ gen_test() {
 		vg) echo "VG=$val" ;;
 		fill) echo "FILLS=\"\${FILLS:-} $val\"" ;;
 		fillpart) echo "PARTS=\"\${PARTS:-} $val\"" ;;
+		filllv) echo "RAWS=\"\${RAWS:-} $val\"" ;;
 		esac
 	done < <(grep -v '^\s*#' "$f")
 	while read -r key rest; do
 		[ "$key" = step ] || continue
 		n=$((n + 1))
-		echo "echo 'SBSTEP $n: $rest'"
+		q=${rest//\'/\'\\\'\'}	# the step, single-quoted for echo
+		echo "echo \"SBSTEP $n at \$(cut -d' ' -f1 /proc/uptime) s\"; echo 'SBSTEP $n: $q'"
 		# Live on the console too: the power-cut helper watches it for markers.
 		echo "( $rest ) 2>&1 | tee /result/step-$n.out; echo \${PIPESTATUS[0]} >/result/step-$n.rc"
-		echo "echo \"SBSTEP $n rc=\$(cat /result/step-$n.rc)\""
+		echo "echo \"SBSTEP $n rc=\$(cat /result/step-$n.rc) at \$(cut -d' ' -f1 /proc/uptime) s\""
 	done < <(grep -v '^\s*#' "$f")
 	cat <<'EOS'
 # Oracles, in the same guest: the real tools' view, fsck, data.
@@ -123,6 +130,9 @@ lvm pvs --reportformat json --units b --nosuffix -o pv_name,pv_size,pe_start,pv_
 for lv in ${FILLS:-}; do
 	e2fsck -fn /dev/$VG/$lv >/result/fsck-$lv.out 2>&1; echo $? >/result/fsck-$lv.rc
 	mount -o ro /dev/$VG/$lv /mnt && sha256sum </mnt/data | cut -d' ' -f1 >/result/now-$lv && umount /mnt
+done
+for lv in ${RAWS:-}; do
+	sha256sum </dev/$VG/$lv | cut -d' ' -f1 >/result/now-raw-$lv
 done
 for p in ${PARTS:-}; do
 	dd if=$(part $p) bs=1M status=none | sha256sum | cut -d' ' -f1 >/result/now-part$p

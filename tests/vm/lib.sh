@@ -57,33 +57,66 @@ vm_result() {
 	debugfs -R "cat /$2" "$1" 2>/dev/null
 }
 
-# vm_run DISK RESULT SCRIPT LOG TIMEOUT [KILL_MARKER KILL_AFTER]:
+# vm_run DISK RESULT SCRIPT LOG TIMEOUT [KILL_MARKER KILL_AFTER [DELAY_MS]]:
 # boots, runs SCRIPT in the initramfs before root mounts, powers off. With a
-# marker, SIGKILLs QEMU when it shows on the console (a power cut), or after
-# KILL_AFTER seconds. cache=none: writes the guest completed are on the image,
-# what is still in its page cache is lost, like RAM in a power cut
-# (harness.md section 5). Returns 0, 124 on timeout, 137 when killed on purpose.
+# marker, SIGKILLs QEMU DELAY_MS milliseconds after it shows on the console (a
+# power cut), or after KILL_AFTER seconds (0: never). cache=none: writes the
+# guest completed are on the image, what is still in its page cache is lost,
+# like RAM in a power cut (harness.md section 5). Returns 0, 124 on timeout,
+# 137 when killed on purpose.
 vm_run() {
-	local disk=$1 result=$2 script=$3 log=$4 tmo=$5 marker=${6:-} after=${7:-0} pid t=0
+	local disk=$1 result=$2 script=$3 log=$4 tmo=$5 marker=${6:-} after=${7:-0}
+	local delay=${8:-0} pid now start seen=""
 	: >"$log"
-	qemu-system-x86_64 -accel tcg -cpu max -m 1024 -smp 1 -nographic -no-reboot -nic none \
-		-device virtio-rng-pci -kernel "$KERNEL" -initrd "$INITRD" \
+	qemu-system-x86_64 -accel tcg -cpu max -m 1024 -smp "${VM_SMP:-1}" -nographic -no-reboot \
+		-nic none -device virtio-rng-pci -kernel "$KERNEL" -initrd "$INITRD" \
 		-append "console=ttyS0 root=LABEL=sbresult rootfstype=ext4 rd.luks=0 rd.lvm=0 rd.md=0 rd.dm=0 panic=-1 quiet rd.shell=0 ${VM_APPEND:-}" \
 		-drive "file=$disk,format=raw,if=virtio,cache=none" \
 		-drive "file=$result,format=raw,if=virtio,cache=none" \
 		-fw_cfg "name=opt/shrinkbox/script,file=$script" \
 		-serial "file:$log" -display none -monitor none </dev/null >/dev/null 2>&1 &
 	pid=$!
+	start=$(date +%s%3N)
 	while kill -0 "$pid" 2>/dev/null; do
-		sleep 1
-		t=$((t + 1))
-		if [ -n "$marker" ] && { grep -q "$marker" "$log" || { [ "$after" -gt 0 ] && [ $t -ge "$after" ]; }; }; then
-			kill -9 "$pid"; wait "$pid" 2>/dev/null; return 137
+		sleep 0.1
+		now=$(date +%s%3N)
+		if [ -n "$marker" ]; then
+			[ -z "$seen" ] && grep -q "$marker" "$log" && seen=$now
+			if { [ -n "$seen" ] && [ $((now - seen)) -ge "$delay" ]; } ||
+				{ [ "$after" -gt 0 ] && [ $((now - start)) -ge $((after * 1000)) ]; }; then
+				kill -9 "$pid"; wait "$pid" 2>/dev/null; return 137
+			fi
 		fi
-		if [ $t -ge "$tmo" ]; then
+		if [ $((now - start)) -ge $((tmo * 1000)) ]; then
 			kill -9 "$pid"; wait "$pid" 2>/dev/null; return 124
 		fi
 	done
 	wait "$pid" 2>/dev/null
 	return 0
+}
+
+# vm_make NAME SCENARIO: the maker stage (needs gen.sh), cached by the layout
+# lines of the scenario, the generator and the kernel: sets MK to the directory
+# holding disk.img and the sum-* checksums. New steps or checks reuse the disk.
+vm_make() {
+	local name=$1 scn=$2 key f
+	key=$( (grep -vE '^(step|expect|check|output|powercut|powercut-random)\b' "$scn"
+		cat "$VM_TOP/tests/vm/gen.sh"; echo "$KVER") | sha256sum | cut -c1-16)
+	MK=$VM_CACHE/maker-$name-$key
+	[ -e "$MK/done" ] && return 0
+	rm -rf "$MK" && mkdir -p "$MK"
+	truncate -s "$(awk '$1 == "disk" {print $2}' "$scn")" "$MK/disk.img"
+	vm_result_disk "$MK/result.img"
+	gen_maker "$scn" >"$MK/maker.sh"
+	vm_run "$MK/disk.img" "$MK/result.img" "$MK/maker.sh" "$MK/console.log" \
+		"${MAKER_TIMEOUT:-600}"
+	if ! grep -q SBMAKER-OK "$MK/console.log"; then
+		vm_log "the maker stage of $name did not finish; console: $MK/console.log"
+		tail -n 15 "$MK/console.log" | tr -d '\r' >&2
+		return 1
+	fi
+	for f in $(debugfs -R "ls -p /" "$MK/result.img" 2>/dev/null | awk -F/ '$6 ~ /^sum-/ {print $6}'); do
+		vm_result "$MK/result.img" "$f" >"$MK/$f"
+	done
+	touch "$MK/done"
 }

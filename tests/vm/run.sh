@@ -22,6 +22,9 @@ names=("$@")
 [ ${#names[@]} -gt 0 ] || mapfile -t names < <(ls "$SCN_DIR" | sed -n 's/\.scn$//p')
 
 pass=0 fail=0 skip=0
+# Random power-cut instants are reproducible from the seed.
+SEED=${SHRINKBOX_VM_SEED:-$(date +%s)}
+RANDOM=$SEED
 t_suite=$(date +%s)
 
 for tool in qemu-system-x86_64 dracut debugfs jq; do
@@ -52,7 +55,7 @@ check_fsck() {
 	local r=$1 f lv ok=1
 	for f in "$MK"/sum-*; do
 		lv=${f##*/sum-}
-		case $lv in part*) continue ;; esac
+		case $lv in part* | raw-*) continue ;; esac
 		[ "$(vm_result "$r" "fsck-$lv.rc")" = 0 ] || { echo "e2fsck -fn $lv: $(vm_result "$r" "fsck-$lv.out" | tail -3)"; ok=0; }
 	done
 	[ $ok = 1 ]
@@ -107,7 +110,7 @@ for name in "${names[@]}"; do
 	work=$(mktemp -d /var/tmp/sbvm.XXXXXX)
 	# Maker stage, cached by the scenario and the generator.
 	# Keyed by the layout lines only: new steps or checks reuse the made disk.
-	key=$( (grep -vE '^(step|expect|check|output|powercut)\b' "$scn"; cat tests/vm/gen.sh
+	key=$( (grep -vE '^(step|expect|check|output|powercut|powercut-random)\b' "$scn"; cat tests/vm/gen.sh
 		echo "$KVER") | sha256sum | cut -c1-16)
 	MK=$VM_CACHE/maker-$name-$key
 	if [ ! -e "$MK/done" ]; then
@@ -131,19 +134,35 @@ for name in "${names[@]}"; do
 	# point: boot, SIGKILL QEMU at the marker (a power cut), boot again on the
 	# same disk and run the same steps, which must converge.
 	why=""
-	mapfile -t cuts < <(awk '$1 == "powercut" {$1 = ""; sub(/^ /, ""); print}' "$scn")
+	# Each cut is "DELAY_MS MARKER": the kill comes DELAY_MS after MARKER shows.
+	mapfile -t cuts < <(awk '$1 == "powercut" {$1 = ""; sub(/^ /, ""); print "0 " $0}' "$scn")
+	while read -r n maxs marker; do
+		[ -n "${SHRINKBOX_VM_POWERCUTS:-}" ] && [ "$SHRINKBOX_VM_POWERCUTS" -lt "$n" ] &&
+			n=$SHRINKBOX_VM_POWERCUTS
+		echo "  $n power cuts at random instants within $maxs s of \"$marker\" (seed $SEED)"
+		for ((i = 0; i < n; i++)); do
+			cuts+=("$(((RANDOM * 32768 + RANDOM) % (maxs * 1000))) $marker")
+		done
+	done < <(awk '$1 == "powercut-random" {$1 = ""; sub(/^ /, ""); print}' "$scn")
 	[ ${#cuts[@]} -gt 0 ] || cuts=("")
+	hits=0 misses=0
 	gen_test "$scn" >"$work/test.sh"
 	for cut in "${cuts[@]}"; do
 		cp --sparse=always "$MK/disk.img" "$work/disk.img"
 		if [ -n "$cut" ]; then
 			vm_result_disk "$work/result.img"
 			vm_run "$work/disk.img" "$work/result.img" "$work/test.sh" "$work/cut.log" \
-				"$TEST_TIMEOUT" "$cut"
+				"$TEST_TIMEOUT" "${cut#* }" 0 "${cut%% *}"
 			rc=$?
 			if [ $rc != 137 ]; then
 				why+="power cut at \"$cut\": the marker never showed (rc $rc); "
 				continue
+			fi
+			# A kill after the marker's step had ended cut nothing: say so.
+			if tr -d '\r' <"$work/cut.log" | awk -v m="${cut#* }" 'f; $0 ~ m {f = 1}' | grep -qE '^SBSTEP [0-9]+ rc='; then
+				misses=$((misses + 1)); cut="$cut (after the step had ended)"
+			else
+				hits=$((hits + 1))
 			fi
 		fi
 		vm_result_disk "$work/result.img"
@@ -162,14 +181,19 @@ for name in "${names[@]}"; do
 			done < <(grep -E '^(expect|check|output)\b' "$scn")
 		fi
 		[ -n "$cut" ] && [ -n "$w" ] && w="after a power cut at \"$cut\": $w"
-		[ -n "$cut" ] && [ -z "$w" ] && echo "  power cut at \"$cut\": converged"
+		[ -n "$cut" ] && [ -z "$w" ] && echo "  power cut ${cut%% *} ms after \"${cut#* }\": converged"
 		why+=$w
 	done
 	t2=$(date +%s)
+	[ $((hits + misses)) -gt 0 ] && echo "  $hits power cuts during the work, $misses after it"
+	# Random cuts that mostly miss the work test nothing: the window is wrong.
+	if grep -q '^powercut-random' "$scn" && [ $misses -gt $hits ]; then
+		why+="most random power cuts came after the work had ended: shorten the window; "
+	fi
 	if [ -z "$why" ]; then
 		echo "PASS $name (maker $((t1 - t0)) s, test $((t2 - t1)) s)"
 		pass=$((pass + 1))
-		rm -rf "$work"
+		[ -n "${SHRINKBOX_VM_KEEP:-}" ] && echo "  kept: $work" || rm -rf "$work"
 	else
 		echo "FAIL $name: $why (console: $work/console.log)"
 		tr -d '\r' <"$work/console.log" | grep -E "SBSTEP|error|SBTEST" | tail -n 20

@@ -4,7 +4,8 @@
 # passes with -fw_cfg, then powers the guest off.
 check() { return 255; }
 depends() { echo shrinkbox; return 0; }
-installkernel() { instmods qemu_fw_cfg virtio_blk virtio_pci ext4; }
+# dm_mirror and its logs: pvmove, for the benchmark against it (bench/defrag-vm.sh).
+installkernel() { instmods qemu_fw_cfg virtio_blk virtio_pci ext4 dm_mirror dm_log dm_region_hash; }
 install() {
 	inst_multiple bash tee sfdisk cryptsetup lvm mkfs.ext4 mke2fs mkswap e2fsck dumpe2fs blkid swapon \
 		swapoff sha256sum dd mount umount sync sleep awk sed grep head tail cut tr wc cat \
