@@ -8,6 +8,7 @@
 #define SB_APPLETS_H
 
 #define APPLET_LIST \
+	APPLET(bench, "cipher and PBKDF speed; a device's read rate, clear and through dm-crypt") \
 	APPLET(cryptresize, "resize an open dm-crypt mapping, within its device and around its content") \
 	APPLET(defrag, "compact a PV with the fewest extent moves, crash-safe and resumable") \
 	APPLET(grow, "grow partition, LUKS, PV and chosen LVs into an enlarged disk or free space") \
