@@ -33,11 +33,14 @@ static int read_fs(const char *dev, struct fs_info *fi)
 /*
  * resize2fs -P: read-only, and the very figure resize2fs itself refuses to go
  * below (its own minimum calculation), so a target under it is refused here,
- * before e2fsck or anything else writes.
+ * before e2fsck or anything else writes. -f: a filesystem that was not
+ * cleanly unmounted (a root after a crash or a forced power-off) is estimated
+ * as it is rather than refused; the plan may not write, and e2fsck -f runs
+ * before the shrink, which resize2fs checks against its minimum once more.
  */
 static int ext_minimum(const char *dev, uint64_t block_size, uint64_t *bytes)
 {
-	char *argv[] = { "resize2fs", "-P", (char *)dev, NULL };
+	char *argv[] = { "resize2fs", "-f", "-P", (char *)dev, NULL };
 	char out[2048], *p;
 	int st, r;
 

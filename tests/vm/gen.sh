@@ -65,6 +65,17 @@ gen_maker() {
 			echo "yes '$val raw' | head -c \$(blockdev --getsize64 /dev/$VG/$val) | dd of=/dev/$VG/$val bs=1M iflag=fullblock conv=fsync status=none"
 			echo "sha256sum </dev/$VG/$val | cut -d' ' -f1 >/result/sum-raw-$val"
 			;;
+		rootfs)
+			# A minimal real root: busybox, shrinkbox, and an init that runs the
+			# scenario's rootstep lines, records the data checksums, powers off.
+			echo "mount /dev/$VG/$val /mnt"
+			echo "mkdir -p /mnt/bin /mnt/sbin /mnt/proc /mnt/sys /mnt/dev /mnt/result /mnt/run"
+			echo "cp /usr/lib/sbtest/busybox /mnt/bin/busybox; cp /usr/sbin/shrinkbox /mnt/sbin/shrinkbox"
+			echo "cat >/mnt/sbin/init <<'EOI'"
+			gen_rootinit "$f"
+			echo "EOI"
+			echo "chmod 755 /mnt/sbin/init; umount /mnt"
+			;;
 		fillpart)
 			echo "yes 'partition $val' | head -c $rest | dd of=\$(part $val) bs=1M conv=notrunc,fsync status=none"
 			echo "dd if=\$(part $val) bs=1M status=none | sha256sum | cut -d' ' -f1 >/result/sum-part$val"
@@ -143,5 +154,40 @@ done
 lvm vgchange -q -an >/dev/null 2>&1
 sync
 echo SBTEST-OK
+EOS
+}
+
+# gen_rootinit SCENARIO: /sbin/init of a "rootfs" LV. It runs as PID 1 after
+# switch_root: records that the real root came up, the checksum of each "fill"
+# file in this root, and each "rootstep" (exit code and output, as
+# step-rN.*), on the result disk; then powers off without unmounting the root
+# (a forced power-off: the next shrink meets a filesystem that was not
+# cleanly unmounted, as after a crash).
+gen_rootinit() {
+	local f=$1 key rest n=0 q
+	cat <<'EOS'
+#!/bin/busybox sh
+export PATH=/sbin:/bin DM_DISABLE_UDEV=1
+for a in mount umount sha256sum cut cat tee grep sync poweroff findfs mkdir sleep ls; do
+	/bin/busybox ln -sf busybox /bin/$a 2>/dev/null
+done
+mount -t proc proc /proc 2>/dev/null; mount -t sysfs sys /sys 2>/dev/null; mount -t devtmpfs dev /dev 2>/dev/null
+mount -t ext4 "$(findfs LABEL=sbresult)" /result
+echo "SBROOT: up" >/dev/console
+echo ok >/result/root-ok
+[ -f /data ] && sha256sum </data | cut -d' ' -f1 >/result/rootsum
+EOS
+	while read -r key rest; do
+		[ "$key" = rootstep ] || continue
+		n=$((n + 1))
+		q=${rest//\'/\'\\\'\'}
+		echo "echo 'SBROOTSTEP $n: $q' >/dev/console"
+		echo "( $rest ) >/result/step-r$n.out 2>&1; echo \$? >/result/step-r$n.rc"
+		echo "cat /result/step-r$n.out >/dev/console; echo \"SBROOTSTEP $n rc=\$(cat /result/step-r$n.rc)\" >/dev/console"
+	done < <(grep -v '^\s*#' "$f")
+	cat <<'EOS'
+sync; umount /result; sync
+echo "SBROOT: done" >/dev/console
+poweroff -f
 EOS
 }

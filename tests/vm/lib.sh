@@ -47,9 +47,13 @@ vm_initrd() {
 }
 
 # vm_result_disk FILE: a small ext4 disk labelled sbresult (the guest's root= and its output).
+# It also holds /key, the LUKS passphrase, for dracut's rd.luks.key= in real boots.
 vm_result_disk() {
 	rm -f "$1"; truncate -s 64M "$1"
 	mkfs.ext4 -q -F -L sbresult "$1"
+	printf 'sbtest-passphrase' >"$1.key"
+	debugfs -w -R "write $1.key key" "$1" >/dev/null 2>&1
+	rm -f "$1.key"
 }
 
 # vm_result FILE NAME: a file the guest wrote to the result disk.
@@ -57,8 +61,18 @@ vm_result() {
 	debugfs -R "cat /$2" "$1" 2>/dev/null
 }
 
+# The test stage's root is the result disk and the stack is left alone: the
+# scenario script unlocks and activates what it needs.
+VM_TEST_APPEND="root=LABEL=sbresult rootfstype=ext4 rd.luks=0 rd.lvm=0 rd.md=0 rd.dm=0"
+# A real boot of the scenario's stack: dracut's crypt module unlocks every LUKS
+# device (rd.auto=1: dracut 059 unlocks only named devices otherwise) with the
+# key file on the result disk, its lvm module activates the
+# root LV, the root is the LV. Append root= and rd.lvm.lv=.
+VM_REAL_APPEND="rd.auto=1 rd.luks.key=/key:LABEL=sbresult rd.md=0 rd.dm=0 rd.retry=60"
+
 # vm_run DISK RESULT SCRIPT LOG TIMEOUT [KILL_MARKER KILL_AFTER [DELAY_MS]]:
-# boots, runs SCRIPT in the initramfs before root mounts, powers off. With a
+# boots, runs SCRIPT in the initramfs before root mounts, powers off (SCRIPT
+# "": no script; the boot goes on to its root, which must power off). With a
 # marker, SIGKILLs QEMU DELAY_MS milliseconds after it shows on the console (a
 # power cut), or after KILL_AFTER seconds (0: never). cache=none: writes the
 # guest completed are on the image, what is still in its page cache is lost,
@@ -70,10 +84,10 @@ vm_run() {
 	: >"$log"
 	qemu-system-x86_64 -accel tcg -cpu max -m 1024 -smp "${VM_SMP:-1}" -nographic -no-reboot \
 		-nic none -device virtio-rng-pci -kernel "$KERNEL" -initrd "$INITRD" \
-		-append "console=ttyS0 root=LABEL=sbresult rootfstype=ext4 rd.luks=0 rd.lvm=0 rd.md=0 rd.dm=0 panic=-1 quiet rd.shell=0 ${VM_APPEND:-}" \
+		-append "console=ttyS0 panic=-1 ${VM_QUIET-quiet} rd.shell=0 ${VM_BASE_APPEND:-$VM_TEST_APPEND} ${VM_APPEND:-}" \
 		-drive "file=$disk,format=raw,if=virtio,cache=none" \
 		-drive "file=$result,format=raw,if=virtio,cache=none" \
-		-fw_cfg "name=opt/shrinkbox/script,file=$script" \
+		${script:+-fw_cfg "name=opt/shrinkbox/script,file=$script"} \
 		-serial "file:$log" -display none -monitor none </dev/null >/dev/null 2>&1 &
 	pid=$!
 	start=$(date +%s%3N)

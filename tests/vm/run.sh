@@ -22,6 +22,8 @@ names=("$@")
 [ ${#names[@]} -gt 0 ] || mapfile -t names < <(ls "$SCN_DIR" | sed -n 's/\.scn$//p')
 
 pass=0 fail=0 skip=0
+# CI runs a sample of the random power cuts (the note reports full local runs).
+[ "${CI:-}" = true ] && : "${SHRINKBOX_VM_POWERCUTS:=3}"
 # Random power-cut instants are reproducible from the seed.
 SEED=${SHRINKBOX_VM_SEED:-$(date +%s)}
 RANDOM=$SEED
@@ -87,20 +89,32 @@ check_status() {
 		{ echo "LV segments differ from lvs"; bad=1; }
 	return $bad
 }
+check_rootdata() {	# rootdata LV: every real boot's root saw LV's data unchanged
+	local f ok=1
+	for f in "$work"/b*-rootsum; do
+		[ -e "$f" ] || { echo "no real boot recorded a checksum"; return 1; }
+		[ "$(cat "$f")" = "$(cat "$MK/sum-$2")" ] || { echo "${f##*/}: the data changed"; ok=0; }
+	done
+	[ $ok = 1 ]
+}
 check_kernelsize() {	# kernelsize PART SECTORS: the kernel's view of a partition
 	local got
 	got=$(vm_result "$1" kernel-sizes | awk -v p="vda$2" '$1 == p {print $2}')
 	[ "$got" = "$3" ] || { echo "the kernel says vda$2 has $got sectors, not $3"; return 1; }
 }
+# A step's file: from a real boot (saved by the host as bN-rK.*), else the result disk.
+step_file() {
+	if [ -e "$work/$2" ]; then cat "$work/$2"; else vm_result "$1" "step-$2"; fi
+}
 check_expect() {	# expect N RC
 	local got
-	got=$(vm_result "$1" "step-$2.rc")
-	[ "$got" = "$3" ] || { echo "step $2 exited $got, expected $3: $(vm_result "$1" "step-$2.out" | tail -3)"; return 1; }
+	got=$(step_file "$1" "$2.rc")
+	[ "$got" = "$3" ] || { echo "step $2 exited $got, expected $3: $(step_file "$1" "$2.out" | tail -3)"; return 1; }
 }
 check_output() {	# output N TEXT: step N printed TEXT
 	local r=$1 n=$2
 	shift 2
-	vm_result "$r" "step-$n.out" | grep -qF -- "$*" || { echo "step $n did not print \"$*\""; return 1; }
+	step_file "$r" "$n.out" | grep -qF -- "$*" || { echo "step $n did not print \"$*\""; return 1; }
 }
 
 for name in "${names[@]}"; do
@@ -110,7 +124,7 @@ for name in "${names[@]}"; do
 	work=$(mktemp -d /var/tmp/sbvm.XXXXXX)
 	# Maker stage, cached by the scenario and the generator.
 	# Keyed by the layout lines only: new steps or checks reuse the made disk.
-	key=$( (grep -vE '^(step|expect|check|output|powercut|powercut-random)\b' "$scn"; cat tests/vm/gen.sh
+	key=$( (grep -vE '^(step|expect|check|output|powercut|powercut-random|boot|append|enlarge)\b' "$scn"; cat tests/vm/gen.sh
 		echo "$KVER") | sha256sum | cut -c1-16)
 	MK=$VM_CACHE/maker-$name-$key
 	if [ ! -e "$MK/done" ]; then
@@ -149,6 +163,9 @@ for name in "${names[@]}"; do
 	gen_test "$scn" >"$work/test.sh"
 	for cut in "${cuts[@]}"; do
 		cp --sparse=always "$MK/disk.img" "$work/disk.img"
+		# "enlarge SIZE": the disk grew (an enlarged image or LUN) before this boot.
+		big=$(awk '$1 == "enlarge" {print $2}' "$scn")
+		[ -n "$big" ] && truncate -s "$big" "$work/disk.img"
 		if [ -n "$cut" ]; then
 			vm_result_disk "$work/result.img"
 			vm_run "$work/disk.img" "$work/result.img" "$work/test.sh" "$work/cut.log" \
@@ -166,11 +183,30 @@ for name in "${names[@]}"; do
 			fi
 		fi
 		vm_result_disk "$work/result.img"
-		vm_run "$work/disk.img" "$work/result.img" "$work/test.sh" "$work/console.log" \
-			"$TEST_TIMEOUT"
-		rc=$?
 		w=""
-		grep -q SBTEST-OK "$work/console.log" || w="the test stage did not finish (rc $rc); "
+		# Real boots ("boot [nochange] ARGS"): the stack's own root, our hook in
+		# the initramfs; each boot's root steps are kept as bN-rK.* on the host.
+		b=0
+		while read -r _ args; do
+			b=$((b + 1))
+			nochange=""
+			case $args in nochange\ *) nochange=1; args=${args#nochange } ;; esac
+			[ -n "$nochange" ] && before=$(sha256sum <"$work/disk.img")
+			VM_BASE_APPEND="$VM_REAL_APPEND $args" vm_run "$work/disk.img" "$work/result.img" "" \
+				"$work/boot$b.log" "$TEST_TIMEOUT"
+			grep -q "SBROOT: done" "$work/boot$b.log" ||
+				{ w+="boot $b did not reach the real root's end (console: $work/boot$b.log); "; break; }
+			[ -n "$nochange" ] && [ "$before" != "$(sha256sum <"$work/disk.img")" ] &&
+				w+="boot $b changed the disk; "
+			for f in $(debugfs -R "ls -p /" "$work/result.img" 2>/dev/null | awk -F/ '$6 ~ /^step-r/ {print $6}'); do
+				vm_result "$work/result.img" "$f" >"$work/b$b-${f#step-}"
+			done
+			vm_result "$work/result.img" rootsum >"$work/b$b-rootsum"
+		done < <(grep -E '^boot\b' "$scn")
+		VM_APPEND="$(awk '$1 == "append" {$1 = ""; print}' "$scn")" vm_run "$work/disk.img" \
+			"$work/result.img" "$work/test.sh" "$work/console.log" "$TEST_TIMEOUT"
+		rc=$?
+		grep -q SBTEST-OK "$work/console.log" || w+="the test stage did not finish (rc $rc); "
 		if [ -z "$w" ]; then
 			while read -r key a b; do
 				case $key in

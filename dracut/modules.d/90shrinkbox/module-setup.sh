@@ -1,7 +1,9 @@
 #!/bin/bash
 # dracut module: the static shrinkbox binary, e2fsck and resize2fs, the kernel
-# modules it needs, and a pre-mount hook that runs a shrinkbox command given on
-# the kernel command line, before the root filesystem is mounted.
+# modules it needs, and a pre-mount hook that runs the shrinkbox command the
+# kernel command line asks for (rd.shrinkbox.*, see shrinkbox-boot.sh), after
+# dracut's crypt and lvm modules unlocked and activated the stack and before
+# the root filesystem is mounted.
 #   SHRINKBOX_BIN   the binary to install (default /usr/sbin/shrinkbox)
 
 # Only when asked for (dracut --add shrinkbox): it changes disks.
@@ -11,7 +13,7 @@ check() {
 }
 
 depends() {
-	echo dm
+	echo dm crypt lvm
 	return 0
 }
 
@@ -24,7 +26,7 @@ install() {
 	local bin=${SHRINKBOX_BIN:-/usr/sbin/shrinkbox}
 
 	inst_simple "$bin" /usr/sbin/shrinkbox
-	inst_multiple e2fsck resize2fs tee
-	inst_hook cmdline 90 "$moddir/parse-shrinkbox.sh"
+	inst_multiple e2fsck resize2fs tee cat tail blkid
+	inst_simple "$moddir/shrinkbox-boot.sh" /usr/lib/shrinkbox/shrinkbox-boot.sh
 	inst_hook pre-mount 50 "$moddir/shrinkbox-hook.sh"
 }

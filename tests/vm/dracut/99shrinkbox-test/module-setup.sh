@@ -11,5 +11,7 @@ install() {
 		swapoff sha256sum dd mount umount sync sleep awk sed grep head tail cut tr wc cat \
 		ls mkdir rm cp date od timeout losetup blockdev partx stat seq yes xargs sort uniq \
 		printf env poweroff reboot jq dmsetup
+	# The maker puts it into a "rootfs" LV: the minimal real root of boot scenarios.
+	inst_simple /bin/busybox /usr/lib/sbtest/busybox
 	inst_hook pre-mount 99 "$moddir/run-scenario.sh"
 }
