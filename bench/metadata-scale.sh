@@ -169,3 +169,16 @@ echo "  vgs / vgcfg show                 $(ratio "$t_vgs" "$t_show")"
 echo "  lvs / vgcfg show                 $(ratio "$t_lvs" "$t_show")"
 echo "  lvs --segments / status --json   $(ratio "$t_lvseg" "$t_status")" \
 	"(status also probes each of the $LVS LVs for a filesystem with libblkid)"
+
+# The defrag planner at this scale (issue 6: "the largest layout planned"):
+# pack the whole PV, plan only (--dry-run --json), best of REPEAT.
+echo "-- defrag planner on this VG (plan only: --dry-run --json), best of $REPEAT"
+"$ROOT/shrinkbox" defrag "$dev" --dry-run --json --devices "$dev" >"$WORK/plan.json" 2>>"$log" ||
+	{ echo "metadata-scale: defrag could not plan" >&2; exit 1; }
+t_plan=$(best_ms "$REPEAT" "$ROOT/shrinkbox" defrag "$dev" --dry-run --json --devices "$dev")
+if command -v jq >/dev/null; then
+	echo "plan: $(jq '.moves | length' "$WORK/plan.json") moves," \
+		"$(jq '[.moves[].extents] | add // 0' "$WORK/plan.json") extents to move" \
+		"(minimum: the allocated extents at or beyond PE $used)"
+fi
+printf '%-56s %8s ms\n' "shrinkbox defrag --dry-run --json ($SEGMENTS segments)" "$t_plan"

@@ -110,11 +110,12 @@ vm_run() {
 }
 
 # vm_make NAME SCENARIO: the maker stage (needs gen.sh), cached by the layout
-# lines of the scenario, the generator and the kernel: sets MK to the directory
-# holding disk.img and the sum-* checksums. New steps or checks reuse the disk.
+# lines of the scenario (not its comments, steps, checks or boots), the
+# generator and the kernel: sets MK to the directory holding disk.img and the
+# sum-* checksums. New steps or checks reuse the disk.
 vm_make() {
 	local name=$1 scn=$2 key f
-	key=$( (grep -vE '^(step|expect|check|output|powercut|powercut-random)\b' "$scn"
+	key=$( (grep -vE '^(#|(step|expect|check|output|powercut|powercut-random|boot|append|enlarge)\b)' "$scn"
 		cat "$VM_TOP/tests/vm/gen.sh"; echo "$KVER") | sha256sum | cut -c1-16)
 	MK=$VM_CACHE/maker-$name-$key
 	[ -e "$MK/done" ] && return 0

@@ -122,26 +122,10 @@ for name in "${names[@]}"; do
 	[ -f "$scn" ] || { echo "FAIL $name: no $scn"; fail=$((fail + 1)); continue; }
 	t0=$(date +%s)
 	work=$(mktemp -d /var/tmp/sbvm.XXXXXX)
-	# Maker stage, cached by the scenario and the generator.
-	# Keyed by the layout lines only: new steps or checks reuse the made disk.
-	key=$( (grep -vE '^(step|expect|check|output|powercut|powercut-random|boot|append|enlarge)\b' "$scn"; cat tests/vm/gen.sh
-		echo "$KVER") | sha256sum | cut -c1-16)
-	MK=$VM_CACHE/maker-$name-$key
-	if [ ! -e "$MK/done" ]; then
-		rm -rf "$MK" && mkdir -p "$MK"
-		truncate -s "$(awk '$1 == "disk" {print $2}' "$scn")" "$MK/disk.img"
-		vm_result_disk "$MK/result.img"
-		gen_maker "$scn" >"$MK/maker.sh"
-		vm_run "$MK/disk.img" "$MK/result.img" "$MK/maker.sh" "$MK/console.log" "$MAKER_TIMEOUT"
-		if ! grep -q SBMAKER-OK "$MK/console.log"; then
-			echo "FAIL $name: the maker stage did not finish; console: $MK/console.log"
-			tail -n 15 "$MK/console.log" | tr -d '\r'
-			fail=$((fail + 1)); rm -rf "$work"; continue
-		fi
-		for f in $(debugfs -R "ls -p /" "$MK/result.img" 2>/dev/null | awk -F/ '$6 ~ /^sum-/ {print $6}'); do
-			vm_result "$MK/result.img" "$f" >"$MK/$f"
-		done
-		touch "$MK/done"
+	# Maker stage (vm_make), cached by the layout lines, the generator and the kernel.
+	if ! vm_make "$name" "$scn"; then
+		echo "FAIL $name: the maker stage did not finish; console: $MK/console.log"
+		fail=$((fail + 1)); rm -rf "$work"; continue
 	fi
 	t1=$(date +%s)
 	# Test stage on a copy of the made disk; with "powercut" lines, once per kill

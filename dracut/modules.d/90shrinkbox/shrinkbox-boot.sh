@@ -8,13 +8,18 @@
 #   rd.shrinkbox.grow=DEVICE[:SIZE|:max]  shrinkbox grow DEVICE [--size SIZE | --max]
 #   rd.shrinkbox.lv=VG/LV=SIZE          an --lv target (repeatable)
 #   rd.shrinkbox.apply=yes              consent; without it: --dry-run, nothing changes
+#   rd.shrinkbox.key=PATH[:KEYDEV]      the LUKS key file for cryptresize (as rd.luks.key)
 #   rd.shrinkbox.cmd=APPLET,ARG,...     any other applet, words separated by commas
 #
 # DEVICE may be a path or UUID=, PARTUUID=, LABEL=, PARTLABEL=. SIZE has an
-# explicit unit (20GiB, 21474836480B). Once per boot (a guard in /run); never
-# reads the keyboard: a command that would ask refuses instead. Output goes
-# to the console and /run/initramfs/shrinkbox.log. The boot goes on whatever
-# the result; the log says what to do.
+# explicit unit (20GiB, 21474836480B). Once per boot (a guard in /run). The
+# only thing ever asked is the LUKS passphrase, and only when resizing a
+# mapping whose volume key is in the kernel keyring (cryptsetup's LUKS2
+# default, which dracut and cryptroot use): the kernel needs the key again to
+# reload the table, and the initramfs has no copy of it. Give rd.shrinkbox.key
+# to answer from a file; otherwise the console asks. Output goes to the
+# console and /run/initramfs/shrinkbox.log. The boot goes on whatever the
+# result; the log says what to do.
 #   SHRINKBOX=/usr/sbin/shrinkbox  SHRINKBOX_CMDLINE=/proc/cmdline  (for tests)
 
 SB=${SHRINKBOX:-/usr/sbin/shrinkbox}
@@ -43,8 +48,33 @@ sb_dev() {
 	esac
 }
 
+# sb_key PATH[:KEYDEV]: copies the key file to tmpfs (0600) and prints its path.
+sb_key() {
+	local path=${1%%:*} dev="" mnt=/run/shrinkbox.keydev out=/run/shrinkbox.key
+	case $1 in *:*) dev=$(sb_dev "${1#*:}") ;; esac
+	(
+		umask 077
+		if [ -n "$dev" ]; then
+			mkdir -p "$mnt" && mount -o ro "$dev" "$mnt" || exit 1
+			cat "$mnt$path" >"$out"
+			r=$?
+			umount "$mnt"
+			exit $r
+		fi
+		cat "$path" >"$out"
+	) || { rm -f "$out"; return 1; }
+	echo "$out"
+}
+
+# sb_wipe FILE: overwrite a key copy before removing it (tmpfs, but still).
+sb_wipe() {
+	[ -f "$1" ] || return 0
+	dd if=/dev/zero of="$1" bs=1 count="$(wc -c <"$1")" conv=notrunc 2>/dev/null
+	rm -f "$1"
+}
+
 sb_main() {
-	local shrink grow apply cmd dev size lv set rc oldifs
+	local shrink grow apply cmd dev size lv set rc oldifs key keyfile="" in=/dev/null
 	shrink=$(sb_arg rd.shrinkbox.shrink | tail -n 1)
 	grow=$(sb_arg rd.shrinkbox.grow | tail -n 1)
 	cmd=$(sb_arg rd.shrinkbox.cmd | tail -n 1)
@@ -76,8 +106,18 @@ sb_main() {
 		for lv in $(sb_arg rd.shrinkbox.lv); do
 			set -- "$@" --lv "$lv"
 		done
+		key=$(sb_arg rd.shrinkbox.key | tail -n 1)
+		if [ -n "$key" ]; then
+			keyfile=$(sb_key "$key") || sb_say "rd.shrinkbox.key=$key: cannot read it"
+		fi
 		if [ "$apply" = yes ]; then
 			set -- "$@" --yes
+			# Without a key file, cryptresize may have to ask for the passphrase.
+			if [ -n "$keyfile" ]; then
+				set -- "$@" --key-file "$keyfile"
+			elif [ -c /dev/console ]; then
+				in=/dev/console
+			fi
 		else
 			set -- "$@" --dry-run
 			sb_say "no rd.shrinkbox.apply=yes: printing the plan only (--dry-run)"
@@ -90,12 +130,13 @@ sb_main() {
 		IFS=$oldifs
 	fi
 	sb_say "running: shrinkbox $*"
-	# stdin from /dev/null: nothing may wait for a keyboard at boot.
+	# stdin is /dev/null unless a passphrase may be needed (see the top).
 	{
-		DM_DISABLE_UDEV=1 "$SB" "$@" </dev/null 2>&1
+		DM_DISABLE_UDEV=1 "$SB" "$@" <"$in" 2>&1
 		echo $? >/run/shrinkbox.rc
 	} | tee -a "$LOG" >/dev/console
 	rc=$(cat /run/shrinkbox.rc 2>/dev/null || echo 1)
+	sb_wipe "$keyfile"
 	case $rc in
 	0) sb_say "done (exit 0). Remove the rd.shrinkbox.* options; a re-run says \"No changes.\"" ;;
 	3) sb_say "refused (exit 3); nothing was changed. The reason is above and in $LOG" ;;
