@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,6 +7,8 @@
 
 #include "common.h"
 #include "../plan/selfexec.h"
+#include "../plan/stackview.h"
+#include "../util/units.h"
 #include "../lvm/commit.h"
 #include "../util/err.h"
 #include "../util/log.h"
@@ -260,4 +263,20 @@ int applet_step(const char *applet, const char *a1, const char *a2, const char *
 	if (rc != 0)
 		log_error("step \"%s\" failed (exit %d)", applet, rc);
 	return rc;
+}
+
+void applet_print_layers(const char *dev, const struct stack_view *sv, const struct targets *t)
+{
+	char a[SIZE_FMT_LEN], b[SIZE_FMT_LEN];
+	uint64_t ss = sv->l.table_sector;
+
+	printf("Plan for %s (partition %u of %s, %s):\n", dev, sv->entry->partno, sv->disk,
+	       sv->luks ? "LUKS, LVM" : "LVM");
+	printf("  %-14s %-44s %s\n", "layer", "now", "after");
+	printf("  %-14s %" PRIu64 " s = %-30s %" PRIu64 " s = %s\n", "partition", sv->l.part_size,
+	       size_fmt(a, sv->l.part_size * ss), t->part_size, size_fmt(b, t->part_size * ss));
+	if (sv->luks)
+		printf("  %-14s %" PRIu64 " s = %-30s %" PRIu64 " s = %s\n", "LUKS mapping",
+		       sv->luks->luks.active_size, size_fmt(a, sv->luks->luks.active_size * 512),
+		       t->map_size, size_fmt(b, t->map_size * 512));
 }

@@ -74,4 +74,9 @@ int applet_read_key(struct secret *pw, const char *prompt);
 int applet_step(const char *applet, const char *a1, const char *a2, const char *a3,
 		const char *keyfile);
 
+/* The first rows of a whole-stack plan: the header, the partition and the LUKS mapping. */
+struct stack_view;
+struct targets;
+void applet_print_layers(const char *dev, const struct stack_view *sv, const struct targets *t);
+
 #endif

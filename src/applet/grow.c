@@ -223,15 +223,7 @@ int grow_main(int argc, char **argv)
 		goto out;
 	}
 
-	printf("Plan for %s (partition %u of %s, %s):\n", dev, sv.entry->partno, sv.disk,
-	       sv.luks ? "LUKS, LVM" : "LVM");
-	printf("  %-14s %-44s %s\n", "layer", "now", "after");
-	printf("  %-14s %" PRIu64 " s = %-30s %" PRIu64 " s = %s\n", "partition", sv.l.part_size,
-	       size_fmt(a, sv.l.part_size * ss), t.part_size, size_fmt(b, t.part_size * ss));
-	if (sv.luks)
-		printf("  %-14s %" PRIu64 " s = %-30s %" PRIu64 " s = %s\n", "LUKS mapping",
-		       sv.luks->luks.active_size, size_fmt(a, sv.luks->luks.active_size * 512),
-		       t.map_size, size_fmt(b, t.map_size * 512));
+	applet_print_layers(dev, &sv, &t);
 	snprintf(sz, sizeof(sz), "%" PRIu64 " extents", pe_now);
 	printf("  %-14s %-44s %" PRIu64 " extents (%s)\n", "PV", sz, t.pe_count,
 	       size_fmt(b, t.pv_bytes));

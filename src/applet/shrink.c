@@ -243,15 +243,7 @@ int shrink_main(int argc, char **argv)
 	}
 
 	/* The plan: every layer before and after, in sectors and bytes. */
-	printf("Plan for %s (partition %u of %s, %s):\n", dev, sv.entry->partno, sv.disk,
-	       sv.luks ? "LUKS, LVM" : "LVM");
-	printf("  %-14s %-44s %s\n", "layer", "now", "after");
-	printf("  %-14s %" PRIu64 " s = %-30s %" PRIu64 " s = %s\n", "partition", sv.l.part_size,
-	       size_fmt(a, sv.l.part_size * ss), t.part_size, size_fmt(b, t.part_size * ss));
-	if (sv.luks)
-		printf("  %-14s %" PRIu64 " s = %-30s %" PRIu64 " s = %s\n", "LUKS mapping",
-		       sv.luks->luks.active_size, size_fmt(a, sv.luks->luks.active_size * 512),
-		       t.map_size, size_fmt(b, t.map_size * 512));
+	applet_print_layers(dev, &sv, &t);
 	printf("  %-14s %-44s %" PRIu64 " extents (%s)\n", "PV",
 	       (snprintf(sz[0], sizeof(sz[0]), "%" PRIu64 " extents, %" PRIu64 " used",
 			 vg->pvs[sv.pv->pv_index].pe_count, sv.l.used), sz[0]),

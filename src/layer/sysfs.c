@@ -20,8 +20,7 @@ static void sys_path(dev_t dev, const char *rel, char *out, size_t len)
 	snprintf(out, len, "/sys/dev/block/%u:%u/%s", major(dev), minor(dev), rel);
 }
 
-/* Reads a small sysfs attribute, newline stripped. */
-static int read_attr(const char *path, char *out, size_t len)
+int sysfs_read_attr(const char *path, char *out, size_t len)
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
 	ssize_t n;
@@ -42,7 +41,7 @@ int blk_partition_of(dev_t dev, char disk[DEV_PATH_MAX], unsigned *partno)
 	int r;
 
 	sys_path(dev, "partition", p, sizeof(p));
-	r = read_attr(p, buf, sizeof(buf));
+	r = sysfs_read_attr(p, buf, sizeof(buf));
 	if (r < 0)
 		return -ENOENT;
 	*partno = (unsigned)strtoul(buf, NULL, 10);
@@ -77,7 +76,7 @@ int blk_partition_path(dev_t disk, unsigned partno, char out[DEV_PATH_MAX])
 			continue;
 		if (str_fmt(ap, sizeof(ap), "%s/%s/partition", p, e->d_name) < 0)
 			continue;
-		if (read_attr(ap, buf, sizeof(buf)) == 0 && strtoul(buf, NULL, 10) == partno) {
+		if (sysfs_read_attr(ap, buf, sizeof(buf)) == 0 && strtoul(buf, NULL, 10) == partno) {
 			if (str_fmt(out, DEV_PATH_MAX, "/dev/%s", e->d_name) < 0)
 				return -ENAMETOOLONG;
 			return access(out, F_OK) == 0 ? 0 : -ENOENT;
@@ -91,10 +90,10 @@ int blk_dm_info(dev_t dev, char name[128], char uuid[160])
 	char p[PATH_MAX];
 
 	sys_path(dev, "dm/name", p, sizeof(p));
-	if (read_attr(p, name, 128) < 0)
+	if (sysfs_read_attr(p, name, 128) < 0)
 		return -ENOENT;
 	sys_path(dev, "dm/uuid", p, sizeof(p));
-	if (read_attr(p, uuid, 160) < 0)
+	if (sysfs_read_attr(p, uuid, 160) < 0)
 		uuid[0] = '\0';
 	return 0;
 }
@@ -106,7 +105,7 @@ static int dev_of_name(const char *dir, const char *name, dev_t *dev)
 
 	if (str_fmt(p, sizeof(p), "%s/%s/dev", dir, name) < 0)
 		return -ENAMETOOLONG;
-	if (read_attr(p, buf, sizeof(buf)) < 0 || sscanf(buf, "%u:%u", &ma, &mi) != 2)
+	if (sysfs_read_attr(p, buf, sizeof(buf)) < 0 || sscanf(buf, "%u:%u", &ma, &mi) != 2)
 		return -ENOENT;
 	*dev = makedev(ma, mi);
 	return 0;
@@ -186,4 +185,18 @@ int blk_dm_path(const char *name, char out[DEV_PATH_MAX])
 	if (str_fmt(out, DEV_PATH_MAX, "/dev/mapper/%s", name) < 0)
 		return -ENAMETOOLONG;
 	return access(out, F_OK) == 0 ? 0 : -ENOENT;
+}
+
+bool blk_mounted(dev_t dev)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+	char line[4096];
+
+	while (f && fgets(line, sizeof(line), f)) {
+		unsigned ma, mi;
+
+		if (sscanf(line, "%*s %*s %u:%u", &ma, &mi) == 2 && makedev(ma, mi) == dev)
+			return true;
+	}
+	return false;
 }

@@ -9,6 +9,7 @@
 #define SB_SYSFS_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <sys/types.h>
 
 #define DEV_PATH_MAX 256
@@ -27,5 +28,9 @@ int blk_dm_slave(dev_t dev, char out[DEV_PATH_MAX]);
 int blk_holders(dev_t dev, char *out, size_t len);
 /* /dev/mapper/<name> if dm device "name" exists; -ENOENT otherwise. */
 int blk_dm_path(const char *name, char out[DEV_PATH_MAX]);
+/* Reads a small sysfs (or proc) attribute, newline stripped: 0 or -errno. */
+int sysfs_read_attr(const char *path, char *out, size_t len);
+/* True when a filesystem on dev is mounted (in this mount namespace). */
+bool blk_mounted(dev_t dev);
 
 #endif

@@ -75,41 +75,12 @@ int bench_target_find(const char *path, struct bench_target *t)
 	return 0;
 }
 
-static int read_small(const char *path, char *out, size_t len)
-{
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, out, len - 1);
-	if (n < 0)
-		return -errno;
-	out[n] = '\0';
-	out[strcspn(out, "\n")] = '\0';
-	return 0;
-}
-
-static bool mounted(dev_t dev)
-{
-	_cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
-	char line[4096];
-
-	while (f && fgets(line, sizeof(line), f)) {
-		unsigned ma, mi;
-
-		if (sscanf(line, "%*s %*s %u:%u", &ma, &mi) == 2 && makedev(ma, mi) == dev)
-			return true;
-	}
-	return false;
-}
-
 /* The block device dev: mounted, swap or held? what names it in messages. */
 static int dev_unused(dev_t dev, const char *devpath, const char *what)
 {
 	char holders[256];
 
-	if (mounted(dev))
+	if (blk_mounted(dev))
 		return err_set(E_REFUSED, "%s is mounted", what);
 	if (devpath && swap_in_use(devpath))
 		return err_set(E_REFUSED, "%s is in use as swap", what);
@@ -141,7 +112,7 @@ static int partitions_unused(dev_t disk, const char *path)
 		    access(p, F_OK) < 0)
 			continue;
 		if (str_fmt(p, sizeof(p), "%s/%s/dev", dir, e->d_name) < 0 ||
-		    read_small(p, buf, sizeof(buf)) < 0 || sscanf(buf, "%u:%u", &ma, &mi) != 2)
+		    sysfs_read_attr(p, buf, sizeof(buf)) < 0 || sscanf(buf, "%u:%u", &ma, &mi) != 2)
 			continue;
 		if (str_fmt(node, sizeof(node), "/dev/%s", e->d_name) < 0)
 			continue;
@@ -167,7 +138,7 @@ static int file_unused(const struct stat *want, const char *path)
 
 		if (strncmp(e->d_name, "loop", 4) ||
 		    str_fmt(p, sizeof(p), "/sys/block/%s/loop/backing_file", e->d_name) < 0 ||
-		    read_small(p, back, sizeof(back)) < 0)
+		    sysfs_read_attr(p, back, sizeof(back)) < 0)
 			continue;
 		if (stat(back, &st) == 0 && st.st_dev == want->st_dev && st.st_ino == want->st_ino)
 			return err_set(E_REFUSED, "%s is attached to /dev/%s", path, e->d_name);

@@ -21,20 +21,6 @@
 #include "../util/strfmt.h"
 #include "../util/units.h"
 
-static int mounted(dev_t dev)
-{
-	_cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
-	char line[4096];
-
-	while (f && fgets(line, sizeof(line), f)) {
-		unsigned ma, mi;
-
-		if (sscanf(line, "%*s %*s %u:%u", &ma, &mi) == 2 && makedev(ma, mi) == dev)
-			return 1;
-	}
-	return 0;
-}
-
 static int pv_devs(const struct vgh *h, dev_t **out)
 {
 	dev_t *d = calloc(h->vg->n_pvs ? h->vg->n_pvs : 1, sizeof(*d));
@@ -93,7 +79,7 @@ int lvdev_open(const struct vgh *h, unsigned lv, struct lvdev *d)
 		d->kind = LVDEV_ACTIVE;
 		if (stat(d->path, &st) < 0)
 			return err_set(-errno, "%s: %m", d->path);
-		if (mounted(st.st_rdev))
+		if (blk_mounted(st.st_rdev))
 			return err_set(E_REFUSED, "LV %s/%s is mounted (%s): unmount it first; "
 				       "shrinkbox resizes filesystems offline", h->name, l->name,
 				       d->path);
