@@ -17,6 +17,7 @@
 	APPLET(lvresize, "metadata half of an LV resize, in whole extents") \
 	APPLET(lvshrink, "shrink an ext2/3/4 filesystem or swap area and its LV, exactly") \
 	APPLET(partresize, "shrink or grow a GPT or MBR partition; tells the kernel even while in use") \
+	APPLET(pvcreate, "make a device an orphan LVM2 PV, laid out as lvm2's pvcreate does") \
 	APPLET(pvresize, "shrink a PV (refusing to cut allocated extents) or grow it to its device") \
 	APPLET(shrink, "shrink partition, LUKS, PV and LVs together to one declared size") \
 	APPLET(status, "show the whole stack: partition, LUKS, PV, VG, LVs, filesystems, extent map") \
