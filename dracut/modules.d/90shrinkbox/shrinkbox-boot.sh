@@ -22,6 +22,7 @@
 # result; the log says what to do.
 #   SHRINKBOX=/usr/sbin/shrinkbox  SHRINKBOX_CMDLINE=/proc/cmdline  (for tests)
 
+set -f	# words of the command line are never globs
 SB=${SHRINKBOX:-/usr/sbin/shrinkbox}
 LOG=/run/initramfs/shrinkbox.log
 GUARD=/run/shrinkbox.ran
@@ -30,9 +31,17 @@ sb_say() {
 	echo "shrinkbox: $*" | tee -a "$LOG" >/dev/console 2>/dev/null || echo "shrinkbox: $*"
 }
 
+# The command line, read once with a builtin: with no rd.shrinkbox.* on it (every
+# ordinary boot) the script ends here, having started no other program.
+read -r SB_CMDLINE <"${SHRINKBOX_CMDLINE:-/proc/cmdline}" || true
+case " $SB_CMDLINE " in
+*" rd.shrinkbox."*) ;;
+*) exit 0 ;;
+esac
+
 # sb_arg NAME: the values of NAME= on the command line, one per line.
 sb_arg() {
-	for w in $(cat "${SHRINKBOX_CMDLINE:-/proc/cmdline}"); do
+	for w in $SB_CMDLINE; do
 		case $w in
 		"$1"=*) echo "${w#*=}" ;;
 		esac
