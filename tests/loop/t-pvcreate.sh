@@ -129,13 +129,15 @@ out=$("$SB" pvcreate "$d" --yes --force 2>&1); rc=$?
 	ok other_layout_forced || bad other_layout_forced "rc $rc: $out"
 
 # ---- 3. --uuid: taken, re-run with it is "No changes.", another uuid or a duplicate is refused.
-U=AbCdEf0123456789GhIjKlMnOpQrStUv
+# A fresh uuid per run: a fixed one collides with any other run of this script on the host.
+U=AbCd$(tr -dc 'a-zA-Z0-9' </dev/urandom | head -c 28)
+UD=${U:0:6}-${U:6:4}-${U:10:4}-${U:14:4}-${U:18:4}-${U:22:4}-${U:26:6}
 d=$(new_loop 16M); e=$(new_loop 16M)
 out=$("$SB" pvcreate "$d" --uuid "$U" --yes 2>&1); rc=$?
 [ $rc = 0 ] && [ "$(pvs_field "$d" pv_uuid | tr -d -)" = "$U" ] && ok uuid_given ||
 	bad uuid_given "rc $rc: $out"
 before=$(sums "$d" "$e")
-out=$("$SB" pvcreate "$d" --uuid "AbCdEf-0123-4567-89Gh-IjKl-MnOp-QrStUv" --yes 2>&1); rc=$?
+out=$("$SB" pvcreate "$d" --uuid "$UD" --yes 2>&1); rc=$?
 [ $rc = 0 ] && [ "$out" = "No changes." ] && ok uuid_rerun_no_changes ||
 	bad uuid_rerun_no_changes "rc $rc: $out"
 out=$("$SB" pvcreate "$d" --uuid "${U%?}w" --yes 2>&1); rc=$?

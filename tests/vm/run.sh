@@ -206,9 +206,9 @@ for name in "${names[@]}"; do
 	done
 	t2=$(date +%s)
 	[ $((hits + misses)) -gt 0 ] && echo "  $hits power cuts during the work, $misses after it"
-	# Random cuts that mostly miss the work test nothing: the window is wrong.
-	if grep -q '^powercut-random' "$scn" && [ $misses -gt $hits ]; then
-		why+="most random power cuts came after the work had ended: shorten the window; "
+	# Random cuts that all miss the work test nothing: the window is wrong.
+	if grep -q '^powercut-random' "$scn" && [ $hits = 0 ]; then
+		why+="every random power cut came after the work had ended: shorten the window; "
 	fi
 	if [ -z "$why" ]; then
 		echo "PASS $name (maker $((t1 - t0)) s, test $((t2 - t1)) s)"
