@@ -16,6 +16,7 @@
 	APPLET(lvgrow, "grow an LV, then its ext2/3/4 filesystem or swap area to fill it exactly") \
 	APPLET(lvresize, "metadata half of an LV resize, in whole extents") \
 	APPLET(lvshrink, "shrink an ext2/3/4 filesystem or swap area and its LV, exactly") \
+	APPLET(migrate, "move a VG from a clear PV onto a new LUKS PV, resumable step by step") \
 	APPLET(partresize, "shrink or grow a GPT or MBR partition; tells the kernel even while in use") \
 	APPLET(pvcreate, "make a device an orphan LVM2 PV, laid out as lvm2's pvcreate does") \
 	APPLET(pvresize, "shrink a PV (refusing to cut allocated extents) or grow it to its device") \

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "luks.h"
 #include "../util/err.h"
@@ -89,8 +91,13 @@ int luks_read(const char *path, struct luks_info *li)
 
 		li->keyslots += ki == CRYPT_SLOT_ACTIVE || ki == CRYPT_SLOT_ACTIVE_LAST;
 	}
-	if (li->version == 2)
+	if (li->version == 2) {
 		luks2_segment(cd, li);
+		snprintf(li->label, sizeof(li->label), "%s",
+			 crypt_get_label(cd) ? crypt_get_label(cd) : "");
+		snprintf(li->subsystem, sizeof(li->subsystem), "%s",
+			 crypt_get_subsystem(cd) ? crypt_get_subsystem(cd) : "");
+	}
 	crypt_free(cd);
 	return 0;
 }
@@ -113,5 +120,159 @@ int luks_read_active(const char *name, struct luks_info *li)
 	snprintf(li->active_path, sizeof(li->active_path), "/dev/mapper/%s", name);
 	li->active_offset = cad.offset;
 	li->active_size = cad.size;
+	return 0;
+}
+
+void luks_format_defaults(struct luks_format_opts *o)
+{
+	if (!o->version)
+		o->version = 2;
+	if (!o->cipher)
+		o->cipher = "aes-xts-plain64";
+	if (!o->key_bits)
+		o->key_bits = 512;
+	if (!o->hash)
+		o->hash = "sha256";
+	if (!o->pbkdf)
+		o->pbkdf = o->version == 2 ? CRYPT_KDF_ARGON2ID : CRYPT_KDF_PBKDF2;
+}
+
+/* crypt_format without a keyslot: the header only. */
+static int format_header(struct crypt_device *cd, const struct luks_format_opts *o)
+{
+	char cipher[64], mode[64];
+	struct crypt_pbkdf_type pbkdf = { .type = o->pbkdf, .hash = o->hash };
+	struct crypt_params_luks1 p1 = { .hash = o->hash };
+	struct crypt_params_luks2 p2 = { .pbkdf = &pbkdf, .label = o->label,
+					 .subsystem = o->subsystem };
+	int r;
+
+	const char *dash = strchr(o->cipher, '-');
+
+	if (!dash || dash == o->cipher || !dash[1] || (size_t)(dash - o->cipher) >= sizeof(cipher) ||
+	    strlen(dash + 1) >= sizeof(mode))
+		return err_set(-EINVAL, "\"%s\" is not a cipher specification such as "
+			       "aes-xts-plain64", o->cipher);
+	snprintf(cipher, sizeof(cipher), "%.*s", (int)(dash - o->cipher), o->cipher);
+	snprintf(mode, sizeof(mode), "%s", dash + 1);
+	if (o->key_bits % 8 || !o->key_bits)
+		return err_set(-EINVAL, "a key size of %u bits is not whole bytes", o->key_bits);
+	const struct crypt_pbkdf_type *def = crypt_get_pbkdf_default(o->version == 1 ? CRYPT_LUKS1 :
+								       CRYPT_LUKS2);
+
+	/* cryptsetup's defaults (time, memory, threads) for this PBKDF, as luksFormat takes them. */
+	if (def)
+		pbkdf = *def;
+	pbkdf.type = o->pbkdf;
+	pbkdf.hash = o->hash;
+	if (!strcmp(o->pbkdf, CRYPT_KDF_PBKDF2)) {
+		pbkdf.max_memory_kb = 0;
+		pbkdf.parallel_threads = 0;
+	} else if (!pbkdf.max_memory_kb) {
+		pbkdf.max_memory_kb = 1048576;
+		pbkdf.parallel_threads = 4;
+	}
+	if (o->iterations) {
+		pbkdf.iterations = o->iterations;
+		pbkdf.flags = CRYPT_PBKDF_NO_BENCHMARK;
+		if (strcmp(o->pbkdf, CRYPT_KDF_PBKDF2)) {
+			pbkdf.max_memory_kb = 65536;	/* cryptsetup's minimum for argon2 */
+			pbkdf.parallel_threads = 1;
+		}
+	}
+	{
+		r = crypt_set_pbkdf_type(cd, &pbkdf);
+		if (r < 0)
+			return err_set(r, "PBKDF %s with %s: %s", o->pbkdf, o->hash, strerror(-r));
+	}
+	if (o->version == 1) {
+		if (strcmp(o->pbkdf, CRYPT_KDF_PBKDF2))
+			return err_set(-EINVAL, "LUKS1 takes only the pbkdf2 PBKDF");
+		r = crypt_format(cd, CRYPT_LUKS1, cipher, mode, o->uuid, NULL, o->key_bits / 8, &p1);
+	} else {
+		r = crypt_format(cd, CRYPT_LUKS2, cipher, mode, o->uuid, NULL, o->key_bits / 8, &p2);
+	}
+	if (r < 0)
+		return err_set(r, "luksFormat (LUKS%d, %s, %u-bit key, %s, %s) failed: %s",
+			       o->version, o->cipher, o->key_bits, o->hash, o->pbkdf,
+			       strerror(-r));
+	return 0;
+}
+
+int luks_predict_offset(uint64_t dev_bytes, const struct luks_format_opts *o, uint64_t *sectors)
+{
+	struct crypt_device *cd = NULL;
+	char path[64];
+	int fd, r;
+
+	fd = memfd_create("shrinkbox-luks-plan", MFD_CLOEXEC);
+	if (fd < 0)
+		return err_set(-errno, "memfd_create: %m");
+	if (ftruncate(fd, (off_t)dev_bytes) < 0) {
+		r = err_set(-errno, "memfd of %" PRIu64 " bytes: %m", dev_bytes);
+		close(fd);
+		return r;
+	}
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	r = crypt_init(&cd, path);
+	if (r == 0)
+		r = format_header(cd, o);
+	else
+		r = err_set(r, "libcryptsetup: %s", strerror(-r));
+	if (r == 0) {
+		*sectors = crypt_get_data_offset(cd);
+		if (*sectors * 512 >= dev_bytes)
+			r = err_set(E_REFUSED, "a LUKS%d header takes %" PRIu64 " bytes; the device "
+				    "has only %" PRIu64, o->version, *sectors * 512, dev_bytes);
+	} else if (r == -EINVAL || r == -ENOSPC) {
+		r = err_wrap(E_REFUSED, "%s", "the LUKS header does not fit: ");
+	}
+	crypt_free(cd);
+	close(fd);
+	return r;
+}
+
+int luks_format(const char *path, const struct luks_format_opts *o, const char *key,
+		size_t key_len)
+{
+	struct crypt_device *cd = NULL;
+	int r;
+
+	r = crypt_init(&cd, path);
+	if (r < 0)
+		return err_set(r, "%s: libcryptsetup cannot open it: %s", path, strerror(-r));
+	r = format_header(cd, o);
+	if (r == 0) {
+		r = crypt_keyslot_add_by_volume_key(cd, CRYPT_ANY_SLOT, NULL, 0, key, key_len);
+		if (r < 0)
+			r = err_set(r, "%s: adding the keyslot failed: %s", path, strerror(-r));
+		else
+			r = 0;
+	} else {
+		r = err_wrap(r, "%s: ", path);
+	}
+	crypt_free(cd);
+	return r;
+}
+
+int luks_open(const char *path, const char *name, const char *key, size_t key_len)
+{
+	struct crypt_device *cd = NULL;
+	int r;
+
+	r = crypt_init(&cd, path);
+	if (r == 0)
+		r = crypt_load(cd, CRYPT_LUKS, NULL);
+	if (r < 0) {
+		crypt_free(cd);
+		return err_set(r, "%s: cannot load the LUKS header: %s", path, strerror(-r));
+	}
+	crypt_volume_key_keyring(cd, 0);
+	r = crypt_activate_by_passphrase(cd, name, CRYPT_ANY_SLOT, key, key_len, 0);
+	crypt_free(cd);
+	if (r == -EPERM)
+		return err_set(-EPERM, "%s: no key slot opens with this key", path);
+	if (r < 0)
+		return err_set(r, "%s: cannot open it as %s: %s", path, name, strerror(-r));
 	return 0;
 }

@@ -17,6 +17,7 @@ struct luks_info {
 	uint64_t fixed_size;		/* bytes, when size_fixed */
 	bool requirements;		/* LUKS2 requirements set (e.g. unfinished reencrypt) */
 	unsigned keyslots;		/* active keyslots */
+	char label[64], subsystem[64];	/* LUKS2 only; "" otherwise */
 
 	bool active;			/* an open mapping of this device was found */
 	char active_name[128];
@@ -39,5 +40,40 @@ int luks_read_active(const char *name, struct luks_info *li);
 
 /* Routes libcryptsetup's messages to our debug log instead of stderr. */
 void luks_quiet(void);
+
+/* What luksFormat asks for; NULL/0 fields take cryptsetup's defaults. */
+struct luks_format_opts {
+	int version;			/* 1 or 2 */
+	const char *cipher;		/* "aes-xts-plain64" */
+	unsigned key_bits;		/* 512 */
+	const char *hash;		/* "sha256" */
+	const char *pbkdf;		/* LUKS2: "argon2id", "argon2i", "pbkdf2"; LUKS1: pbkdf2 */
+	const char *label, *subsystem;	/* LUKS2 header fields */
+	const char *uuid;		/* NULL: random */
+	unsigned iterations;		/* --pbkdf-force-iterations: no benchmark; 0: benchmark */
+};
+
+/* cryptsetup 2.6's luksFormat defaults, filled into the NULL/0 fields of o. */
+void luks_format_defaults(struct luks_format_opts *o);
+
+/*
+ * The data offset (512-byte sectors) luks_format would choose for a device of
+ * dev_bytes: the header is formatted into a sparse in-memory file of that
+ * size, nothing touches a device. E_REFUSED when no data area would remain.
+ */
+int luks_predict_offset(uint64_t dev_bytes, const struct luks_format_opts *o, uint64_t *sectors);
+
+/*
+ * luksFormat: a new header with a random volume key, then the key in one
+ * keyslot (the PBKDF benchmarked as cryptsetup does). The key is not copied.
+ */
+int luks_format(const char *path, const struct luks_format_opts *o, const char *key,
+		size_t key_len);
+
+/*
+ * Opens path as /dev/mapper/name with key; the volume key goes into the dm
+ * table, not the kernel keyring (see unlock). -EPERM: no keyslot takes the key.
+ */
+int luks_open(const char *path, const char *name, const char *key, size_t key_len);
 
 #endif

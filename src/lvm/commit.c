@@ -731,3 +731,133 @@ int vgh_commit(struct vgh *h, const struct commit_opts *o, struct commit_result 
 	res->seqno = seqno;
 	return 0;
 }
+
+/* ---------------------------------------------------------------- PVs in and out */
+
+int vgh_add_dev(struct vgh *h, const char *path)
+{
+	struct vg_dev d = { .fd = -1, .pv = -1 }, *n;
+	struct region reg;
+	bool blk;
+	int r;
+
+	if (!h->writable)
+		return -EINVAL;
+	if (vgh_find_dev(h, path) >= 0)
+		return err_set(-EEXIST, "%s is already a PV of VG %s", path, h->name);
+	d.fd = dev_open(path, O_RDWR, &d.size, &blk);
+	if (d.fd < 0)
+		return err_set(d.fd, "%s: cannot open for writing: %s", path, strerror(-d.fd));
+	snprintf(d.path, sizeof(d.path), "%s", path);
+	reg = (struct region){ .fd = d.fd, .size = d.size, .name = d.path };
+	err_clear();
+	r = pv_disk_read(&reg, &d.pd);
+	if (r < 0) {
+		close(d.fd);
+		return err_wrap(r, "%s: ", path);
+	}
+	n = realloc(h->devs, (h->n_devs + 1) * sizeof(*n));
+	if (!n) {
+		pv_disk_clear(&d.pd);
+		close(d.fd);
+		return -ENOMEM;
+	}
+	h->devs = n;
+	h->devs[h->n_devs] = d;
+	h->devs[h->n_devs].pd.reg.name = h->devs[h->n_devs].path;
+	h->devs[h->n_devs].pv = vg_find_pv(h->vg, d.pd.label.uuid);
+	h->n_devs++;
+	return (int)h->n_devs - 1;
+}
+
+void vgh_reindex(struct vgh *h)
+{
+	for (unsigned i = 0; i < h->n_devs; i++) {
+		h->devs[i].pd.reg.name = h->devs[i].path;
+		h->devs[i].pv = vg_find_pv(h->vg, h->devs[i].pd.label.uuid);
+	}
+}
+
+int vgh_drop_dev(struct vgh *h, unsigned i, struct vg_dev *out)
+{
+	if (i >= h->n_devs)
+		return -EINVAL;
+	*out = h->devs[i];
+	memmove(&h->devs[i], &h->devs[i + 1], (h->n_devs - i - 1) * sizeof(*h->devs));
+	h->n_devs--;
+	out->pd.reg.name = out->path;
+	out->pv = -1;
+	vgh_reindex(h);
+	return 0;
+}
+
+void vg_dev_close(struct vg_dev *d)
+{
+	pv_disk_clear(&d->pd);
+	if (d->fd >= 0)
+		close(d->fd);
+	d->fd = -1;
+}
+
+int vg_dev_set_used(struct vg_dev *d)
+{
+	struct pv_label l = d->pd.label;
+
+	if (l.ext_version == PV_EXT_VERSION && (l.ext_flags & PV_EXT_USED))
+		return 0;
+	l.ext_version = PV_EXT_VERSION;
+	l.ext_flags |= PV_EXT_USED;
+	d->pd.label = l;
+	return vg_dev_write_label(d, &l);
+}
+
+int vg_dev_orphan(struct vg_dev *d)
+{
+	struct pv_label l = d->pd.label;
+	int r;
+
+	/*
+	 * lvm2's pv_write of an orphan (format-text.c _write_single_mda): a fresh
+	 * header sector per metadata area, both slots empty (the ignore flag kept),
+	 * the old text left where it was; then the label, flushed last.
+	 */
+	for (unsigned m = 0; m < l.n_mdas; m++) {
+		struct mda_header h = { .start = l.mda[m].offset, .size = l.mda[m].size };
+
+		if (d->pd.mda_ignored[m])
+			h.slot[0].flags = RAW_LOCN_IGNORED;
+		r = write_header(d, &h);
+		if (r < 0)
+			return r;
+	}
+	r = dev_flush(d);
+	if (r < 0)
+		return r;
+	l.ext_version = PV_EXT_VERSION;
+	l.ext_flags &= ~PV_EXT_USED;
+	l.device_size = d->size / SECTOR_SIZE * SECTOR_SIZE;
+	r = vg_dev_write_label(d, &l);
+	if (r == 0)
+		d->pd.label = l;
+	return r;
+}
+
+int vg_dev_wipe_label(struct vg_dev *d)
+{
+	static const uint8_t zero[LABEL_SIZE];
+	int r;
+
+	/* As pvremove's label_remove: every sector of the scan area that holds a label. */
+	for (unsigned s = 0; s < LABEL_SCAN_SECTORS; s++) {
+		uint8_t buf[LABEL_SIZE];
+
+		if (pread(d->fd, buf, sizeof(buf), (off_t)s * LABEL_SIZE) != (ssize_t)sizeof(buf))
+			return err_set(-EIO, "%s: cannot read sector %u", d->path, s);
+		if (memcmp(buf, LABEL_ID, strlen(LABEL_ID)))
+			continue;
+		r = dev_pwrite(d, zero, sizeof(zero), (uint64_t)s * LABEL_SIZE);
+		if (r < 0)
+			return r;
+	}
+	return dev_flush(d);
+}

@@ -80,4 +80,31 @@ int vg_dev_init_mda(struct vg_dev *d, const struct disk_locn *where);
 /* Zeroes len bytes at off of dev; flushes. */
 int vg_dev_zero(struct vg_dev *d, uint64_t off, uint64_t len);
 
+/*
+ * vgextend and vgreduce (migrate). vgh_add_dev opens path (a PV label must be
+ * there) for writing and appends it to h->devs; returns its index. Its pv
+ * index is -1 until the metadata names its uuid (vg_add_pv, then
+ * vgh_reindex): from then on vgh_commit writes its metadata areas too.
+ */
+int vgh_add_dev(struct vgh *h, const char *path);
+/* Sets every devs[].pv again from h->vg by uuid (after PVs were added or removed). */
+void vgh_reindex(struct vgh *h);
+/* Takes device i out of h (no more commits to it) and hands it to the caller. */
+int vgh_drop_dev(struct vgh *h, unsigned i, struct vg_dev *out);
+void vg_dev_close(struct vg_dev *d);
+/*
+ * Rewrites the label with extension version 2 and PV_EXT_USED, as lvm2's
+ * vg_write does for a PV in a VG (format-text.c _set_ext_flags); nothing when
+ * it is set already.
+ */
+int vg_dev_set_used(struct vg_dev *d);
+/*
+ * Makes a PV removed from its VG an orphan as lvm2's vgreduce leaves it
+ * (pv_write of an orphan): every mda header rewritten with both slots empty,
+ * then the label without PV_EXT_USED and with the device's size.
+ */
+int vg_dev_orphan(struct vg_dev *d);
+/* Zeroes the sectors of the label scan area that hold a label (pvremove). */
+int vg_dev_wipe_label(struct vg_dev *d);
+
 #endif

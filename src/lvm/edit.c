@@ -389,3 +389,127 @@ int vg_lv_remap(struct vg **vgp, unsigned lv, uint64_t le, uint64_t len, unsigne
 		r = vg_refresh(vgp);
 	return r < 0 ? r : lv_merge(vgp, lv);
 }
+
+/*
+ * Names the PV sections pv0..pvN-1 in their order and points every stripes
+ * list at the new names, as lvm2's export does on every write (export.c
+ * _get_pv_name_from_uuid numbers the PVs afresh).
+ */
+static int pvs_renumber(struct vg *vg)
+{
+	char **old = calloc(vg->n_pvs ? vg->n_pvs : 1, sizeof(*old));
+	int r = 0;
+
+	if (!old)
+		return -ENOMEM;
+	for (unsigned p = 0; p < vg->n_pvs && r == 0; p++)
+		if (!(old[p] = strdup(vg->pvs[p].handle)))
+			r = -ENOMEM;
+	for (unsigned l = 0; l < vg->n_lvs && r == 0; l++)
+		for (unsigned s = 0; s < vg->lvs[l].n_segs && r == 0; s++) {
+			struct cfg_node *st = cfg_find(vg->lvs[l].segs[s].node, "stripes");
+
+			if (!st || st->section || st->v.type != CFG_ARRAY)
+				continue;
+			for (size_t i = 0; i + 1 < st->v.n_items && r == 0; i += 2) {
+				struct cfg_value *it = &st->v.items[i];
+				char name[32], *d;
+
+				for (unsigned p = 0; p < vg->n_pvs; p++) {
+					if (it->type != CFG_STR || strcmp(it->str, old[p]))
+						continue;
+					snprintf(name, sizeof(name), "pv%u", p);
+					d = strdup(name);
+					if (!d) {
+						r = -ENOMEM;
+						break;
+					}
+					free(it->str);
+					it->str = d;
+					break;
+				}
+			}
+		}
+	for (unsigned p = 0; p < vg->n_pvs && r == 0; p++) {
+		char name[32], *d;
+
+		snprintf(name, sizeof(name), "pv%u", p);
+		d = strdup(name);
+		if (!d) {
+			r = -ENOMEM;
+			break;
+		}
+		free(vg->pvs[p].node->key);
+		vg->pvs[p].node->key = d;
+	}
+	for (unsigned p = 0; p < vg->n_pvs; p++)
+		free(old[p]);
+	free(old);
+	return r;
+}
+
+int vg_add_pv(struct vg **vgp, const char uuid[LVM_UUID_LEN + 1], const char *device,
+	      uint64_t dev_sectors, uint64_t pe_start, uint64_t pe_count)
+{
+	struct vg *vg = *vgp;
+	struct cfg_node *pvs = cfg_find_section(vg->sec, "physical_volumes"), *tree = NULL, *sec;
+	char dash[LVM_UUID_LEN + 7], text[512];
+	int r;
+
+	if (!pvs)
+		return err_set(-EINVAL, "VG %s has no physical_volumes section", vg->name);
+	if (lvm_uuid_check(uuid, strlen(uuid)) < 0)
+		return err_set(-EINVAL, "\"%s\" is not a PV uuid", uuid);
+	if (vg_find_pv(vg, uuid) >= 0)
+		return err_set(-EEXIST, "PV %s is already in VG %s", uuid, vg->name);
+	if (!pe_count || pe_start + pe_count * vg->extent_size > dev_sectors)
+		return err_set(-EINVAL, "PV %s: %" PRIu64 " extents from sector %" PRIu64 " do not "
+			       "fit %" PRIu64 " sectors", uuid, pe_count, pe_start, dev_sectors);
+	if (dev_sectors > INT64_MAX || pe_count > UINT32_MAX)
+		return -EINVAL;
+	uuid_add_dashes(uuid, dash);
+	/* The keys and their order of lvm2's _print_pvs for a new PV; the device is a hint. */
+	snprintf(text, sizeof(text), "pv%u {\nid = \"%s\"\ndevice = \"\"\nstatus = "
+		 "[\"ALLOCATABLE\"]\nflags = []\ndev_size = %" PRIu64 "\npe_start = %" PRIu64
+		 "\npe_count = %" PRIu64 "\n}\n", vg->n_pvs, dash, dev_sectors, pe_start, pe_count);
+	r = cfg_parse(text, strlen(text), &tree);
+	if (r < 0)
+		return r;
+	sec = tree->child;
+	tree->child = NULL;
+	cfg_free(tree);
+	r = cfg_set_str(sec, "device", device ? device : "unknown device");
+	if (r < 0) {
+		cfg_free(sec);
+		return r;
+	}
+	cfg_append(pvs, sec);
+	r = vg_refresh(vgp);
+	if (r == 0)
+		r = pvs_renumber(*vgp);
+	return r < 0 ? r : vg_refresh(vgp);
+}
+
+int vg_remove_pv(struct vg **vgp, unsigned pv)
+{
+	struct vg *vg = *vgp;
+	struct cfg_node *pvs = cfg_find_section(vg->sec, "physical_volumes");
+	char who[256];
+	uint64_t used;
+	int r;
+
+	if (!pvs || pv >= vg->n_pvs)
+		return -EINVAL;
+	if (vg->n_pvs == 1)
+		return err_set(E_REFUSED, "cannot remove the last PV of VG %s", vg->name);
+	used = vg_pv_allocated_beyond(vg, pv, 0, who, sizeof(who));
+	if (used)
+		return err_set(E_REFUSED, "PV %s of VG %s still holds %" PRIu64 " allocated "
+			       "extents (%s)", vg->pvs[pv].device ? vg->pvs[pv].device :
+			       vg->pvs[pv].handle, vg->name, used, who);
+	cfg_remove(pvs, vg->pvs[pv].node);
+	r = vg_refresh(vgp);
+	if (r == 0)
+		r = pvs_renumber(*vgp);
+	return r < 0 ? r : vg_refresh(vgp);
+}

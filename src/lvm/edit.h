@@ -40,4 +40,21 @@ int vg_lv_resize(struct vg *vg, unsigned lv, uint64_t le_count);
  */
 int vg_lv_remap(struct vg **vg, unsigned lv, uint64_t le, uint64_t len, unsigned pv, uint64_t pe);
 
+/*
+ * Adds an orphan PV to the VG as lvm2's vgextend does (export.c _print_pvs):
+ * a section with id, device (a hint; NULL: "unknown device"), status
+ * ["ALLOCATABLE"], flags [], dev_size and pe_start (sectors) and pe_count,
+ * at the end of physical_volumes; the PVs are then named pv0..pvN-1 in order,
+ * as lvm2 names them on every write. *vg is rebuilt.
+ */
+int vg_add_pv(struct vg **vg, const char uuid[LVM_UUID_LEN + 1], const char *device,
+	      uint64_t dev_sectors, uint64_t pe_start, uint64_t pe_count);
+
+/*
+ * Removes PV pv from the VG, as lvm2's vgreduce does: E_REFUSED while it
+ * holds allocated extents or is the last PV. The rest are renumbered
+ * pv0..pvN-1 (stripes lists follow). *vg is rebuilt; PV indexes shift.
+ */
+int vg_remove_pv(struct vg **vg, unsigned pv);
+
 #endif
