@@ -114,7 +114,11 @@ check_expect() {	# expect N RC
 check_output() {	# output N TEXT: step N printed TEXT
 	local r=$1 n=$2
 	shift 2
-	step_file "$r" "$n.out" | grep -qF -- "$*" || { echo "step $n did not print \"$*\""; return 1; }
+	local out
+	# Read it whole first: grep -q stops early, and under pipefail the writer's SIGPIPE
+	# would count as a failed check.
+	out=$(step_file "$r" "$n.out")
+	grep -qF -- "$*" <<<"$out" || { echo "step $n did not print \"$*\""; return 1; }
 }
 
 for name in "${names[@]}"; do
@@ -160,7 +164,7 @@ for name in "${names[@]}"; do
 				continue
 			fi
 			# A kill after the marker's step had ended cut nothing: say so.
-			if tr -d '\r' <"$work/cut.log" | awk -v m="${cut#* }" 'f; $0 ~ m {f = 1}' | grep -qE '^SBSTEP [0-9]+ rc='; then
+			if tr -d '\r' <"$work/cut.log" | awk -v m="${cut#* }" 'f; $0 ~ m {f = 1}' | grep -E '^SBSTEP [0-9]+ rc=' >/dev/null; then
 				misses=$((misses + 1)); cut="$cut (after the step had ended)"
 			else
 				hits=$((hits + 1))
