@@ -89,3 +89,18 @@ install: shrinkbox
 
 clean:
 	rm -rf build/dyn build/unit build/fuzz shrinkbox
+
+# ---- boot integration --------------------------------------------------------
+# The boot script both initramfs generators run, the dracut module, and the
+# initramfs-tools hook and local-premount script (README "Boot integration").
+# The binary itself comes from make install (or the static build).
+BOOTDIR    := dracut/modules.d/90shrinkbox
+.PHONY: install-boot
+install-boot:
+	install -D -m 0755 $(BOOTDIR)/shrinkbox-boot.sh $(DESTDIR)/usr/lib/shrinkbox/shrinkbox-boot.sh
+	install -d $(DESTDIR)/usr/lib/dracut/modules.d/90shrinkbox
+	install -m 0755 $(BOOTDIR)/*.sh $(DESTDIR)/usr/lib/dracut/modules.d/90shrinkbox/
+	install -D -m 0755 initramfs/hooks/shrinkbox \
+		$(DESTDIR)/usr/share/initramfs-tools/hooks/shrinkbox
+	install -D -m 0755 initramfs/scripts/local-premount/shrinkbox \
+		$(DESTDIR)/usr/share/initramfs-tools/scripts/local-premount/shrinkbox
