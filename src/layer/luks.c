@@ -140,14 +140,14 @@ void luks_format_defaults(struct luks_format_opts *o)
 /* crypt_format without a keyslot: the header only. */
 static int format_header(struct crypt_device *cd, const struct luks_format_opts *o)
 {
-	char cipher[64], mode[64];
-	struct crypt_pbkdf_type pbkdf = { .type = o->pbkdf, .hash = o->hash };
+	const struct crypt_pbkdf_type *def;
+	struct crypt_pbkdf_type pbkdf = { 0 };
 	struct crypt_params_luks1 p1 = { .hash = o->hash };
 	struct crypt_params_luks2 p2 = { .pbkdf = &pbkdf, .label = o->label,
 					 .subsystem = o->subsystem };
-	int r;
-
 	const char *dash = strchr(o->cipher, '-');
+	char cipher[64], mode[64];
+	int r;
 
 	if (!dash || dash == o->cipher || !dash[1] || (size_t)(dash - o->cipher) >= sizeof(cipher) ||
 	    strlen(dash + 1) >= sizeof(mode))
@@ -157,10 +157,11 @@ static int format_header(struct crypt_device *cd, const struct luks_format_opts 
 	snprintf(mode, sizeof(mode), "%s", dash + 1);
 	if (o->key_bits % 8 || !o->key_bits)
 		return err_set(-EINVAL, "a key size of %u bits is not whole bytes", o->key_bits);
-	const struct crypt_pbkdf_type *def = crypt_get_pbkdf_default(o->version == 1 ? CRYPT_LUKS1 :
-								       CRYPT_LUKS2);
+	if (o->version == 1 && strcmp(o->pbkdf, CRYPT_KDF_PBKDF2))
+		return err_set(-EINVAL, "LUKS1 takes only the pbkdf2 PBKDF");
 
 	/* cryptsetup's defaults (time, memory, threads) for this PBKDF, as luksFormat takes them. */
+	def = crypt_get_pbkdf_default(o->version == 1 ? CRYPT_LUKS1 : CRYPT_LUKS2);
 	if (def)
 		pbkdf = *def;
 	pbkdf.type = o->pbkdf;
@@ -176,22 +177,17 @@ static int format_header(struct crypt_device *cd, const struct luks_format_opts 
 		pbkdf.iterations = o->iterations;
 		pbkdf.flags = CRYPT_PBKDF_NO_BENCHMARK;
 		if (strcmp(o->pbkdf, CRYPT_KDF_PBKDF2)) {
-			pbkdf.max_memory_kb = 65536;	/* cryptsetup's minimum for argon2 */
+			pbkdf.max_memory_kb = 65536;
 			pbkdf.parallel_threads = 1;
 		}
 	}
-	{
-		r = crypt_set_pbkdf_type(cd, &pbkdf);
-		if (r < 0)
-			return err_set(r, "PBKDF %s with %s: %s", o->pbkdf, o->hash, strerror(-r));
-	}
-	if (o->version == 1) {
-		if (strcmp(o->pbkdf, CRYPT_KDF_PBKDF2))
-			return err_set(-EINVAL, "LUKS1 takes only the pbkdf2 PBKDF");
+	r = crypt_set_pbkdf_type(cd, &pbkdf);
+	if (r < 0)
+		return err_set(r, "PBKDF %s with %s: %s", o->pbkdf, o->hash, strerror(-r));
+	if (o->version == 1)
 		r = crypt_format(cd, CRYPT_LUKS1, cipher, mode, o->uuid, NULL, o->key_bits / 8, &p1);
-	} else {
+	else
 		r = crypt_format(cd, CRYPT_LUKS2, cipher, mode, o->uuid, NULL, o->key_bits / 8, &p2);
-	}
 	if (r < 0)
 		return err_set(r, "luksFormat (LUKS%d, %s, %u-bit key, %s, %s) failed: %s",
 			       o->version, o->cipher, o->key_bits, o->hash, o->pbkdf,
