@@ -94,7 +94,8 @@ int applet_consent(void)
 	char answer[16];
 
 	if (mutate.dry_run) {
-		printf("Dry run: nothing was changed.\n");
+		/* With --json, stdout holds the JSON document only. */
+		fprintf(mutate.json ? stderr : stdout, "Dry run: nothing was changed.\n");
 		return 0;
 	}
 	if (mutate.yes)

@@ -22,6 +22,7 @@ struct mutate_opts {
 	int dry_run;
 	const char *backup_dir;
 	const char *devices;		/* comma-separated list limiting the device scan */
+	int json;			/* the applet prints JSON on stdout: messages go to stderr */
 };
 extern struct mutate_opts mutate;
 extern const struct poptOption mutate_table[];

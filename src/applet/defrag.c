@@ -211,6 +211,7 @@ int defrag_main(int argc, char **argv)
 		rc = applet_fail(r, NULL, vgname);
 		goto out;
 	}
+	mutate.json = opt_json;
 	r = applet_consent();
 	if (r <= 0) {
 		rc = r == 0 ? EXIT_DONE : EXIT_REFUSED;
