@@ -76,6 +76,11 @@ for level in $levels; do
 		else
 			run_level vm tests/vm/run.sh
 		fi
+		# The same boot flow through Debian's initramfs-tools (skips itself when it cannot run).
+		if [ "${SHRINKBOX_NO_VM:-}" != 1 ] && [ -x tests/vm/itools.sh ] &&
+			command -v qemu-system-x86_64 >/dev/null; then
+			run_level vm-itools tests/vm/itools.sh
+		fi
 		;;
 	esac
 done

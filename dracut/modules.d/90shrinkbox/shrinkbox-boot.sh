@@ -64,7 +64,11 @@ sb_key() {
 	(
 		umask 077
 		if [ -n "$dev" ]; then
-			mkdir -p "$mnt" && mount -o ro "$dev" "$mnt" || exit 1
+			# busybox's mount (initramfs-tools) tries only the types in
+			# /proc/filesystems, which lacks one whose module is not loaded
+			# yet (ext4 before the root mounts): name the type.
+			mkdir -p "$mnt" &&
+				mount -t "$(blkid -o value -s TYPE "$dev")" -o ro "$dev" "$mnt" || exit 1
 			cat "$mnt$path" >"$out"
 			r=$?
 			umount "$mnt"
@@ -147,7 +151,13 @@ sb_main() {
 	rc=$(cat /run/shrinkbox.rc 2>/dev/null || echo 1)
 	sb_wipe "$keyfile"
 	case $rc in
-	0) sb_say "done (exit 0). Remove the rd.shrinkbox.* options; a re-run says \"No changes.\"" ;;
+	0)
+		if [ "$apply" = yes ] || [ -n "$cmd" ]; then
+			sb_say "done (exit 0). Remove the rd.shrinkbox.* options; a re-run says \"No changes.\""
+		else
+			sb_say "plan printed, nothing changed (exit 0). Add rd.shrinkbox.apply=yes to apply it"
+		fi
+		;;
 	3) sb_say "refused (exit 3); nothing was changed. The reason is above and in $LOG" ;;
 	4) sb_say "stopped after changing something (exit 4); the stack is consistent. Boot again with the same options to finish" ;;
 	*) sb_say "failed (exit $rc); see $LOG" ;;
