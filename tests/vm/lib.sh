@@ -17,13 +17,20 @@ vm_kernel() {
 
 # vm_initrd: builds (or reuses) the test initramfs; sets INITRD.
 vm_initrd() {
-	local key dir
+	local key dir lk
 	SB_BIN=${SHRINKBOX_BIN:-$VM_TOP/build/static/shrinkbox}
 	[ -x "$SB_BIN" ] || { vm_log "no shrinkbox binary at $SB_BIN (make static)"; return 1; }
 	key=$( (cd "$VM_TOP" && cat dracut/modules.d/90shrinkbox/* tests/vm/dracut/99shrinkbox-test/*
 		sha256sum <"$SB_BIN"; echo "$KVER"; dpkg-query -W dracut-core) | sha256sum | cut -c1-16)
 	INITRD=$VM_CACHE/initrd-$key.img
 	[ -s "$INITRD" ] && return 0
+	# One builder per key: concurrent runs (helpers, benches) wait for it.
+	mkdir -p "$VM_CACHE"
+	exec {lk}>"$VM_CACHE/.lock-initrd-$key"
+	flock "$lk"
+	[ -s "$INITRD" ] && { exec {lk}>&-; return 0; }
+	# Older initramfs images (other binaries) are not reused: keep the last day's.
+	find "$VM_CACHE" -maxdepth 1 -name 'initrd-*.img' -mmin +1440 -delete 2>/dev/null
 	dir=$VM_CACHE/dracut-$key
 	rm -rf "$dir" && mkdir -p "$dir"
 	cp -a /usr/lib/dracut/. "$dir/"
@@ -40,9 +47,11 @@ vm_initrd() {
 		--omit "systemd systemd-initrd dracut-systemd kernel-modules-extra nvdimm lunmask resume virtiofs qemu plymouth" \
 		--drivers "virtio_pci virtio_blk virtio_rng dm_mod dm_crypt xts aesni_intel ext4 crc32c_intel crc32c_generic qemu_fw_cfg algif_skcipher algif_hash" \
 		--compress gzip "$INITRD.tmp" >"$dir.log" 2>&1; then
-		vm_log "dracut failed; see $dir.log"; tail -n 20 "$dir.log" >&2; rm -f "$INITRD.tmp"; return 1
+		vm_log "dracut failed; see $dir.log"; tail -n 20 "$dir.log" >&2; rm -f "$INITRD.tmp"
+		exec {lk}>&-; return 1
 	fi
 	mv "$INITRD.tmp" "$INITRD"
+	exec {lk}>&-
 	rm -rf "$dir"
 }
 
@@ -114,11 +123,18 @@ vm_run() {
 # generator and the kernel: sets MK to the directory holding disk.img and the
 # sum-* checksums. New steps or checks reuse the disk.
 vm_make() {
-	local name=$1 scn=$2 key f
+	local name=$1 scn=$2 key f lk
 	key=$( (grep -vE '^(#|(step|expect|check|output|powercut|powercut-random|boot|append|enlarge)\b)' "$scn"
 		cat "$VM_TOP/tests/vm/gen.sh"; echo "$KVER") | sha256sum | cut -c1-16)
 	MK=$VM_CACHE/maker-$name-$key
 	[ -e "$MK/done" ] && return 0
+	mkdir -p "$VM_CACHE"
+	exec {lk}>"$VM_CACHE/.lock-maker-$name-$key"
+	flock "$lk"
+	[ -e "$MK/done" ] && { exec {lk}>&-; return 0; }
+	# The disks of this scenario's older layouts are never used again.
+	find "$VM_CACHE" -maxdepth 1 -name "maker-$name-*" ! -name "maker-$name-$key" \
+		-exec rm -rf {} + 2>/dev/null
 	rm -rf "$MK" && mkdir -p "$MK"
 	truncate -s "$(awk '$1 == "disk" {print $2}' "$scn")" "$MK/disk.img"
 	vm_result_disk "$MK/result.img"
@@ -128,10 +144,11 @@ vm_make() {
 	if ! grep -q SBMAKER-OK "$MK/console.log"; then
 		vm_log "the maker stage of $name did not finish; console: $MK/console.log"
 		tail -n 15 "$MK/console.log" | tr -d '\r' >&2
-		return 1
+		exec {lk}>&-; return 1
 	fi
 	for f in $(debugfs -R "ls -p /" "$MK/result.img" 2>/dev/null | awk -F/ '$6 ~ /^sum-/ {print $6}'); do
 		vm_result "$MK/result.img" "$f" >"$MK/$f"
 	done
 	touch "$MK/done"
+	exec {lk}>&-
 }
