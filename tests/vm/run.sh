@@ -23,7 +23,7 @@ names=("$@")
 
 pass=0 fail=0 skip=0
 # CI runs a sample of the random power cuts (the note reports full local runs).
-[ "${CI:-}" = true ] && : "${SHRINKBOX_VM_POWERCUTS:=3}"
+[ "${CI:-}" = true ] && : "${SHRINKBOX_VM_POWERCUTS:=2}"
 # Random power-cut instants are reproducible from the seed.
 SEED=${SHRINKBOX_VM_SEED:-$(date +%s)}
 RANDOM=$SEED
