@@ -17,34 +17,10 @@ trap cleanup_loops EXIT
 
 SB=${SHRINKBOX:-./shrinkbox}
 BK=$TMPD/backup-sb
-EXT=$((4 * 1048576))
 export SHRINKBOX_LOCK_DIR=$TMPD/lock
 mkdir -p "$SHRINKBOX_LOCK_DIR"
 
-pe_start() { pvs --noheadings --units b --nosuffix -o pe_start "$1" 2>/dev/null | tr -d ' '; }
-lv_segs() {
-	lvs --noheadings --segments -o seg_start_pe,seg_size_pe,seg_pe_ranges "$1/$2" 2>/dev/null |
-		awk '{split($3, p, ":"); split(p[2], r, "-"); print $1, $2, p[1], r[1]}' | sort -n
-}
-fill() {
-	local le n dev pe k start
-	while read -r le n dev pe; do
-		start=$(pe_start "$dev")
-		for ((k = 0; k < n; k++)); do
-			yes "$2 extent $((le + k))" | head -c $EXT |
-				dd of="$dev" bs=1M seek=$((start + (pe + k) * EXT)) oflag=seek_bytes \
-					conv=notrunc status=none
-		done
-	done < <(lv_segs "$1" "$2")
-}
-lv_sum() {
-	local le n dev pe start
-	while read -r le n dev pe; do
-		start=$(pe_start "$dev")
-		dd if="$dev" bs=1M skip=$((start + pe * EXT)) count=$((n * EXT)) iflag=skip_bytes,count_bytes \
-			status=none
-	done < <(lv_segs "$1" "$2") | sha256sum | cut -c1-16
-}
+. tests/lib/lvdata.sh
 all_sums() { for lv in lvroot lvdata lvswap; do echo "$lv $(lv_sum "$1" "$lv")"; done; }
 pv_vg() { pvs --noheadings -o vg_name "$1" 2>/dev/null | tr -d ' '; }
 pv_count() { vgs --noheadings -o pv_count "$1" 2>/dev/null | tr -d ' '; }
