@@ -41,7 +41,8 @@ cryptsetup open --key-file $KEY $(part 3) cr
 lvm vgchange -q -ay vg1 >/dev/null 2>&1
 t0=$(now)
 if [ $METHOD = shrinkbox ]; then
-	shrinkbox shrink $(part 3) --size 1200MiB --yes >/run/out 2>&1 || echo "BENCH-ERROR shrinkbox"
+	# cryptsetup open put the volume key in the keyring: cryptresize needs the key file.
+	shrinkbox shrink $(part 3) --size 1200MiB --yes --key-file $KEY >/run/out 2>&1 || echo "BENCH-ERROR shrinkbox"
 	moved=$(awk '/^Done: moved/ {s += $3} END {print s + 0}' /run/out)
 else
 	set -e
