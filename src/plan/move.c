@@ -13,10 +13,10 @@
 #include "../lvm/edit.h"
 #include "stack.h"
 #include "../util/cleanup.h"
+#include "../util/copy.h"
 #include "../util/err.h"
+#include "../util/io.h"
 #include "../util/units.h"
-
-#define DIRECT_ALIGN 4096u
 
 struct side {
 	int fd;
@@ -40,38 +40,9 @@ static int open_data(const char *path, struct side *s)
 	return 0;
 }
 
-static int xpread(const struct side *s, void *buf, size_t len, uint64_t off)
+static void written(void *arg, uint64_t bytes)
 {
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n = pread(s->fd, (char *)buf + done, len - done, (off_t)(off + done));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return err_set(n < 0 ? -errno : -EIO, "%s: read at byte %" PRIu64 " failed%s",
-				       s->path, off + done, n < 0 ? "" : " (short)");
-		done += (size_t)n;
-	}
-	return 0;
-}
-
-static int xpwrite(const struct side *s, const void *buf, size_t len, uint64_t off)
-{
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n = pwrite(s->fd, (const char *)buf + done, len - done, (off_t)(off + done));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return err_set(n < 0 ? -errno : -EIO, "%s: write at byte %" PRIu64 " failed",
-				       s->path, off + done);
-		done += (size_t)n;
-	}
-	return 0;
+	progress_add(arg, bytes);
 }
 
 /* A test hook: stop dead after the first copy, before its commit (tests/loop/t-defrag.sh). */
@@ -86,34 +57,32 @@ static void maybe_stop(const char *phase)
 static int copy_one(const struct side *src, const struct side *dst, uint64_t from, uint64_t to,
 		    uint64_t len, void *buf, void *vbuf, const struct mover_opts *o)
 {
-	uint64_t done = 0;
-	int r;
+	struct copy_job j = {
+		.src = { src->fd, src->path }, .dst = { dst->fd, dst->path },
+		.from = from, .to = to, .len = len, .chunk = o->chunk,
+		.written = o->progress ? written : NULL, .arg = o->progress,
+	};
+	int r = copy_range(&j);
 
-	while (done < len) {
-		size_t n = len - done < o->chunk ? (size_t)(len - done) : o->chunk;
-
-		r = xpread(src, buf, n, from + done);
-		if (r == 0)
-			r = xpwrite(dst, buf, n, to + done);
-		if (r < 0)
-			return r;
-		done += n;
-		if (o->progress)
-			progress_add(o->progress, n);
-	}
+	if (r < 0)
+		return r;
 	/* The copy is on the disk before any metadata points at it. */
 	if (fdatasync(dst->fd) < 0)
 		return err_set(-errno, "%s: flush failed: %m", dst->path);
 	if (!o->verify)
 		return 0;
-	for (done = 0; done < len;) {
+	for (uint64_t done = 0; done < len;) {
 		size_t n = len - done < o->chunk ? (size_t)(len - done) : o->chunk;
+		const struct side *bad = src;
 
-		r = xpread(src, buf, n, from + done);
-		if (r == 0)
-			r = xpread(dst, vbuf, n, to + done);
+		r = pread_all(src->fd, buf, n, from + done, NULL);
+		if (r == 0) {
+			bad = dst;
+			r = pread_all(dst->fd, vbuf, n, to + done, NULL);
+		}
 		if (r < 0)
-			return r;
+			return err_set(r, "verify: %s: read error near byte %" PRIu64 ": %s",
+				       bad->path, (bad == src ? from : to) + done, strerror(-r));
 		if (memcmp(buf, vbuf, n))
 			return err_set(-EIO, "verify: the copy at byte %" PRIu64 " of %s differs from "
 				       "its source; nothing was committed", to + done, dst->path);
@@ -172,8 +141,8 @@ int moves_apply(struct vgh *h, const struct defrag_plan *p, const struct mover_o
 
 	if (ds < 0 || dd < 0)
 		return err_set(-ENODEV, "internal error: a PV of the plan is not open");
-	if (o->chunk % DIRECT_ALIGN || !o->chunk)
-		return err_set(-EINVAL, "chunk size must be a multiple of %u bytes", DIRECT_ALIGN);
+	if (o->chunk % COPY_ALIGN || !o->chunk)
+		return err_set(-EINVAL, "chunk size must be a multiple of %u bytes", COPY_ALIGN);
 	r = open_data(h->devs[ds].path, &src);
 	if (r == 0)
 		r = ds == dd ? (dst = src, 0) : open_data(h->devs[dd].path, &dst);
@@ -181,8 +150,8 @@ int moves_apply(struct vgh *h, const struct defrag_plan *p, const struct mover_o
 		goto out;
 	src.base = h->vg->pvs[p->pv].pe_start * SECTOR_SIZE;
 	dst.base = h->vg->pvs[p->to_pv].pe_start * SECTOR_SIZE;
-	if (posix_memalign(&buf, DIRECT_ALIGN, o->chunk) ||
-	    (o->verify && posix_memalign(&vbuf, DIRECT_ALIGN, o->chunk))) {
+	if (o->verify && (posix_memalign(&buf, COPY_ALIGN, o->chunk) ||
+			  posix_memalign(&vbuf, COPY_ALIGN, o->chunk))) {
 		r = -ENOMEM;
 		goto out;
 	}

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <linux/fs.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -41,29 +42,63 @@ int dev_open(const char *path, int flags, uint64_t *size, bool *is_blk)
 	return fd;
 }
 
+int pread_all(int fd, void *buf, size_t len, uint64_t off, size_t *done)
+{
+	size_t d = 0;
+	int r = 0;
+
+	while (d < len) {
+		ssize_t n = pread(fd, (char *)buf + d, len - d, (off_t)(off + d));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			r = n < 0 ? -errno : -ENODATA;
+			break;
+		}
+		d += (size_t)n;
+	}
+	if (done)
+		*done = d;
+	return r;
+}
+
+int pwrite_all(int fd, const void *buf, size_t len, uint64_t off, size_t *done)
+{
+	size_t d = 0;
+	int r = 0;
+
+	while (d < len) {
+		ssize_t n = pwrite(fd, (const char *)buf + d, len - d, (off_t)(off + d));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			r = n < 0 ? -errno : -ENOSPC;
+			break;
+		}
+		d += (size_t)n;
+	}
+	if (done)
+		*done = d;
+	return r;
+}
+
 int region_read(const struct region *r, uint64_t off, void *buf, size_t len)
 {
-	size_t done = 0;
+	size_t done;
+	int e;
 
 	if (off > r->size || len > r->size - off)
 		return err_set(-ENODATA,
 			       "%s: truncated: needs bytes %" PRIu64 "..%" PRIu64 " but has only %" PRIu64,
 			       r->name, off, off + len, r->size);
-	while (done < len) {
-		ssize_t n = pread(r->fd, (char *)buf + done, len - done,
-				  (off_t)(r->off + off + done));
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return err_set(-errno, "%s: read error at byte %" PRIu64 ": %m", r->name,
-				       off + done);
-		}
-		if (n == 0)
-			return err_set(-ENODATA, "%s: truncated at byte %" PRIu64, r->name,
-				       off + done);
-		done += (size_t)n;
-	}
+	e = pread_all(r->fd, buf, len, r->off + off, &done);
+	if (e == -ENODATA)
+		return err_set(e, "%s: truncated at byte %" PRIu64, r->name, off + done);
+	if (e < 0)
+		return err_set(e, "%s: read error at byte %" PRIu64 ": %s", r->name, off + done,
+			       strerror(-e));
 	return 0;
 }
 

@@ -32,6 +32,16 @@ int dev_open(const char *path, int flags, uint64_t *size, bool *is_blk);
  */
 int region_read(const struct region *r, uint64_t off, void *buf, size_t len);
 
+/*
+ * pread/pwrite until len bytes are done, retrying EINTR and short transfers.
+ * Returns 0 or -errno: -ENODATA when the file ends first (read), -ENOSPC when
+ * the device takes no more (write). *done (may be NULL) says how far it got.
+ * No message: the caller names the device, and these also run on the copy
+ * thread (src/util/copy.c).
+ */
+int pread_all(int fd, void *buf, size_t len, uint64_t off, size_t *done);
+int pwrite_all(int fd, const void *buf, size_t len, uint64_t off, size_t *done);
+
 /* The sub-region [off, off+len) of r, clamped to r. */
 struct region region_sub(const struct region *r, uint64_t off, uint64_t len);
 

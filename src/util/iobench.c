@@ -12,6 +12,7 @@
 
 #include "cleanup.h"
 #include "err.h"
+#include "io.h"
 #include "iobench.h"
 
 static double now(void)
@@ -87,19 +88,16 @@ int iobench_read(int fd, const char *name, bool direct, uint64_t off, uint64_t l
 		posix_fadvise(fd, (off_t)off, (off_t)len, POSIX_FADV_DONTNEED);
 	t0 = now();
 	while (done < len) {
-		size_t n = len - done < IOBENCH_CHUNK ? (size_t)(len - done) : IOBENCH_CHUNK;
-		ssize_t got = pread(fd, buf, n, (off_t)(off + done));
+		size_t n = len - done < IOBENCH_CHUNK ? (size_t)(len - done) : IOBENCH_CHUNK, got;
 
-		if (got < 0) {
-			if (errno == EINTR)
-				continue;
-			return err_set(-errno, "%s: read error at byte %" PRIu64 ": %m", name,
-				       off + done);
-		}
-		if (got == 0)
-			return err_set(-ENODATA, "%s: ends at byte %" PRIu64 ", before the %" PRIu64
-				       " B to read", name, off + done, off + len);
-		done += (uint64_t)got;
+		r = pread_all(fd, buf, n, off + done, &got);
+		if (r == -ENODATA)
+			return err_set(r, "%s: ends at byte %" PRIu64 ", before the %" PRIu64
+				       " B to read", name, off + done + got, off + len);
+		if (r < 0)
+			return err_set(r, "%s: read error at byte %" PRIu64 ": %s", name,
+				       off + done + got, strerror(-r));
+		done += n;
 	}
 	res->seconds = now() - t0;
 	res->bytes = done;
@@ -138,18 +136,15 @@ int iobench_write(int fd, const char *name, bool direct, uint64_t off, uint64_t 
 	fill_pattern(buf, IOBENCH_CHUNK);
 	t0 = now();
 	while (done < len) {
-		size_t n = len - done < IOBENCH_CHUNK ? (size_t)(len - done) : IOBENCH_CHUNK;
-		ssize_t put = pwrite(fd, buf, n, (off_t)(off + done));
+		size_t n = len - done < IOBENCH_CHUNK ? (size_t)(len - done) : IOBENCH_CHUNK, put;
 
-		if (put < 0) {
-			if (errno == EINTR)
-				continue;
-			return err_set(-errno, "%s: write error at byte %" PRIu64 ": %m", name,
-				       off + done);
-		}
-		if (put == 0)
-			return err_set(-ENOSPC, "%s: no room at byte %" PRIu64, name, off + done);
-		done += (uint64_t)put;
+		r = pwrite_all(fd, buf, n, off + done, &put);
+		if (r == -ENOSPC)
+			return err_set(r, "%s: no room at byte %" PRIu64, name, off + done + put);
+		if (r < 0)
+			return err_set(r, "%s: write error at byte %" PRIu64 ": %s", name,
+				       off + done + put, strerror(-r));
+		done += n;
 	}
 	/* O_DIRECT bypasses the page cache, not the device's write cache: flush both ways. */
 	if (fdatasync(fd) < 0)
