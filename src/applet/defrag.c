@@ -34,7 +34,7 @@
 #define MAX_MOVE_BYTES (1ull << 30)	/* commit at least every GiB: a power cut loses little */
 
 static const char *opt_end, *opt_size, *opt_to, *opt_chunk;
-static int opt_verify, opt_json;
+static int opt_verify, opt_json, opt_copy_swap;
 
 static const struct poptOption defrag_opts[] = {
 	{ "end", 'e', POPT_ARG_STRING, &opt_end, 0, "clear everything at or beyond this PE", "PE" },
@@ -45,13 +45,25 @@ static const struct poptOption defrag_opts[] = {
 	  NULL },
 	{ "chunk", 0, POPT_ARG_STRING, &opt_chunk, 0, "bytes per read and write (default 4MiB)",
 	  "SIZE" },
+	{ "copy-swap", 0, POPT_ARG_NONE, &opt_copy_swap, 0,
+	  "copy swap areas whole (default: only their header page)", NULL },
 	{ "json", 'j', POPT_ARG_NONE, &opt_json, 0, "print the plan as JSON", NULL },
 	{ NULL, 0, POPT_ARG_INCLUDE_TABLE, (void *)mutate_table, 0, NULL, NULL },
 	POPT_TABLEEND
 };
 
+/* Bytes the plan copies: all of every move but the swap areas' pages (keep[]). */
+static uint64_t copy_total(const struct vgh *h, const struct defrag_plan *p, const uint64_t *keep)
+{
+	uint64_t ext = h->vg->extent_size * SECTOR_SIZE, n = 0;
+
+	for (size_t i = 0; i < p->n; i++)
+		n += move_copy_bytes(&p->moves[i], ext, keep[p->moves[i].lv]);
+	return n;
+}
+
 static void print_plan_text(const struct vgh *h, const struct defrag_plan *p, const char *pv,
-			    const char *to)
+			    const char *to, const uint64_t *keep)
 {
 	uint64_t ext = h->vg->extent_size * SECTOR_SIZE;
 	char a[SIZE_FMT_LEN];
@@ -71,10 +83,22 @@ static void print_plan_text(const struct vgh *h, const struct defrag_plan *p, co
 		       pv, m->from_pe, m->from_pe + m->len - 1, p->to_pv == p->pv ? pv : to,
 		       m->to_pe, m->to_pe + m->len - 1);
 	}
+	for (size_t i = 0, k; i < p->n; i++) {
+		unsigned lv = p->moves[i].lv;
+
+		for (k = 0; k < i && p->moves[k].lv != lv; k++)
+			;
+		if (keep[lv] == MOVE_KEEP_ALL || k < i)	/* said once per LV */
+			continue;
+		printf("  %s is an inactive swap area without a hibernation image: only its %" PRIu64
+		       " B header is copied, its pages hold nothing to keep (--copy-swap copies "
+		       "them)\n", h->vg->lvs[lv].name, keep[lv]);
+	}
+	printf("  bytes to copy: %s\n", size_fmt(a, copy_total(h, p, keep)));
 }
 
 static void print_plan_json(const struct vgh *h, const struct defrag_plan *p, const char *pv,
-			    const char *to)
+			    const char *to, const uint64_t *keep)
 {
 	uint64_t ext = h->vg->extent_size * SECTOR_SIZE;
 	struct json_object *o = json_object_new_object(), *moves = json_object_new_array();
@@ -85,6 +109,8 @@ static void print_plan_json(const struct vgh *h, const struct defrag_plan *p, co
 	json_object_object_add(o, "target_end_pe", json_object_new_int64((int64_t)p->target_end));
 	json_object_object_add(o, "extents", json_object_new_int64((int64_t)p->moved));
 	json_object_object_add(o, "bytes", json_object_new_int64((int64_t)(p->moved * ext)));
+	json_object_object_add(o, "copy_bytes",
+			       json_object_new_int64((int64_t)copy_total(h, p, keep)));
 	for (size_t i = 0; i < p->n; i++) {
 		const struct move *m = &p->moves[i];
 		struct json_object *j = json_object_new_object();
@@ -94,6 +120,8 @@ static void print_plan_json(const struct vgh *h, const struct defrag_plan *p, co
 		json_object_object_add(j, "extents", json_object_new_int64((int64_t)m->len));
 		json_object_object_add(j, "from_pe", json_object_new_int64((int64_t)m->from_pe));
 		json_object_object_add(j, "to_pe", json_object_new_int64((int64_t)m->to_pe));
+		json_object_object_add(j, "copy_bytes", json_object_new_int64(
+			(int64_t)move_copy_bytes(m, ext, keep[m->lv])));
 		json_object_array_add(moves, j);
 	}
 	json_object_object_add(o, "moves", moves);
@@ -134,7 +162,7 @@ int defrag_main(int argc, char **argv)
 	char vgname[128], desc[256], a[SIZE_FMT_LEN];
 	const char *pv;
 	struct vgh *h = NULL;
-	uint64_t end = UINT64_MAX, ext, v;
+	uint64_t end = UINT64_MAX, ext, v, *keep = NULL;
 	poptContext ctx;
 	int r = 0, rc = EXIT_FAILED, dev, to_dev;
 
@@ -191,18 +219,28 @@ int defrag_main(int argc, char **argv)
 		rc = applet_fail(r, NULL, vgname);
 		goto out;
 	}
+	keep = calloc(h->vg->n_lvs ? h->vg->n_lvs : 1, sizeof(*keep));
+	if (!keep) {
+		log_error("out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < h->vg->n_lvs; i++)
+		keep[i] = MOVE_KEEP_ALL;
+	for (size_t i = 0; i < plan.n && !opt_copy_swap; i++)
+		if (keep[plan.moves[i].lv] == MOVE_KEEP_ALL)
+			keep[plan.moves[i].lv] = move_swap_keep(h, plan.moves[i].lv);
 	if (!plan.n) {
 		if (opt_json)
-			print_plan_json(h, &plan, pv, opt_to);
+			print_plan_json(h, &plan, pv, opt_to, keep);
 		else
 			printf("No changes.\n");
 		rc = EXIT_DONE;
 		goto out;
 	}
 	if (opt_json) {
-		print_plan_json(h, &plan, pv, opt_to);
+		print_plan_json(h, &plan, pv, opt_to, keep);
 	} else {
-		print_plan_text(h, &plan, pv, opt_to);
+		print_plan_text(h, &plan, pv, opt_to, keep);
 		printf("  before:\n");
 		pv_map_print(h->vg, (unsigned)h->devs[dev].pv, "    ");
 	}
@@ -223,10 +261,11 @@ int defrag_main(int argc, char **argv)
 		.backup_dir = mutate.backup_dir ? mutate.backup_dir : DEFAULT_BACKUP_DIR,
 	};
 	fflush(stdout);	/* the plan before the progress lines, which go to stderr */
-	progress_start(&prog, "defrag", plan.moved * ext);
+	progress_start(&prog, "defrag", copy_total(h, &plan, keep));
 	mo.verify = opt_verify;
 	mo.commit = &co;
 	mo.progress = &prog;
+	mo.keep = keep;
 	err_clear();
 	r = moves_apply(h, &plan, &mo, &res);
 	progress_end(&prog);
@@ -243,6 +282,7 @@ int defrag_main(int argc, char **argv)
 	rc = EXIT_DONE;
 out:
 	defrag_plan_clear(&plan);
+	free(keep);
 	vgh_close(h);
 	poptFreeContext(ctx);
 	return rc;

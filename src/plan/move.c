@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "move.h"
+#include "../layer/fs.h"
 #include "../layer/lvdm.h"
 #include "../lvm/edit.h"
 #include "stack.h"
@@ -131,6 +132,46 @@ static int dev_of_pv(const struct vgh *h, unsigned pv)
 	return -1;
 }
 
+uint64_t move_copy_bytes(const struct move *m, uint64_t ext_bytes, uint64_t keep)
+{
+	uint64_t first = m->le * ext_bytes, n;
+
+	if (keep == MOVE_KEEP_ALL || keep >= first + m->len * ext_bytes)
+		return m->len * ext_bytes;
+	if (keep <= first)
+		return 0;
+	/* Whole O_DIRECT blocks; never past the move's own extents. */
+	n = (keep - first + COPY_ALIGN - 1) / COPY_ALIGN * COPY_ALIGN;
+	return n < m->len * ext_bytes ? n : m->len * ext_bytes;
+}
+
+uint64_t move_swap_keep(const struct vgh *h, unsigned lv)
+{
+	const struct vg_lv *l = &h->vg->lvs[lv];
+	uint64_t ext = h->vg->extent_size * SECTOR_SIZE;
+	const struct vg_seg *s = l->n_segs ? &l->segs[0] : NULL;
+	struct fs_info fi;
+	struct region rg;
+	int d;
+
+	/* The header page is at most 64 KiB (the page sizes libblkid tries). */
+	if (!s || s->start_extent || !s->linear || s->n_areas != 1 || s->areas[0].pv < 0 ||
+	    s->extent_count * ext < 65536)
+		return MOVE_KEEP_ALL;
+	d = dev_of_pv(h, (unsigned)s->areas[0].pv);
+	if (d < 0)
+		return MOVE_KEEP_ALL;
+	rg = (struct region){
+		.fd = h->devs[d].fd,
+		.off = h->vg->pvs[s->areas[0].pv].pe_start * SECTOR_SIZE + s->areas[0].pe * ext,
+		.size = s->extent_count * ext,
+		.name = l->name,
+	};
+	if (fs_probe(&rg, &fi) < 0 || strcmp(fi.type, "swap") || !fi.size_known)
+		return MOVE_KEEP_ALL;
+	return fi.block_size;
+}
+
 int moves_apply(struct vgh *h, const struct defrag_plan *p, const struct mover_opts *o,
 		struct commit_result *res)
 {
@@ -158,9 +199,11 @@ int moves_apply(struct vgh *h, const struct defrag_plan *p, const struct mover_o
 	for (size_t i = 0; i < p->n; i++) {
 		const struct move *m = &p->moves[i];
 
+		uint64_t len = move_copy_bytes(m, ext, o->keep ? o->keep[m->lv] : MOVE_KEEP_ALL);
+
 		res->wrote = true;
-		r = copy_one(&src, &dst, src.base + m->from_pe * ext, dst.base + m->to_pe * ext,
-			     m->len * ext, buf, vbuf, o);
+		r = len ? copy_one(&src, &dst, src.base + m->from_pe * ext,
+				   dst.base + m->to_pe * ext, len, buf, vbuf, o) : 0;
 		if (r < 0)
 			goto out;
 		if (i == 0)

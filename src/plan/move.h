@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "defrag.h"
 #include "../lvm/commit.h"
@@ -18,12 +19,33 @@
 
 #define MOVE_CHUNK_DEFAULT (4u << 20)	/* bytes per read/write; see bench/ */
 
+/* keep[lv] for an LV all of whose bytes matter. */
+#define MOVE_KEEP_ALL UINT64_MAX
+
 struct mover_opts {
 	size_t chunk;
+	/*
+	 * Per LV (indexed like vg->lvs), how many bytes from its start hold
+	 * anything to keep; NULL means all of every LV. Extents wholly beyond
+	 * are remapped without a copy (a swap area's pages: move_swap_keep()).
+	 */
+	const uint64_t *keep;
 	bool verify;			/* read the copy back and compare before the commit */
 	const struct commit_opts *commit;
 	struct progress *progress;
 };
+
+/* The bytes of move m that are copied when the first keep bytes of its LV matter. */
+uint64_t move_copy_bytes(const struct move *m, uint64_t ext_bytes, uint64_t keep);
+
+/*
+ * How much of LV lv must be copied when it moves: an inactive swap area
+ * (libblkid TYPE=swap, a SWAPSPACE2 header, so no hibernation image) holds
+ * nothing to keep but its header page: swap pages are written before they
+ * are read, and nothing reads them after a reboot. Anything else, or a header
+ * that does not lie in the LV's first linear segment: MOVE_KEEP_ALL.
+ */
+uint64_t move_swap_keep(const struct vgh *h, unsigned lv);
 
 /*
  * Executes the plan move by move on the PVs of h: copy, flush, (verify),

@@ -100,4 +100,62 @@ out=$("$SB" defrag "$e" --to "$f" --devices "$e,$f" --yes --backup-dir "$BK" 2>&
 [ $rc = 0 ] && [ "$(used "$e")" = 0 ] && [ "$(all_sums "$ve" "a b")" = "$se" ] && vgck "$ve" >/dev/null 2>&1 &&
 	ok cross_pv_move || bad cross_pv_move "rc $rc used $(used "$e"): $out"
 
+# A swap area behind a hole: only its header page is copied (its pages hold
+# nothing to keep offline); the header, UUID and label arrive intact and the
+# other LV's bytes are unchanged. A hibernation image (S1SUSPEND) or
+# --copy-swap: every byte is copied.
+# swap_vg DEV VG SIGNATURE: LV a (4 MiB), a hole (16 MiB), LV sw (12 MiB) made by
+# mkswap over a pattern, its signature then replaced by SIGNATURE.
+swap_vg() {
+	local img=$TMPD/sw.img le n dev pe
+	q pvcreate "$1"; q vgcreate "$2" "$1"
+	q lvcreate -an -Zn -n a -L 4M "$2"; q lvcreate -an -Zn -n gap -L 16M "$2"
+	q lvcreate -an -Zn -n sw -L 12M "$2"; q lvremove -f "$2/gap"
+	fill "$2" a
+	yes "swap page" | head -c $((12 * 1048576)) >"$img"
+	mkswap -L sbswap -U 5b3c2a10-1111-4222-8333-944455556666 "$img" >/dev/null
+	printf "$3" | dd of="$img" bs=1 seek=4086 conv=notrunc status=none
+	read -r le n dev pe < <(lv_segs "$2" sw)
+	dd if="$img" of="$dev" bs=1M seek=$(($(pe_start "$dev") + pe * EXT)) oflag=seek_bytes \
+		conv=notrunc status=none
+}
+# lv_head VG LV BYTES: the LV's first BYTES, through lvm2's map (one segment).
+lv_head() {
+	local le n dev pe
+	read -r le n dev pe < <(lv_segs "$1" "$2")
+	dd if="$dev" bs=4096 skip=$(($(pe_start "$dev") + pe * EXT)) count="$3" \
+		iflag=skip_bytes,count_bytes status=none
+}
+g=$(new_loop 64M)
+vs=$(uniq_name ds)
+swap_vg "$g" "$vs" SWAPSPACE2
+sa=$(lv_sum "$vs" a)
+json=$("$SB" defrag "$g" --devices "$g" --dry-run --json 2>/dev/null | sed '/^Dry run/d')
+[ "$(jq .bytes <<<"$json")" = $((3 * EXT)) ] && [ "$(jq .copy_bytes <<<"$json")" = 4096 ] &&
+	ok swap_plan_copies_only_the_header || bad swap_plan_copies_only_the_header "$(jq -c . <<<"$json")"
+out=$("$SB" defrag "$g" --devices "$g" --yes --verify --backup-dir "$BK" 2>&1); rc=$?
+lv_head "$vs" sw 65536 >"$TMPD/sw.head"
+if [ $rc = 0 ] && grep -q "only its 4096 B header is copied" <<<"$out" &&
+	[ "$(highest_pe "$g")" = 4 ] && [ "$(lv_sum "$vs" a)" = "$sa" ] && vgck "$vs" >/dev/null 2>&1 &&
+	[ "$(blkid -p -o export "$TMPD/sw.head" | grep -E '^(TYPE|UUID|LABEL)=' | sort | tr '\n' ' ')" = \
+		"LABEL=sbswap TYPE=swap UUID=5b3c2a10-1111-4222-8333-944455556666 " ]; then
+	ok swap_moved_with_its_header
+else
+	bad swap_moved_with_its_header "rc $rc top $(highest_pe "$g"): $(blkid -p -o export "$TMPD/sw.head"): $out"
+fi
+# The header page itself is byte for byte the one written before the move.
+cmp -s <(head -c 4096 "$TMPD/sw.head") <(head -c 4096 "$TMPD/sw.img") &&
+	ok swap_header_page_identical || bad swap_header_page_identical "first page changed"
+
+for how in S1SUSPEND copy-swap; do
+	h=$(new_loop 64M)
+	vh=$(uniq_name "d${how:0:2}")
+	if [ $how = S1SUSPEND ]; then swap_vg "$h" "$vh" 'S1SUSPEND\0'; opt=; else swap_vg "$h" "$vh" SWAPSPACE2; opt=--copy-swap; fi
+	s1=$(lv_sum "$vh" sw)
+	out=$("$SB" defrag "$h" --devices "$h" --yes $opt --backup-dir "$BK" 2>&1); rc=$?
+	[ $rc = 0 ] && ! grep -q "header is copied" <<<"$out" && [ "$(lv_sum "$vh" sw)" = "$s1" ] &&
+		[ "$(highest_pe "$h")" = 4 ] && grep -q "bytes to copy: $((3 * EXT)) " <<<"$out" &&
+		ok "swap_${how}_copied_whole" || bad "swap_${how}_copied_whole" "rc $rc: $(tr '\n' ' ' <<<"$out")"
+done
+
 finish

@@ -13,9 +13,9 @@
 #include <unistd.h>
 
 #include "test.h"
-#include "../../src/util/copy.h"
-#include "../../src/util/err.h"
-#include "../../src/util/io.h"
+#include "util/copy.h"
+#include "util/err.h"
+#include "util/io.h"
 
 #define CHUNK 4096u
 

@@ -12,6 +12,7 @@
 #include "test.h"
 #include "lvm/edit.h"
 #include "plan/defrag.h"
+#include "plan/move.h"
 #include "util/cleanup.h"
 #include "util/err.h"
 
@@ -281,4 +282,24 @@ TEST(defrag_property_random_layouts)
 		layouts++;
 	}
 	CHECK_U64(layouts, 400);
+}
+
+/* A swap area's move copies only what overlaps its header page, in whole 4 KiB blocks. */
+TEST(move_copy_bytes_keeps_only_the_header)
+{
+	const uint64_t ext = 4u << 20;
+	struct move m = { .lv = 0, .le = 0, .len = 3 };
+
+	CHECK_U64(move_copy_bytes(&m, ext, MOVE_KEEP_ALL), 3 * ext);
+	CHECK_U64(move_copy_bytes(&m, ext, 4096), 4096);
+	CHECK_U64(move_copy_bytes(&m, ext, 65536), 65536);
+	CHECK_U64(move_copy_bytes(&m, ext, 5000), 8192);		/* whole O_DIRECT blocks */
+	CHECK_U64(move_copy_bytes(&m, ext, 3 * ext), 3 * ext);
+	CHECK_U64(move_copy_bytes(&m, ext, 10 * ext), 3 * ext);
+	m.le = 1;							/* the header stays behind */
+	CHECK_U64(move_copy_bytes(&m, ext, 4096), 0);
+	CHECK_U64(move_copy_bytes(&m, ext, ext), 0);
+	CHECK_U64(move_copy_bytes(&m, ext, ext + 1), 4096);
+	m = (struct move){ .le = 0, .len = 1 };				/* 4 KiB extents */
+	CHECK_U64(move_copy_bytes(&m, 4096, 65536), 4096);		/* never past the move */
 }
