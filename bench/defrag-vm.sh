@@ -18,8 +18,10 @@ cd "$(dirname "$0")/.."
 . tests/vm/lib.sh
 . tests/vm/gen.sh
 
-CHUNKS=${CHUNKS:-256KiB 1MiB 4MiB 16MiB 64MiB}
+CHUNKS=${CHUNKS:-256KiB 512KiB 1MiB 2MiB 4MiB 16MiB}
+DEFAULT_CHUNK=1MiB	# MOVE_CHUNK_DEFAULT in src/plan/move.h; always measured
 BLOCKS=${BLOCKS:-256K 1M 4M 16M 64M}
+case " $CHUNKS " in *" $DEFAULT_CHUNK "*) ;; *) CHUNKS="$DEFAULT_CHUNK $CHUNKS" ;; esac
 REPEAT=${REPEAT:-2}
 
 for tool in qemu-system-x86_64 dracut debugfs; do
@@ -114,11 +116,11 @@ best=$(awk '$1 == "BENCH" {r = $3 / 1048576 / ($4 / 1e9); if (r > b[$2]) b[$2] =
 	END {for (k in b) printf "%s %.2f\n", k, b[k]}' <<<"$res" | sort)
 echo "MiB/s, best of $REPEAT (512 MiB through dm-crypt aes-xts-plain64, TCG, ${VM_SMP:-1} vCPU):"
 sed 's/^/  /' <<<"$best"
-sb=$(awk '$1 ~ /^shrinkbox-defrag-chunk-4MiB$/ {print $2}' <<<"$best")
+sb=$(awk -v d="shrinkbox-defrag-chunk-$DEFAULT_CHUNK" '$1 == d {print $2}' <<<"$best")
 sbmax=$(awk '$1 ~ /^shrinkbox/ && $2 > m {m = $2} END {print m}' <<<"$best")
 dd=$(awk '$1 ~ /^dd-/ && $2 > m {m = $2} END {print m}' <<<"$best")
 pv=$(awk '$1 == "pvmove" {print $2}' <<<"$best")
 awk -v sb="$sb" -v sbmax="$sbmax" -v dd="$dd" -v pv="$pv" 'BEGIN {
-	printf "shrinkbox (default 4MiB chunk) / best dd:  %.2f  (goal >= 0.95)\n", sb / dd
+	printf "shrinkbox (default '"$DEFAULT_CHUNK"' chunk) / best dd:  %.2f  (goal >= 0.95)\n", sb / dd
 	printf "shrinkbox (best chunk) / best dd:          %.2f\n", sbmax / dd
-	printf "shrinkbox (default 4MiB chunk) / pvmove:   %.2f  (goal >= 2)\n", sb / pv }'
+	printf "shrinkbox (default '"$DEFAULT_CHUNK"' chunk) / pvmove:   %.2f  (goal >= 2)\n", sb / pv }'

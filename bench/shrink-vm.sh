@@ -12,7 +12,7 @@
 #              pvresize to fill (the guide's steps 4-15, with its safety margins).
 #   shrinkbox: shrinkbox shrink PART --size 1200MiB --yes.
 # Only the resize work is timed (unlocking is not); afterwards each guest checks
-# e2fsck -fn, vgck and the data checksum, and the bench fails if either run
+# e2fsck -fn, vgck, swapon and the data checksum, and the bench fails if either run
 # loses data. Prints both times, the ratio (goal <= 0.5) and the extents each
 # moved. A benchmark, not a test: never fails because of a time.
 set -uo pipefail
@@ -44,6 +44,7 @@ if [ $METHOD = shrinkbox ]; then
 	# cryptsetup open put the volume key in the keyring: cryptresize needs the key file.
 	shrinkbox shrink $(part 3) --size 1200MiB --yes --key-file $KEY >/run/out 2>&1 || echo "BENCH-ERROR shrinkbox"
 	moved=$(awk '/^Done: moved/ {s += $3} END {print s + 0}' /run/out)
+	copied=$(awk '/^  bytes to copy:/ {s += $4} END {print s + 0}' /run/out)
 else
 	set -e
 	e2fsck -f -y /dev/vg1/lvroot >/run/out 2>&1
@@ -56,6 +57,7 @@ else
 	set -- $seg
 	lvm pvmove -q -i 0 --alloc anywhere /dev/mapper/cr:$1-$(($1 + $2 - 1)) /dev/mapper/cr:$free-$(($free + $2 - 1)) >>/run/out 2>&1
 	moved=$2
+	copied=$(($2 * 4194304))
 	lvm pvresize -q -y --setphysicalvolumesize 1170m /dev/mapper/cr >>/run/out 2>&1
 	cryptsetup resize cr --size $((1180 * 2048)) --key-file $KEY >>/run/out 2>&1
 	echo ',1200MiB' | sfdisk -q -N 3 --no-reread --no-tell-kernel $D >>/run/out 2>&1
@@ -65,9 +67,10 @@ else
 	set +e
 fi
 t1=$(now)
-echo "BENCH $METHOD $((t1 - t0)) $moved $(cat /sys/class/block/vda3/size)" | tee /result/bench.txt
+echo "BENCH $METHOD $((t1 - t0)) $moved $(cat /sys/class/block/vda3/size) $copied" | tee /result/bench.txt
 e2fsck -fn /dev/vg1/lvroot >/dev/null 2>&1 || echo "BENCH-ERROR $METHOD: e2fsck"
 lvm vgck vg1 >/dev/null 2>&1 || echo "BENCH-ERROR $METHOD: vgck"
+{ swapon /dev/vg1/lvswap && swapoff /dev/vg1/lvswap; } >/dev/null 2>&1 || echo "BENCH-ERROR $METHOD: swapon"
 mount -o ro /dev/vg1/lvroot /mnt && sha256sum </mnt/data | cut -d' ' -f1 >/result/now && umount /mnt
 tail -n 5 /run/out
 lvm vgchange -q -an >/dev/null 2>&1
@@ -76,7 +79,7 @@ echo SBTEST-OK
 EOS
 }
 
-declare -A ns moved size
+declare -A ns moved size copied
 for m in manual shrinkbox; do
 	guest "$m" >"$work/$m.sh"
 	cp --sparse=always "$MK/disk.img" "$work/disk.img"
@@ -88,10 +91,11 @@ for m in manual shrinkbox; do
 	fi
 	[ "$(vm_result "$work/result.img" now)" = "$(cat "$MK/sum-lvroot")" ] ||
 		{ echo "bench: the $m run changed lvroot's data"; exit 1; }
-	read -r _ _ ns[$m] moved[$m] size[$m] < <(vm_result "$work/result.img" bench.txt)
+	read -r _ _ ns[$m] moved[$m] size[$m] copied[$m] < <(vm_result "$work/result.img" bench.txt)
 done
 awk -v a="${ns[shrinkbox]}" -v b="${ns[manual]}" -v ma="${moved[shrinkbox]}" -v mb="${moved[manual]}" \
-	-v sa="${size[shrinkbox]}" -v sb="${size[manual]}" 'BEGIN {
-	printf "manual sequence:   %7.1f s, %s extents moved (pvmove), partition %s sectors\n", b / 1e9, mb, sb
-	printf "shrinkbox shrink:  %7.1f s, %s extents moved (defrag), partition %s sectors\n", a / 1e9, ma, sa
+	-v sa="${size[shrinkbox]}" -v sb="${size[manual]}" -v ca="${copied[shrinkbox]}" \
+	-v cb="${copied[manual]}" 'BEGIN {
+	printf "manual sequence:   %7.1f s, %s extents moved (pvmove), %s B copied, partition %s sectors\n", b / 1e9, mb, cb, sb
+	printf "shrinkbox shrink:  %7.1f s, %s extents moved (defrag), %s B copied, partition %s sectors\n", a / 1e9, ma, ca, sa
 	printf "time ratio shrinkbox / manual: %.2f (goal <= 0.5)\n", a / b }'

@@ -43,7 +43,7 @@ static const struct poptOption defrag_opts[] = {
 	{ "to", 't', POPT_ARG_STRING, &opt_to, 0, "move every extent of PV onto this PV", "PV2" },
 	{ "verify", 0, POPT_ARG_NONE, &opt_verify, 0, "read each copy back before committing",
 	  NULL },
-	{ "chunk", 0, POPT_ARG_STRING, &opt_chunk, 0, "bytes per read and write (default 4MiB)",
+	{ "chunk", 0, POPT_ARG_STRING, &opt_chunk, 0, "bytes per read and write (default 1MiB)",
 	  "SIZE" },
 	{ "copy-swap", 0, POPT_ARG_NONE, &opt_copy_swap, 0,
 	  "copy swap areas whole (default: only their header page)", NULL },

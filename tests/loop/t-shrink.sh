@@ -49,6 +49,12 @@ check() {
 	fi
 	[ "$(sha256sum <"$TMPD/mnt/data")" = "$sum0" ] || { umount "$TMPD/mnt"; losetup -d "$l"; echo data; return 1; }
 	umount "$TMPD/mnt"; losetup -d "$l"
+	# The swap area moved by its header page only: still swap, its label and size its own.
+	seg=$(lvs --noheadings --segments -o seg_pe_ranges "$vg/swap" 2>/dev/null | awk '{split($1, p, "[:-]"); print p[2]}')
+	dd if="${d}p2" bs=64K skip=$((start + seg * 4194304)) count=65536 iflag=skip_bytes,count_bytes \
+		status=none >"$TMPD/swap.head"
+	[ "$(blkid -p -o export "$TMPD/swap.head" | grep -E '^(TYPE|LABEL)=' | sort | tr '\n' ' ')" = \
+		"LABEL=sw TYPE=swap " ] || { echo "swap header"; return 1; }
 }
 
 build
