@@ -90,9 +90,9 @@ static void print_plan_text(const struct vgh *h, const struct defrag_plan *p, co
 			;
 		if (keep[lv] == MOVE_KEEP_ALL || k < i)	/* said once per LV */
 			continue;
-		printf("  %s is an inactive swap area without a hibernation image: only its %" PRIu64
-		       " B header is copied, its pages hold nothing to keep (--copy-swap copies "
-		       "them)\n", h->vg->lvs[lv].name, keep[lv]);
+		printf("  %s is an inactive swap area without a hibernation image: only its %"
+		       PRIu64 " B header is copied, its pages hold nothing to keep (--copy-swap "
+		       "copies them)\n", h->vg->lvs[lv].name, keep[lv]);
 	}
 	printf("  bytes to copy: %s\n", size_fmt(a, copy_total(h, p, keep)));
 }

@@ -63,8 +63,9 @@ TEST(copy_every_byte_at_every_depth)
 		CHECK_INT(copy_range(&j), 0);
 		CHECK_U64(seen, j.len);
 		CHECK_INT(pread_all(fd, got, total, 0, NULL), 0);
-		CHECK(!memcmp(got, p, 40 * CHUNK));			/* source and gap untouched */
-		CHECK(!memcmp(got + 40 * CHUNK, p, 20 * CHUNK));	/* the copy */
+		/* Source and gap untouched, the copy, the tail untouched. */
+		CHECK(!memcmp(got, p, 40 * CHUNK));
+		CHECK(!memcmp(got + 40 * CHUNK, p, 20 * CHUNK));
 		CHECK(!memcmp(got + 60 * CHUNK, p + 60 * CHUNK, 4 * CHUNK));
 		close(fd);
 		free(p);
