@@ -227,8 +227,10 @@ int grow_main(int argc, char **argv)
 	snprintf(sz, sizeof(sz), "%" PRIu64 " extents", pe_now);
 	printf("  %-14s %-44s %" PRIu64 " extents (%s)\n", "PV", sz, t.pe_count,
 	       size_fmt(b, t.pv_bytes));
+	if (sv.table_repair)
+		printf("  partition table: a damaged copy (an interrupted write?); rewritten\n");
 	any = t.part_size != sv.l.part_size || t.pe_count != pe_now ||
-	      (sv.luks && t.map_size != sv.luks->luks.active_size);
+	      (sv.luks && t.map_size != sv.luks->luks.active_size) || sv.table_repair;
 	for (unsigned i = 0; i < n_lvt; i++) {
 		const struct vg_lv *lv = &vg->lvs[lvt[i].lv];
 
@@ -252,7 +254,7 @@ int grow_main(int argc, char **argv)
 	}
 	/* Outside in: the partition, the mapping, the PV, then the LVs and their filesystems. */
 	rc = 0;
-	if (t.part_size != sv.l.part_size) {
+	if (t.part_size != sv.l.part_size || sv.table_repair) {
 		/* The exact last sector: --max may end off the grain, where --size would round. */
 		snprintf(sz, sizeof(sz), "%" PRIu64, sv.entry->start + t.part_size - 1);
 		rc = applet_step("partresize", sv.part->path[0] ? sv.part->path : dev, "--end", sz,

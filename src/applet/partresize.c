@@ -232,7 +232,8 @@ int partresize_main(int argc, char **argv)
 		}
 	}
 	ksize = kernel_size(t.node);
-	if (new_size == e->size && (!ksize || ksize * SECTOR_SIZE == new_size * ss)) {
+	if (new_size == e->size && (!ksize || ksize * SECTOR_SIZE == new_size * ss) &&
+	    !pt->needs_write) {
 		printf("No changes.\n");
 		rc = EXIT_DONE;
 		goto out;
@@ -256,6 +257,10 @@ int partresize_main(int argc, char **argv)
 		if (need.known)
 			printf("  content needs %s: %s\n", size_fmt(a, need.bytes), need.what);
 	}
+	if (pt->needs_write)
+		printf("  table: libfdisk found a damaged copy (a corrupt GPT header or entries, or a "
+		       "protective MBR of the wrong size: an interrupted write?); writing the table "
+		       "repairs it\n");
 	if (ksize)
 		printf("  then tell the kernel (BLKPG_RESIZE_PARTITION): %s is %" PRIu64
 		       " s now\n", t.node, ksize);
@@ -264,7 +269,7 @@ int partresize_main(int argc, char **argv)
 		rc = r == 0 ? EXIT_DONE : EXIT_REFUSED;
 		goto out;
 	}
-	if (new_size != e->size) {
+	if (new_size != e->size || pt->needs_write) {
 		err_clear();
 		r = part_set_size(t.disk, t.partno, new_size);
 		if (r < 0) {

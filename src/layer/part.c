@@ -86,6 +86,7 @@ int part_table_read(const char *path, struct part_table *pt)
 	pt->last_usable = fdisk_get_last_lba(cxt);
 	pt->disk_sectors = fdisk_get_nsectors(cxt);
 	gpt_grown(cxt, pt);
+	pt->needs_write = fdisk_label_is_changed(fdisk_get_label(cxt, NULL));
 
 	r = fdisk_get_partitions(cxt, &tb);
 	if (r < 0) {

@@ -28,6 +28,12 @@ struct part_table {
 	uint64_t grain;			/* bytes; libfdisk's alignment, 1 MiB by default */
 	uint64_t first_usable, last_usable;	/* sectors, inclusive */
 	bool backup_moves;		/* GPT on a grown disk: the backup header moves on write */
+	/*
+	 * libfdisk found a copy to repair on its next write: a corrupt primary or
+	 * backup GPT (the other one is used), or a protective MBR of the wrong
+	 * size; what a write cut off in the middle leaves (t-grow.sh).
+	 */
+	bool needs_write;
 	uint64_t disk_sectors;
 	size_t n;
 	struct part_entry *parts;	/* sorted by start */

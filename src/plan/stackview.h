@@ -15,6 +15,7 @@ struct stack_view {
 	const struct volume *part, *luks, *pv;
 	const struct part_entry *entry;
 	const char *disk;
+	bool table_repair;		/* the partition table needs a write to be whole again */
 	struct layers l;
 };
 

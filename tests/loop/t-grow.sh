@@ -96,4 +96,40 @@ for stop in text commit1; do
 		bad "interrupted_at_${stop}_rerun_converges" "first rc $rc1, rerun rc $rc $why: $(tail -3 <<<"$out")"
 done
 
+# A power cut inside the partition table write that moves the backup GPT to the
+# new end. libfdisk writes, with no flush in between (util-linux 2.38
+# gpt_write_disklabel): the backup entries, the backup header, the primary
+# entries, the primary header, the protective MBR. Each prefix of that order is
+# made from the disk before (A) and after (B) a grow, sector for sector; the
+# same command must then finish the job.
+gpt_units() {	# gpt_units NSEC: "FIRST COUNT" per unit, in libfdisk's order
+	echo "$(($1 - 33)) 32"; echo "$(($1 - 1)) 1"; echo "2 32"; echo "1 1"; echo "0 1"
+}
+for k in 1 2 3 4; do
+	loop_env_reset
+	build
+	nsec=$(blockdev --getsz "$d")
+	dd if="$d" of="$TMPD/A.img" bs=4M status=none
+	q "$SB" grow "${d}p2" --max --lv "$vg/root=100%FREE" --yes --backup-dir "$TMPD/bk"
+	n=0
+	while read -r first count; do
+		n=$((n + 1))
+		dd if="$d" of="$TMPD/B.$n" bs=512 skip="$first" count="$count" status=none
+	done < <(gpt_units "$nsec")
+	dd if="$TMPD/A.img" of="$d" bs=4M conv=fsync status=none
+	n=0
+	while read -r first count; do
+		n=$((n + 1))
+		[ $n -le $k ] || break
+		dd if="$TMPD/B.$n" of="$d" bs=512 seek="$first" conv=notrunc,fsync status=none
+	done < <(gpt_units "$nsec")
+	partx -u "$d" >/dev/null 2>&1
+	out=$("$SB" grow "${d}p2" --max --lv "$vg/root=100%FREE" --yes --backup-dir "$TMPD/bk" 2>&1); rc=$?
+	why=$(check)
+	# Both headers valid again, the backup at the end, the protective MBR the disk's size.
+	grep -E "corrupt|mismatch|not on the end" <(sfdisk --verify "$d" 2>&1) && why+=" table not repaired"
+	[ $rc = 0 ] && [ -z "$why" ] && ok "gpt_write_cut_after_unit_${k}_converges" ||
+		bad "gpt_write_cut_after_unit_${k}_converges" "rc $rc $why: $(tail -3 <<<"$out" | tr '\n' ' ')"
+done
+
 finish
