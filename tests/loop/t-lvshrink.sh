@@ -93,4 +93,30 @@ if command -v mkfs.xfs >/dev/null; then
 	out=$("$SB" lvshrink "$vx/xfs" --size 200MiB --yes --devices "$x" --backup-dir "$TMPD/bk" 2>&1); rc=$?
 	[ $rc = 3 ] && grep -q "XFS, which cannot be shrunk" <<<"$out" && ok xfs_refused || bad xfs_refused "rc $rc: $out"
 fi
+# A power cut inside resize2fs: it marks the filesystem with errors first, and
+# the resize inode can be left half rewritten, where e2fsck -p stops. lvshrink
+# recognises that one case, runs e2fsck -y, and finishes with every file intact.
+# Any other problem e2fsck will not preen is still refused.
+l=$(lv_loop "$vg" root)
+q debugfs -w -R "clri <7>" "$l"; q debugfs -w -R "ssv state 3" "$l"
+out=$(e2fsck -f -p "$l" 2>&1 </dev/null); rc=$?
+[ $rc -ge 4 ] && grep -q "Resize inode not valid" <<<"$out" && ok interrupted_resize_state_made ||
+	bad interrupted_resize_state_made "e2fsck -p rc $rc: $out"
+losetup -d "$l"
+l=$(lv_loop "$vg" root)
+q debugfs -w -R "clri <7>" "$l"; q debugfs -w -R "ssv state 3" "$l"; losetup -d "$l"
+out=$(sb lvshrink "$vg/root" --size 120MiB --yes 2>&1); rc=$?
+l=$(lv_loop "$vg" root)
+if [ $rc = 0 ] && grep -q "interrupted resize2fs" <<<"$out" && [ "$(fs_bytes "$l")" = $((120 * 1048576)) ] &&
+	q e2fsck -fn "$l" && mount -o ro "$l" "$TMPD/mnt" && [ "$(sha256sum <"$TMPD/mnt/data")" = "$sum0" ]; then
+	ok interrupted_resize2fs_repaired_and_finished
+else
+	bad interrupted_resize2fs_repaired_and_finished "rc $rc: $(tr '\n' ' ' <<<"$out")"
+fi
+umount "$TMPD/mnt" 2>/dev/null
+q debugfs -w -R "clri <2>" "$l"; q debugfs -w -R "ssv state 3" "$l"; losetup -d "$l"
+out=$(sb lvshrink "$vg/root" --size 112MiB --yes 2>&1); rc=$?
+[ $rc = 3 ] && grep -q "will not fix unattended" <<<"$out" && ! grep -q "e2fsck -f -y" <<<"$out" &&
+	ok other_fsck_problem_refused || bad other_fsck_problem_refused "rc $rc: $(tr '\n' ' ' <<<"$out")"
+
 finish

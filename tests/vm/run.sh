@@ -138,6 +138,8 @@ for name in "${names[@]}"; do
 	why=""
 	# Each cut is "DELAY_MS MARKER": the kill comes DELAY_MS after MARKER shows.
 	mapfile -t cuts < <(awk '$1 == "powercut" {$1 = ""; sub(/^ /, ""); print "0 " $0}' "$scn")
+	# "powercut-at MS MARKER": one cut MS after MARKER, to replay a reported random cut.
+	mapfile -t -O ${#cuts[@]} cuts < <(awk '$1 == "powercut-at" {$1 = ""; sub(/^ /, ""); print}' "$scn")
 	while read -r n maxs marker; do
 		[ -n "${SHRINKBOX_VM_POWERCUTS:-}" ] && [ "$SHRINKBOX_VM_POWERCUTS" -lt "$n" ] &&
 			n=$SHRINKBOX_VM_POWERCUTS
@@ -147,7 +149,7 @@ for name in "${names[@]}"; do
 		done
 	done < <(awk '$1 == "powercut-random" {$1 = ""; sub(/^ /, ""); print}' "$scn")
 	[ ${#cuts[@]} -gt 0 ] || cuts=("")
-	hits=0 misses=0
+	hits=0 misses=0 ncut=0
 	gen_test "$scn" >"$work/test.sh"
 	for cut in "${cuts[@]}"; do
 		cp --sparse=always "$MK/disk.img" "$work/disk.img"
@@ -204,7 +206,17 @@ for name in "${names[@]}"; do
 				esac
 			done < <(grep -E '^(expect|check|output)\b' "$scn")
 		fi
-		[ -n "$cut" ] && [ -n "$w" ] && w="after a power cut at \"$cut\": $w"
+		if [ -n "$cut" ] && [ -n "$w" ]; then
+			w="after a power cut at \"$cut\": $w"
+			# Keep what this cut's boots said: the next cut reuses the files.
+			ncut=$((${ncut:-0} + 1))
+			cp "$work/cut.log" "$work/fail$ncut-cut.log"
+			cp "$work/console.log" "$work/fail$ncut-console.log"
+			for f in $(debugfs -R "ls -p /" "$work/result.img" 2>/dev/null | awk -F/ '$6 ~ /^step-[0-9]+\.out$/ {print $6}'); do
+				vm_result "$work/result.img" "$f" >"$work/fail$ncut-$f"
+			done
+			w+=" (kept as $work/fail$ncut-*)"
+		fi
 		[ -n "$cut" ] && [ -z "$w" ] && echo "  power cut ${cut%% *} ms after \"${cut#* }\": converged"
 		why+=$w
 	done
