@@ -276,6 +276,8 @@ void applet_print_layers(const char *dev, const struct stack_view *sv, const str
 	printf("  %-14s %-44s %s\n", "layer", "now", "after");
 	printf("  %-14s %" PRIu64 " s = %-30s %" PRIu64 " s = %s\n", "partition", sv->l.part_size,
 	       size_fmt(a, sv->l.part_size * ss), t->part_size, size_fmt(b, t->part_size * ss));
+	if (sv->table_repair)
+		printf("  %-14s a damaged copy (an interrupted write?); rewritten\n", "table");
 	if (sv->luks)
 		printf("  %-14s %" PRIu64 " s = %-30s %" PRIu64 " s = %s\n", "LUKS mapping",
 		       sv->luks->luks.active_size, size_fmt(a, sv->luks->luks.active_size * 512),

@@ -227,8 +227,6 @@ int grow_main(int argc, char **argv)
 	snprintf(sz, sizeof(sz), "%" PRIu64 " extents", pe_now);
 	printf("  %-14s %-44s %" PRIu64 " extents (%s)\n", "PV", sz, t.pe_count,
 	       size_fmt(b, t.pv_bytes));
-	if (sv.table_repair)
-		printf("  partition table: a damaged copy (an interrupted write?); rewritten\n");
 	any = t.part_size != sv.l.part_size || t.pe_count != pe_now ||
 	      (sv.luks && t.map_size != sv.luks->luks.active_size) || sv.table_repair;
 	for (unsigned i = 0; i < n_lvt; i++) {

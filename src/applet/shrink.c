@@ -260,8 +260,6 @@ int shrink_main(int argc, char **argv)
 	printf("  extents now (after the LV shrink, defrag moves what lies at or beyond PE %"
 	       PRIu64 "):\n", t.pe_count);
 	pv_map_print(vg, (unsigned)sv.pv->pv_index, "    ");
-	if (sv.table_repair)
-		printf("  partition table: a damaged copy (an interrupted write?); rewritten\n");
 	any = n_lvt || t.part_size != sv.l.part_size || t.pe_count != vg->pvs[sv.pv->pv_index].pe_count ||
 	      (sv.luks && t.map_size != sv.luks->luks.active_size) || sv.table_repair;
 	if (!any) {

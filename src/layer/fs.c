@@ -54,6 +54,7 @@ int ext_read_super(const struct region *r, struct fs_info *fi)
 	fi->size_known = true;
 	fi->ext_clean = (get_le16(sb + 0x3a) & (EXT_STATE_VALID | EXT_STATE_ERROR)) ==
 			EXT_STATE_VALID;
+	fi->ext_errors = get_le16(sb + 0x3a) & EXT_STATE_ERROR;
 	fi->ext_needs_fsck = get_le32(sb + 0x40) < get_le32(sb + 0x2c);
 	return 0;
 }

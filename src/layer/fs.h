@@ -25,6 +25,7 @@ struct fs_info {
 	uint64_t blocks;		/* ext: s_blocks_count; swap: pages (last_page + 1) */
 	uint64_t free_blocks;		/* ext only */
 	bool ext_clean;			/* ext: state VALID and no ERROR flag */
+	bool ext_errors;		/* ext: ERROR flag (resize2fs sets it while it works) */
 	bool ext_needs_fsck;		/* ext: lastcheck < mtime (resize2fs will ask for e2fsck -f) */
 };
 

@@ -240,7 +240,7 @@ int fsresize_apply(struct vgh *h, const struct fsresize_plan *p, struct lvdev *d
 		return r ? r : verify_fs(d->path, new_bytes, p->fs_final, "after the resize");
 	}
 
-	r = e2fsck(d->path, !p->fs.ext_clean, o);
+	r = e2fsck(d->path, p->fs.ext_errors, o);
 	if (r < 0)
 		return r;
 	if (shrink && p->fs.size > new_bytes) {
