@@ -26,7 +26,9 @@
 
 #include "common.h"
 #include "../applets.h"
+#include "../lvm/edit.h"
 #include "../plan/extmap.h"
+#include "../plan/fsresize.h"
 #include "../plan/stack.h"
 #include "../plan/stacksize.h"
 #include "../plan/stackview.h"
@@ -142,6 +144,27 @@ static int parse_lv_targets(const struct stack_view *sv, uint64_t pe_count, stru
 	return 0;
 }
 
+/* An LV a cut-off resize2fs left tagged (RESIZE_MARK): lvgrow finishes it at its size. */
+static unsigned add_marked(const struct vg *vg, struct lv_grow *t, unsigned n)
+{
+	for (unsigned i = 0; i < vg->n_lvs && n < MAX_LV_TARGETS; i++) {
+		bool listed = false;
+
+		for (unsigned k = 0; k < n; k++)
+			listed |= t[k].lv == i;
+		if (listed || !vg_lv_has_tag(vg, i, RESIZE_MARK))
+			continue;
+		snprintf(t[n].name, sizeof(t[n].name), "%s/%s", vg->name, vg->lvs[i].name);
+		t[n].lv = i;
+		t[n].new_le = vg->lvs[i].le_count;
+		t[n].fs_short = true;
+		n++;
+	}
+	for (unsigned k = 0; k < n; k++)
+		t[k].fs_short |= vg_lv_has_tag(vg, t[k].lv, RESIZE_MARK);
+	return n;
+}
+
 /* The partition's new size in table sectors, as partresize will make it. */
 static int part_target(const struct stack_view *sv, uint64_t ss, uint64_t *size)
 {
@@ -217,6 +240,8 @@ int grow_main(int argc, char **argv)
 			    t.pe_count);
 	if (r == 0)
 		r = parse_lv_targets(&sv, t.pe_count, lvt, &n_lvt);
+	if (r == 0)
+		n_lvt = add_marked(vg, lvt, n_lvt);
 	if (r < 0) {
 		log_error("%s", err_msg(r));
 		rc = r == -EINVAL ? EXIT_USAGE : r == E_REFUSED ? EXIT_REFUSED : EXIT_FAILED;

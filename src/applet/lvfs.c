@@ -88,7 +88,7 @@ int lvfs_main(const char *name, int argc, char **argv, bool grow)
 		rc = applet_fail(r, NULL, vgname);
 		goto out;
 	}
-	if (!plan.lv_changes && !plan.fs_changes) {
+	if (!plan.lv_changes && !plan.fs_changes && !plan.marked) {
 		printf("No changes.\n");
 		rc = EXIT_DONE;
 		goto out;
@@ -104,9 +104,13 @@ int lvfs_main(const char *name, int argc, char **argv, bool grow)
 	       size_fmt(a, plan.fs.size), size_fmt(b, plan.fs_final),
 	       plan.fs_final / plan.fs.block_size, plan.kind == FS_SWAP ? "pages" : "blocks",
 	       plan.fs.block_size);
+	if (plan.marked)
+		printf("  the LV carries the tag %s: a resize2fs was cut off; it is finished now\n",
+		       RESIZE_MARK);
 	if (plan.kind == FS_EXT)
-		printf("  steps: e2fsck -f -p; %sLV metadata; resize2fs to fill\n",
-		       plan.new_le < plan.old_le ? "resize2fs to the new size; " : "");
+		printf("  steps: e2fsck -f -p; %sLV metadata; resize2fs to fill (the LV is tagged %s "
+		       "while resize2fs runs)\n",
+		       plan.new_le < plan.old_le ? "resize2fs to the new size; " : "", RESIZE_MARK);
 	else
 		printf("  steps: %s\n", plan.new_le < plan.old_le ? "swap header; LV metadata" :
 								    "LV metadata; swap header");

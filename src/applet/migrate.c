@@ -59,6 +59,7 @@
 #include "../util/err.h"
 #include "../util/log.h"
 #include "../util/secret.h"
+#include "../util/teststop.h"
 #include "../util/units.h"
 
 #define MAX_MOVE_BYTES (1ull << 30)	/* as defrag: a commit at least every GiB */
@@ -120,21 +121,6 @@ struct mig {
 	bool need_pvcreate, need_extend, need_label, need_reduce, need_orphan, need_wipe;
 	struct defrag_plan plan;	/* on a model with the new PV when not extended yet */
 };
-
-/*
- * Test hook, as commit.c's: SHRINKBOX_TEST_STOP_AFTER=mig-pvcreate, mig-extend
- * (after the vgextend commit, before the label), mig-reduce (after the vgreduce
- * commit, before the orphaning) ends the process there, as a power cut would.
- */
-static void stop_after(const char *phase)
-{
-	const char *s = getenv("SHRINKBOX_TEST_STOP_AFTER");
-
-	if (s && !strcmp(s, phase)) {
-		fflush(stdout);
-		_exit(137);
-	}
-}
 
 static void mig_clear(struct mig *m)
 {
@@ -675,7 +661,7 @@ static int do_pvcreate(struct mig *m)
 	if (r == 0)
 		printf("Physical volume %s created (uuid %s).\n", m->mapping, m->pv_uuid);
 	if (r == 0)
-		stop_after("mig-pvcreate");
+		test_stop("mig-pvcreate");
 	return r;
 }
 
@@ -700,7 +686,7 @@ static int do_extend(struct mig *m, const struct commit_opts *co, struct commit_
 		vgh_reindex(m->h);
 		printf("Volume group %s extended by %s (seqno %" PRIu64 ").\n", m->vgname,
 		       m->mapping, res->seqno);
-		stop_after("mig-extend");
+		test_stop("mig-extend");
 	}
 	/* After the commit, as lvm2's next vg_write would (it writes it before). */
 	return vg_dev_set_used(&m->h->devs[m->tdev]);
@@ -744,7 +730,7 @@ static int do_reduce(struct mig *m, const struct commit_opts *co, struct commit_
 			return r;
 		printf("Removed %s from volume group %s (seqno %" PRIu64 ").\n", opt_from,
 		       m->vgname, res->seqno);
-		stop_after("mig-reduce");
+		test_stop("mig-reduce");
 		m->need_orphan = true;
 	}
 	if (m->need_orphan) {

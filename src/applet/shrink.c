@@ -26,6 +26,7 @@
 #include "../applets.h"
 #include "../lvm/commit.h"
 #include "../plan/extmap.h"
+#include "../lvm/edit.h"
 #include "../plan/fsresize.h"
 #include "../plan/need.h"
 #include "../plan/selfexec.h"
@@ -149,6 +150,28 @@ static int choose_lv(const char *vgname, uint64_t need, struct lv_target *t, cha
 	return 0;
 }
 
+/*
+ * An LV a cut-off resize2fs left tagged (RESIZE_MARK) is finished first, at
+ * the size it has: lvshrink checks it, fills it and removes the tag. Without
+ * this a re-run that has nothing else to free would leave it tagged.
+ */
+static unsigned add_marked(const struct vg *vg, struct lv_target *t, unsigned n)
+{
+	for (unsigned i = 0; i < vg->n_lvs && n < MAX_LV_TARGETS; i++) {
+		bool listed = false;
+
+		for (unsigned k = 0; k < n; k++)
+			listed |= t[k].lv == i;
+		if (listed || !vg_lv_has_tag(vg, i, RESIZE_MARK))
+			continue;
+		snprintf(t[n].name, sizeof(t[n].name), "%s/%s", vg->name, vg->lvs[i].name);
+		t[n].lv = i;
+		t[n].new_le = vg->lvs[i].le_count;
+		n++;
+	}
+	return n;
+}
+
 static unsigned steps_done;
 
 static int step(const char *applet, const char *a1, const char *a2, const char *a3)
@@ -241,6 +264,7 @@ int shrink_main(int argc, char **argv)
 		}
 		n_lvt = 1;
 	}
+	n_lvt = add_marked(vg, lvt, n_lvt);
 
 	/* The plan: every layer before and after, in sectors and bytes. */
 	applet_print_layers(dev, &sv, &t);
@@ -252,8 +276,10 @@ int shrink_main(int argc, char **argv)
 		const struct vg_lv *lv = &vg->lvs[lvt[i].lv];
 
 		snprintf(sz[1], sizeof(sz[1]), "%" PRIu64 " extents", lv->le_count);
-		printf("  LV %-11s %-44s %" PRIu64 " extents = %s\n", lv->name, sz[1],
-		       lvt[i].new_le, size_fmt(b, lvt[i].new_le * ext));
+		printf("  LV %-11s %-44s %" PRIu64 " extents = %s%s\n", lv->name, sz[1],
+		       lvt[i].new_le, size_fmt(b, lvt[i].new_le * ext),
+		       vg_lv_has_tag(vg, lvt[i].lv, RESIZE_MARK) ?
+		       " (tagged " RESIZE_MARK ": an interrupted resize2fs is finished)" : "");
 	}
 	if (why[0])
 		printf("  (chose %s: %s)\n", lvt[0].name, why);

@@ -627,6 +627,63 @@ int cfg_set_pair(struct cfg_node *sec, const char *key, const char *str, int64_t
 	return 0;
 }
 
+int cfg_strs_add(struct cfg_node *sec, const char *key, const char *after, const char *s)
+{
+	struct cfg_node *n = cfg_find(sec, key), *prev = after ? cfg_find(sec, after) : NULL;
+	struct cfg_value *items;
+	char *d;
+
+	if (n && (n->section || n->v.type != CFG_ARRAY))
+		return -EINVAL;
+	for (size_t i = 0; n && i < n->v.n_items; i++)
+		if (n->v.items[i].type == CFG_STR && !strcmp(n->v.items[i].str, s))
+			return 0;
+	if (!n) {
+		n = calloc(1, sizeof(*n));
+		if (!n || !(n->key = strdup(key))) {
+			free(n);
+			return -ENOMEM;
+		}
+		n->v.type = CFG_ARRAY;
+		if (prev && !prev->section)
+			cfg_insert_after(prev, n);
+		else
+			cfg_append(sec, n);
+	}
+	items = realloc(n->v.items, (n->v.n_items + 1) * sizeof(*items));
+	if (!items)
+		return -ENOMEM;
+	n->v.items = items;
+	d = strdup(s);
+	if (!d)
+		return -ENOMEM;
+	items[n->v.n_items++] = (struct cfg_value){ .type = CFG_STR, .str = d };
+	return 0;
+}
+
+int cfg_strs_del(struct cfg_node *sec, const char *key, const char *s)
+{
+	struct cfg_node *n = cfg_find(sec, key);
+	size_t i;
+
+	if (!n)
+		return 0;
+	if (n->section || n->v.type != CFG_ARRAY)
+		return -EINVAL;
+	for (i = 0; i < n->v.n_items; i++) {
+		struct cfg_value *v = &n->v.items[i];
+
+		if (v->type != CFG_STR || strcmp(v->str, s))
+			continue;
+		value_clear(v);
+		memmove(v, v + 1, (n->v.n_items - i - 1) * sizeof(*v));
+		if (!--n->v.n_items)
+			cfg_remove(sec, n);
+		return 0;
+	}
+	return 0;
+}
+
 struct cfg_node *cfg_new_section(const char *key)
 {
 	struct cfg_node *n = calloc(1, sizeof(*n));

@@ -63,6 +63,13 @@ int cfg_set_int(struct cfg_node *sec, const char *key, int64_t v);
 int cfg_set_str(struct cfg_node *sec, const char *key, const char *s);
 /* key = ["str", num], e.g. stripes = ["pv0", 120]. */
 int cfg_set_pair(struct cfg_node *sec, const char *key, const char *str, int64_t num);
+/*
+ * key = ["a", "b"] as a set of strings: add s (a no-op when present; a new key
+ * goes right after the assignment named after, else at the end) or remove it
+ * (the key goes with its last string). -EINVAL when key is not an array.
+ */
+int cfg_strs_add(struct cfg_node *sec, const char *key, const char *after, const char *s);
+int cfg_strs_del(struct cfg_node *sec, const char *key, const char *s);
 /* A new empty section (not linked anywhere). */
 struct cfg_node *cfg_new_section(const char *key);
 /* Links child at the end of sec. */

@@ -19,6 +19,7 @@
 #include "../util/cleanup.h"
 #include "../util/err.h"
 #include "../util/strfmt.h"
+#include "../util/teststop.h"
 #include "../util/units.h"
 
 #define LOCK_DIR_DEFAULT "/run/lock/lvm"
@@ -516,15 +517,6 @@ int vgh_backup(struct vgh *h, const char *dir, struct commit_result *res)
 	return 0;
 }
 
-/* A test hook: stop dead after a phase, like a power cut (tests/loop/t-writer.sh). */
-static void maybe_stop(const char *phase)
-{
-	const char *s = getenv("SHRINKBOX_TEST_STOP_AFTER");
-
-	if (s && !strcmp(s, phase))
-		_exit(137);
-}
-
 static int mda_usable(const struct vg_dev *d, unsigned m)
 {
 	return d->pd.mda_ok[m] && !d->pd.mda_ignored[m];
@@ -619,7 +611,7 @@ static int write_slots(struct vgh *h, uint64_t offs[][PV_MAX_MDAS], const struct
 		if (r < 0)
 			return r;
 		if (slot == 0 && i == 0)
-			maybe_stop("commit1");
+			test_stop("commit1");
 	}
 	return 0;
 }
@@ -692,13 +684,13 @@ int vgh_commit(struct vgh *h, const struct commit_opts *o, struct commit_result 
 		if (r < 0)
 			return r;
 	}
-	maybe_stop("text");
+	test_stop("text");
 
 	/* Phase 2: precommit slots. Readers still use slot 0, the old text. */
 	r = write_slots(h, offs, &rl, 1);
 	if (r < 0)
 		return r;
-	maybe_stop("precommit");
+	test_stop("precommit");
 
 	/* Phase 3: commit slots: one sector per mda is the commit point. */
 	r = write_slots(h, offs, &rl, 0);

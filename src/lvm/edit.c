@@ -513,3 +513,27 @@ int vg_remove_pv(struct vg **vgp, unsigned pv)
 		r = pvs_renumber(*vgp);
 	return r < 0 ? r : vg_refresh(vgp);
 }
+
+bool vg_lv_has_tag(const struct vg *vg, unsigned lv, const char *tag)
+{
+	const struct cfg_node *n = cfg_find(vg->lvs[lv].node, "tags");
+
+	if (!n || n->section || n->v.type != CFG_ARRAY)
+		return false;
+	for (size_t i = 0; i < n->v.n_items; i++)
+		if (n->v.items[i].type == CFG_STR && !strcmp(n->v.items[i].str, tag))
+			return true;
+	return false;
+}
+
+int vg_lv_tag(struct vg *vg, unsigned lv, const char *tag, bool on)
+{
+	struct cfg_node *sec = vg->lvs[lv].node;
+	int r;
+
+	/* Where lvm2 prints an LV's tags (export.c _print_lv): right after its flags. */
+	r = on ? cfg_strs_add(sec, "tags", "flags", tag) : cfg_strs_del(sec, "tags", tag);
+	if (r == -EINVAL)
+		return err_set(r, "LV %s: its tags are not a list of strings", vg->lvs[lv].name);
+	return r;
+}

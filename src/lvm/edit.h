@@ -7,6 +7,7 @@
 #ifndef SB_LVM_EDIT_H
 #define SB_LVM_EDIT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -56,5 +57,13 @@ int vg_add_pv(struct vg **vg, const char uuid[LVM_UUID_LEN + 1], const char *dev
  * pv0..pvN-1 (stripes lists follow). *vg is rebuilt; PV indexes shift.
  */
 int vg_remove_pv(struct vg **vg, unsigned pv);
+
+/*
+ * An LV's tags (tags = ["..."] in its section, which lvm2 keeps and shows with
+ * lvs -o tags): whether it carries tag, and adding or removing it (the key
+ * goes with the last tag, as lvm2 prints it). The typed view is unchanged.
+ */
+bool vg_lv_has_tag(const struct vg *vg, unsigned lv, const char *tag);
+int vg_lv_tag(struct vg *vg, unsigned lv, const char *tag, bool on);
 
 #endif

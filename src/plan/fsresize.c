@@ -13,6 +13,7 @@
 #include "../util/cleanup.h"
 #include "../util/err.h"
 #include "../util/exec.h"
+#include "../util/teststop.h"
 #include "../util/units.h"
 
 static int read_fs(const char *dev, struct fs_info *fi)
@@ -91,6 +92,7 @@ int fsresize_plan(const struct vgh *h, unsigned lv, uint64_t new_le, const struc
 	p->fs_final = round_down(new_le * p->ext, p->fs.block_size);
 	p->lv_changes = new_le != p->old_le;
 	p->fs_changes = p->fs.size != p->fs_final;
+	p->marked = p->kind == FS_EXT && vg_lv_has_tag(h->vg, lv, RESIZE_MARK);
 	if (p->fs.size > p->old_le * p->ext)
 		return err_set(E_REFUSED, "%s: the filesystem (%" PRIu64 " B) is larger than its LV "
 			       "(%" PRIu64 " B); it is damaged or was never resized: repair it first",
@@ -120,15 +122,19 @@ int fsresize_plan(const struct vgh *h, unsigned lv, uint64_t new_le, const struc
  * rewritten. A power cut in the VM (shrink-powercut.scn) ended there, and so
  * did each of 60 random orders of resize2fs's last unflushed writes replayed
  * on a copy; e2fsck -y rebuilt it with every file intact each time
- * (t-lvshrink.sh makes that state). Anything else e2fsck will not preen is
- * left to a human.
+ * (t-lvshrink.sh makes that state). The errors flag alone does not say who set
+ * it: e2fsck -p sets it too when it stops (preenhalt), and the kernel on any
+ * error. So the LV must also carry our own mark, RESIZE_MARK, committed to its
+ * metadata before any resize2fs that changes the size and removed only once
+ * the filesystem fills the LV. Anything else e2fsck will not preen is left to
+ * a human.
  */
-static bool resize_interrupted(const char *out, bool fs_errors)
+static bool resize_interrupted(const char *out, bool ours)
 {
-	return fs_errors && strstr(out, "Resize inode not valid");
+	return ours && strstr(out, "Resize inode not valid");
 }
 
-static int e2fsck(const char *dev, bool fs_errors, const struct fsresize_opts *o)
+static int e2fsck(const char *dev, bool ours, const struct fsresize_opts *o)
 {
 	char *argv[] = { "e2fsck", "-f", "-p", (char *)dev, NULL };
 	char *yes[] = { "e2fsck", "-f", "-y", (char *)dev, NULL };
@@ -139,7 +145,7 @@ static int e2fsck(const char *dev, bool fs_errors, const struct fsresize_opts *o
 	r = run_program(argv, &st, out, sizeof(out));
 	if (r < 0)
 		return r;
-	if (st >= 4 && resize_interrupted(out, fs_errors)) {
+	if (st >= 4 && resize_interrupted(out, ours)) {
 		o->say("e2fsck -f -y %s (the resize inode of an interrupted resize2fs)", dev);
 		r = run_program(yes, &st, out, sizeof(out));
 		if (r < 0)
@@ -198,27 +204,50 @@ static int verify_fs(const char *dev, uint64_t lv_bytes, uint64_t want, const ch
 	return 0;
 }
 
+/*
+ * One metadata commit: the LV's new size (resize), and/or the mark set
+ * (mark > 0) or removed (mark < 0), as one atomic step.
+ */
+static int commit(struct vgh *h, const struct fsresize_plan *p, struct lvdev *d, bool resize,
+		  int mark, const struct fsresize_opts *o, struct commit_result *res)
+{
+	int r = 0;
+
+	if (resize)
+		r = vg_lv_resize(h->vg, p->lv, p->new_le);
+	if (r == 0)
+		r = vg_refresh(&h->vg);
+	if (r == 0 && mark)
+		r = vg_lv_tag(h->vg, p->lv, RESIZE_MARK, mark > 0);
+	if (r == 0 && mark)
+		r = vg_refresh(&h->vg);
+	if (r < 0)
+		return r;
+	if (resize)
+		o->say("LV metadata: %" PRIu64 " -> %" PRIu64 " extents%s", p->old_le, p->new_le,
+		       mark > 0 ? ", tag " RESIZE_MARK " set" :
+		       mark < 0 ? ", tag " RESIZE_MARK " removed" : "");
+	else
+		o->say("LV metadata: tag %s %s", RESIZE_MARK, mark > 0 ?
+		       "set (resize2fs runs next)" : "removed (the filesystem fills the LV)");
+	r = vgh_commit(h, o->commit, res);
+	if (r == 0 && resize)
+		r = lvdev_refresh(h, p->lv, d);
+	return r;
+}
+
 static int commit_lv(struct vgh *h, const struct fsresize_plan *p, struct lvdev *d,
 		     const struct fsresize_opts *o, struct commit_result *res)
 {
-	int r = vg_lv_resize(h->vg, p->lv, p->new_le);
-
-	if (r == 0)
-		r = vg_refresh(&h->vg);
-	if (r == 0) {
-		o->say("LV metadata: %" PRIu64 " -> %" PRIu64 " extents", p->old_le, p->new_le);
-		r = vgh_commit(h, o->commit, res);
-	}
-	if (r == 0)
-		r = lvdev_refresh(h, p->lv, d);
-	return r;
+	return commit(h, p, d, true, 0, o, res);
 }
 
 int fsresize_apply(struct vgh *h, const struct fsresize_plan *p, struct lvdev *d,
 		   const struct fsresize_opts *o, struct commit_result *res)
 {
 	uint64_t new_bytes = p->new_le * p->ext;
-	bool shrink = p->new_le < p->old_le;
+	bool shrink = p->new_le < p->old_le, marked, fill;
+	struct fs_info now;
 	int r;
 
 	if (p->kind == FS_SWAP) {
@@ -240,10 +269,17 @@ int fsresize_apply(struct vgh *h, const struct fsresize_plan *p, struct lvdev *d
 		return r ? r : verify_fs(d->path, new_bytes, p->fs_final, "after the resize");
 	}
 
-	r = e2fsck(d->path, p->fs.ext_errors, o);
+	r = e2fsck(d->path, p->fs.ext_errors && p->marked, o);
 	if (r < 0)
 		return r;
+	marked = p->marked;
 	if (shrink && p->fs.size > new_bytes) {
+		if (!marked) {
+			r = commit(h, p, d, false, 1, o, res);
+			if (r < 0)
+				return r;
+			marked = true;
+		}
 		r = resize2fs(d->path, new_bytes, p->fs.block_size, o);
 		if (r == -ERANGE) {
 			uint64_t min = strtoull(err_msg(r), NULL, 10);
@@ -261,14 +297,27 @@ int fsresize_apply(struct vgh *h, const struct fsresize_plan *p, struct lvdev *d
 		r = verify_fs(d->path, new_bytes, 0, "after shrinking the filesystem");
 		if (r < 0)
 			return r;
+		test_stop("fs-shrunk");
 	}
-	if (p->lv_changes) {
-		r = commit_lv(h, p, d, o, res);
+	r = read_fs(d->path, &now);
+	if (r < 0)
+		return r;
+	fill = now.size != p->fs_final;
+	/* The mark goes on before the filling resize2fs, or off when none is needed. */
+	if (p->lv_changes || marked != fill) {
+		r = commit(h, p, d, p->lv_changes, fill == marked ? 0 : fill ? 1 : -1, o, res);
 		if (r < 0)
 			return r;
+		marked = fill;
 	}
-	r = resize2fs(d->path, 0, p->fs.block_size, o);
-	if (r == 0)
+	if (fill) {
+		r = resize2fs(d->path, 0, p->fs.block_size, o);
+		if (r < 0)
+			return r;
 		res->wrote = true;
-	return r ? r : verify_fs(d->path, new_bytes, p->fs_final, "at the end");
+	}
+	r = verify_fs(d->path, new_bytes, p->fs_final, "at the end");
+	if (r == 0 && marked)
+		r = commit(h, p, d, false, -1, o, res);
+	return r;
 }

@@ -6,7 +6,8 @@
  * LV to its last whole block. Swap: the header is rewritten in place. Before
  * and after each step the filesystem's own size (from its superblock or
  * header) is checked against the LV's. Every intermediate state has the
- * filesystem inside the LV, so re-running the same command finishes the job.
+ * filesystem inside the LV, so re-running the same command finishes the job
+ * (a marked LV has work left even at its target size).
  */
 #ifndef SB_FSRESIZE_H
 #define SB_FSRESIZE_H
@@ -28,7 +29,16 @@ struct fsresize_plan {
 	uint64_t fs_final;			/* bytes the filesystem will cover */
 	uint64_t fs_min;			/* ext shrink: resize2fs's own minimum (-P) */
 	bool lv_changes, fs_changes;
+	bool marked;				/* carries RESIZE_MARK: a resize2fs was cut off */
 };
+
+/*
+ * The LV tag (lvs -o tags) that says a resize2fs of ours may have been cut
+ * off in this LV: set in the LV's metadata before it runs, removed once the
+ * filesystem fills the LV. Only with it does e2fsck -y repair what an
+ * interrupted resize2fs leaves (see fsresize.c).
+ */
+#define RESIZE_MARK "shrinkbox_resize2fs"
 
 struct fsresize_opts {
 	const struct commit_opts *commit;

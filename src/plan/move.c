@@ -17,6 +17,7 @@
 #include "../util/copy.h"
 #include "../util/err.h"
 #include "../util/io.h"
+#include "../util/teststop.h"
 #include "../util/units.h"
 
 struct side {
@@ -44,15 +45,6 @@ static int open_data(const char *path, struct side *s)
 static void written(void *arg, uint64_t bytes)
 {
 	progress_add(arg, bytes);
-}
-
-/* A test hook: stop dead after the first copy, before its commit (tests/loop/t-defrag.sh). */
-static void maybe_stop(const char *phase)
-{
-	const char *s = getenv("SHRINKBOX_TEST_STOP_AFTER");
-
-	if (s && !strcmp(s, phase))
-		_exit(137);
 }
 
 static int copy_one(const struct side *src, const struct side *dst, uint64_t from, uint64_t to,
@@ -207,7 +199,7 @@ int moves_apply(struct vgh *h, const struct defrag_plan *p, const struct mover_o
 		if (r < 0)
 			goto out;
 		if (i == 0)
-			maybe_stop("copy1");
+			test_stop("copy1");
 		r = vg_lv_remap(&h->vg, m->lv, m->le, m->len, m->to_pv, m->to_pe);
 		if (r == 0)
 			r = vgh_commit(h, o->commit, res);

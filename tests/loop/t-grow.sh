@@ -46,6 +46,7 @@ check() {
 	[ "$(sfdisk -d "$d" 2>/dev/null | awk '/^last-lba:/ {print $2}')" = $((nsec - 34)) ] ||
 		{ echo "last-lba not at the disk's end"; return 1; }
 	q vgck "$vg" || { echo vgck; return 1; }
+	[ -z "$(lvs --noheadings -o lv_tags "$vg" 2>/dev/null | tr -d ' ')" ] || { echo "a tag is left"; return 1; }
 	pe_start=$(pvs --noheadings --units b --nosuffix -o pe_start "${d}p2" 2>/dev/null | tr -d ' ')
 	pe=$(pvs --noheadings -o pv_pe_count "${d}p2" 2>/dev/null | tr -d ' ')
 	[ "$pe" = $(((want * 512 - pe_start) / EXT)) ] || { echo "pe_count $pe"; return 1; }
@@ -81,6 +82,15 @@ why=$(check)
 [ $rc = 0 ] && [ -z "$why" ] && ok grow_whole_stack || bad grow_whole_stack "rc $rc $why: $out"
 out=$("$SB" grow "${d}p2" --max --lv "$vg/root=100%FREE" --yes --backup-dir "$TMPD/bk" 2>&1); rc=$?
 [ $rc = 0 ] && grep -qx "No changes." <<<"$out" && ok rerun_no_changes || bad rerun_no_changes "rc $rc: $out"
+# The tag of a cut-off resize2fs, on an LV the command would not touch otherwise:
+# finished at its size and untagged, then "No changes." again.
+q lvchange --addtag shrinkbox_resize2fs "$vg/root"
+out=$("$SB" grow "${d}p2" --max --yes --backup-dir "$TMPD/bk" 2>&1); rc=$?
+out2=$("$SB" grow "${d}p2" --max --yes --backup-dir "$TMPD/bk" 2>&1); rc2=$?
+why=$(check)
+[ $rc = 0 ] && grep -q "tagged shrinkbox_resize2fs\|its filesystem grows" <<<"$out" && [ $rc2 = 0 ] &&
+	grep -qx "No changes." <<<"$out2" && [ -z "$why" ] && ok tagged_lv_finished ||
+	bad tagged_lv_finished "rc $rc $rc2 $why: $(tr '\n' ' ' <<<"$out")"
 
 # Interrupted (a dead stop, like a power cut) in the first metadata write and at
 # the first commit point (the PV's); each time the same command finishes the job.

@@ -40,6 +40,7 @@ check() {
 	q sfdisk --verify "$d" || { echo sfdisk; return 1; }
 	[ "$(pvs --noheadings -o pv_pe_count "${d}p2" 2>/dev/null | tr -d ' ')" = 49 ] || { echo pe_count; return 1; }
 	[ "$(sha256sum <"${d}p3")" = "$p3" ] || { echo "partition 3 changed"; return 1; }
+	[ -z "$(lvs --noheadings -o lv_tags "$vg" 2>/dev/null | tr -d ' ')" ] || { echo "a tag is left"; return 1; }
 	seg=$(lvs --noheadings --segments -o seg_pe_ranges "$vg/root" 2>/dev/null | awk '{split($1, p, "[:-]"); print p[2]}')
 	start=$(pvs --noheadings --units b --nosuffix -o pe_start "${d}p2" 2>/dev/null | tr -d ' ')
 	l=$(losetup -f --show -o $((start + seg * 4194304)) --sizelimit \
@@ -70,10 +71,21 @@ why=$(check)
 [ $rc = 0 ] && [ -z "$why" ] && ok shrink_whole_stack || bad shrink_whole_stack "rc $rc $why: $out"
 out=$("$SB" shrink "${d}p2" --size 200MiB --yes --backup-dir "$TMPD/bk" 2>&1); rc=$?
 [ $rc = 0 ] && grep -qx "No changes." <<<"$out" && ok rerun_no_changes || bad rerun_no_changes "rc $rc: $out"
+# The tag of a cut-off resize2fs, on an LV the command would not touch otherwise:
+# finished at its size and untagged, then "No changes." again.
+q lvchange --addtag shrinkbox_resize2fs "$vg/root"
+out=$("$SB" shrink "${d}p2" --size 200MiB --yes --backup-dir "$TMPD/bk" 2>&1); rc=$?
+out2=$("$SB" shrink "${d}p2" --size 200MiB --yes --backup-dir "$TMPD/bk" 2>&1); rc2=$?
+why=$(check)
+[ $rc = 0 ] && grep -q "tagged shrinkbox_resize2fs\|its filesystem grows" <<<"$out" && [ $rc2 = 0 ] &&
+	grep -qx "No changes." <<<"$out2" && [ -z "$why" ] && ok tagged_lv_finished ||
+	bad tagged_lv_finished "rc $rc $rc2 $why: $(tr '\n' ' ' <<<"$out")"
 
-# Interrupted (a dead stop, like a power cut) in the first metadata write, in the
-# defrag copy, and at a commit point; each time the same command finishes the job.
-for stop in text copy1 commit1; do
+# Interrupted (a dead stop, like a power cut) in the first metadata write (the
+# tag lvshrink commits before resize2fs), at the first commit point, right after
+# resize2fs shrank the filesystem (the LV still tagged and its old size), and in
+# the defrag copy; each time the same command finishes the job and no tag is left.
+for stop in text commit1 fs-shrunk copy1; do
 	loop_env_reset
 	build
 	SHRINKBOX_TEST_STOP_AFTER=$stop "$SB" shrink "${d}p2" --size 200MiB --yes --backup-dir "$TMPD/bk" \

@@ -173,3 +173,71 @@ TEST(edit_pv_allocated_beyond_names_the_lvs)
 	CHECK_MSG("which has only 7");
 	vg_free(vg);
 }
+
+TEST(edit_lv_tags_set_and_removed_as_lvm2_prints_them)
+{
+	struct vg *vg = frag();
+	char *orig, *text, *p;
+	int l;
+
+	if (!vg)
+		return;
+	orig = cfg_print(vg->root, CFG_STYLE_RAW, NULL);
+	l = vg_find_lv(vg, "lvroot");
+	CHECK(!vg_lv_has_tag(vg, (unsigned)l, "a"));
+	CHECK_INT(vg_lv_tag(vg, (unsigned)l, "a", true), 0);
+	CHECK_INT(vg_lv_tag(vg, (unsigned)l, "a", true), 0);	/* a set: no second copy */
+	CHECK_INT(vg_lv_tag(vg, (unsigned)l, "b.c", true), 0);
+	CHECK_INT(vg_refresh(&vg), 0);
+	l = vg_find_lv(vg, "lvroot");
+	CHECK(vg_lv_has_tag(vg, (unsigned)l, "a") && vg_lv_has_tag(vg, (unsigned)l, "b.c"));
+	CHECK(!vg_lv_has_tag(vg, (unsigned)vg_find_lv(vg, "lv-swap"), "a"));
+	text = cfg_print(vg->root, CFG_STYLE_RAW, NULL);
+	/* Right after the LV's flags, as lvm2's export.c writes it. */
+	p = text ? strstr(text, "tags = [\"a\", \"b.c\"]\n") : NULL;
+	CHECK(p != NULL);
+	CHECK(p && p > strstr(text, "lvroot {") && !strncmp(p - 11, "flags = []\n", 11));
+	free(text);
+	CHECK_INT(vg_lv_tag(vg, (unsigned)l, "a", false), 0);
+	CHECK_INT(vg_lv_tag(vg, (unsigned)l, "nothere", false), 0);
+	CHECK_INT(vg_lv_tag(vg, (unsigned)l, "b.c", false), 0);	/* the key goes with the last */
+	text = cfg_print(vg->root, CFG_STYLE_RAW, NULL);
+	CHECK(text && orig && !strcmp(text, orig));
+	free(text);
+	free(orig);
+	vg_free(vg);
+}
+
+TEST(edit_lv_tags_refuses_a_tags_key_that_is_no_list)
+{
+	char *t = fixture_read("frag.txt", NULL), *p, *q;
+	struct vg *vg = NULL;
+	size_t off;
+
+	/* tags = 5 in lvroot: not lvm2's form; neither read as a tag nor edited. */
+	p = strstr(t, "lvroot {");
+	q = p ? strstr(p, "flags = []") : NULL;
+	if (!q) {
+		CHECK(q != NULL);
+		free(t);
+		return;
+	}
+	off = (size_t)(q - t);
+	p = realloc(t, strlen(t) + 16);
+	if (!p) {
+		free(t);
+		return;
+	}
+	t = p;
+	memmove(t + off + 9, t + off, strlen(t + off) + 1);
+	memcpy(t + off, "tags = 5\n", 9);
+	CHECK_INT(vg_from_text(t, strlen(t), &vg), 0);
+	free(t);
+	if (!vg)
+		return;
+	CHECK(!vg_lv_has_tag(vg, (unsigned)vg_find_lv(vg, "lvroot"), "5"));
+	err_clear();
+	CHECK_INT(vg_lv_tag(vg, (unsigned)vg_find_lv(vg, "lvroot"), "x", true), -EINVAL);
+	CHECK_MSG("not a list of strings");
+	vg_free(vg);
+}
