@@ -20,7 +20,9 @@
 
 #include "common.h"
 #include "../applets.h"
+#include "../lvm/edit.h"
 #include "../plan/extmap.h"
+#include "../plan/fsresize.h"
 #include "../plan/stack.h"
 #include "../util/err.h"
 #include "../util/log.h"
@@ -130,6 +132,11 @@ static void text_vg(const struct volume *v, unsigned d)
 		if (lvv->note[0]) {
 			indent(d + 3);
 			printf("(%s)\n", lvv->note);
+		}
+		if (vg_lv_has_tag(vg, i, RESIZE_MARK)) {
+			indent(d + 3);
+			printf("(tagged %s: a resize2fs was cut off; run the same lvshrink, lvgrow, "
+			       "shrink or grow again to finish it)\n", RESIZE_MARK);
 		}
 	}
 	for (unsigned p = 0; p < vg->n_pvs; p++) {
@@ -407,6 +414,8 @@ static struct json_object *json_vg(const struct volume *v)
 		J_ADD(lo, "status", json_words(lv->status, lv_words, 9));
 		J_ADD(lo, "extents", J_U64(lv->le_count));
 		J_ADD(lo, "size_bytes", J_U64(lv->le_count * vg->extent_size * SECTOR_SIZE));
+		J_ADD(lo, "resize_interrupted", json_object_new_boolean(vg_lv_has_tag(vg, i,
+										      RESIZE_MARK)));
 		for (unsigned s = 0; s < lv->n_segs; s++) {
 			const struct vg_seg *seg = &lv->segs[s];
 			struct json_object *so = json_object_new_object();

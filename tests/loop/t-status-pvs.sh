@@ -73,6 +73,18 @@ same vg "$(jq -c '.volume.lvm_pv.vg | {uuid, seqno, pvs: [.pvs[] | del(.path, .d
 same vg_uuid "$(jq -r .volume.lvm_pv.vg.uuid "$TMPD/a.json")" "$(vgs --noheadings -o vg_uuid "$v2" 2>/dev/null | tr -d ' ')"
 end_case
 
+# ---- Case: the tag of a cut-off resize2fs is reported, as lvm2 reports the tags.
+q lvchange --addtag shrinkbox_resize2fs --addtag other "$v2/onb"
+out=$("$SB" status "$a" 2>&1); js=$("$SB" status --json "$a" 2>/dev/null)
+begin resize_tag_reported
+same tagged_lvs "$(jq -r '.volume.lvm_pv.vg.lvs[] | select(.resize_interrupted) | .name' <<<"$js")" \
+	"$(lvs --noheadings -o lv_name -S 'lv_tags=shrinkbox_resize2fs' "$v2" 2>/dev/null | tr -d ' ')"
+same text_note "$(grep -c 'tagged shrinkbox_resize2fs' <<<"$out")" 1
+same tagged_is_onb "$(jq -r '.volume.lvm_pv.vg.lvs[] | select(.resize_interrupted) | .name' <<<"$js")" onb
+end_case
+q lvchange --deltag shrinkbox_resize2fs --deltag other "$v2/onb"
+before=$(sums "$t" "$a" "$b")
+
 # ---- Case: the sanitizer build reads the same PVs the same way.
 asan_case two_mdas_asan_clean status "$t"
 asan_case two_pv_vg_asan_clean status --json "$a"
