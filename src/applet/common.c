@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "../lvm/edit.h"
+#include "../plan/fsresize.h"
 #include "../plan/selfexec.h"
 #include "../plan/stackview.h"
 #include "../util/units.h"
@@ -282,4 +284,26 @@ void applet_print_layers(const char *dev, const struct stack_view *sv, const str
 		printf("  %-14s %" PRIu64 " s = %-30s %" PRIu64 " s = %s\n", "LUKS mapping",
 		       sv->luks->luks.active_size, size_fmt(a, sv->luks->luks.active_size * 512),
 		       t->map_size, size_fmt(b, t->map_size * 512));
+}
+
+unsigned applet_add_tagged(const struct vg *vg, struct lv_target *t, unsigned n)
+{
+	for (unsigned i = 0; i < vg->n_lvs; i++) {
+		unsigned k = 0;
+
+		if (!vg_lv_has_tag(vg, i, RESIZE_MARK))
+			continue;
+		while (k < n && t[k].lv != i)
+			k++;
+		if (k == n) {
+			if (n == MAX_LV_TARGETS)
+				break;
+			snprintf(t[n].name, sizeof(t[n].name), "%s/%s", vg->name, vg->lvs[i].name);
+			t[n].lv = i;
+			t[n].new_le = vg->lvs[i].le_count;
+			n++;
+		}
+		t[k].fs_short = true;
+	}
+	return n;
 }

@@ -3,6 +3,8 @@
 #define SB_APPLET_COMMON_H
 
 #include <popt.h>
+#include <stdbool.h>
+#include <stdint.h>
 
 /*
  * Parses argv with popt: the applet's own table plus --verbose and --help.
@@ -74,6 +76,25 @@ int applet_read_key(struct secret *pw, const char *prompt);
  */
 int applet_step(const char *applet, const char *a1, const char *a2, const char *a3,
 		const char *keyfile);
+
+/* An LV that shrink or grow resizes (--lv VG/LV=SIZE, or chosen). */
+#define MAX_LV_TARGETS 16
+struct lv_target {
+	char name[256];		/* VG/LV */
+	unsigned lv;
+	uint64_t new_le;
+	bool fs_short;		/* grow: its filesystem does not fill it, so lvgrow has work */
+};
+
+/*
+ * Adds to the n targets every LV a cut-off resize2fs left tagged (RESIZE_MARK)
+ * that is not one already, at the size it has, so that lvshrink or lvgrow
+ * finishes it and removes the tag; every tagged target gets fs_short. Without
+ * this a re-run with nothing else to do would leave it tagged. Returns the
+ * new count (at most MAX_LV_TARGETS).
+ */
+struct vg;
+unsigned applet_add_tagged(const struct vg *vg, struct lv_target *t, unsigned n);
 
 /* The first rows of a whole-stack plan: the header, the partition and the LUKS mapping. */
 struct stack_view;

@@ -26,17 +26,13 @@
 
 #include "common.h"
 #include "../applets.h"
-#include "../lvm/edit.h"
 #include "../plan/extmap.h"
-#include "../plan/fsresize.h"
 #include "../plan/stack.h"
 #include "../plan/stacksize.h"
 #include "../plan/stackview.h"
 #include "../util/err.h"
 #include "../util/log.h"
 #include "../util/units.h"
-
-#define MAX_LV_TARGETS 16
 
 static const char *opt_size, *opt_keyfile;
 static int opt_max;
@@ -55,13 +51,6 @@ static const struct poptOption grow_opts[] = {
 	POPT_TABLEEND
 };
 
-struct lv_grow {
-	char name[256];		/* VG/LV */
-	unsigned lv;
-	uint64_t new_le;
-	bool fs_short;		/* its filesystem does not fill it: lvgrow has work */
-};
-
 /* The filesystem or swap area in LV i, if the probe could read its size. */
 static const struct fs_info *lv_fs(const struct stack_view *sv, unsigned i)
 {
@@ -74,7 +63,7 @@ static const struct fs_info *lv_fs(const struct stack_view *sv, unsigned i)
  * The --lv targets against a PV of pe_count extents. 100%FREE is resolved
  * last, so that explicit sizes are served first; at most one may ask for it.
  */
-static int parse_lv_targets(const struct stack_view *sv, uint64_t pe_count, struct lv_grow *t,
+static int parse_lv_targets(const struct stack_view *sv, uint64_t pe_count, struct lv_target *t,
 			    unsigned *n)
 {
 	const struct vg *vg = sv->pv->vg;
@@ -144,27 +133,6 @@ static int parse_lv_targets(const struct stack_view *sv, uint64_t pe_count, stru
 	return 0;
 }
 
-/* An LV a cut-off resize2fs left tagged (RESIZE_MARK): lvgrow finishes it at its size. */
-static unsigned add_marked(const struct vg *vg, struct lv_grow *t, unsigned n)
-{
-	for (unsigned i = 0; i < vg->n_lvs && n < MAX_LV_TARGETS; i++) {
-		bool listed = false;
-
-		for (unsigned k = 0; k < n; k++)
-			listed |= t[k].lv == i;
-		if (listed || !vg_lv_has_tag(vg, i, RESIZE_MARK))
-			continue;
-		snprintf(t[n].name, sizeof(t[n].name), "%s/%s", vg->name, vg->lvs[i].name);
-		t[n].lv = i;
-		t[n].new_le = vg->lvs[i].le_count;
-		t[n].fs_short = true;
-		n++;
-	}
-	for (unsigned k = 0; k < n; k++)
-		t[k].fs_short |= vg_lv_has_tag(vg, t[k].lv, RESIZE_MARK);
-	return n;
-}
-
 /* The partition's new size in table sectors, as partresize will make it. */
 static int part_target(const struct stack_view *sv, uint64_t ss, uint64_t *size)
 {
@@ -200,7 +168,7 @@ int grow_main(int argc, char **argv)
 	struct stack *st = NULL;
 	struct stack_view sv;
 	struct targets t;
-	struct lv_grow lvt[MAX_LV_TARGETS];
+	struct lv_target lvt[MAX_LV_TARGETS];
 	char a[SIZE_FMT_LEN], b[SIZE_FMT_LEN], sz[48];
 	const struct vg *vg;
 	const char *dev;
@@ -241,7 +209,7 @@ int grow_main(int argc, char **argv)
 	if (r == 0)
 		r = parse_lv_targets(&sv, t.pe_count, lvt, &n_lvt);
 	if (r == 0)
-		n_lvt = add_marked(vg, lvt, n_lvt);
+		n_lvt = applet_add_tagged(vg, lvt, n_lvt);
 	if (r < 0) {
 		log_error("%s", err_msg(r));
 		rc = r == -EINVAL ? EXIT_USAGE : r == E_REFUSED ? EXIT_REFUSED : EXIT_FAILED;

@@ -25,8 +25,8 @@
 #include "common.h"
 #include "../applets.h"
 #include "../lvm/commit.h"
-#include "../plan/extmap.h"
 #include "../lvm/edit.h"
+#include "../plan/extmap.h"
 #include "../plan/fsresize.h"
 #include "../plan/need.h"
 #include "../plan/selfexec.h"
@@ -36,8 +36,6 @@
 #include "../util/err.h"
 #include "../util/log.h"
 #include "../util/units.h"
-
-#define MAX_LV_TARGETS 16
 
 static const char *opt_size, *opt_free, *opt_keyfile;
 static char **opt_lv;
@@ -53,12 +51,6 @@ static const struct poptOption shrink_opts[] = {
 	  "for a mapping whose key is in the kernel keyring: the key for cryptresize", "FILE" },
 	{ NULL, 0, POPT_ARG_INCLUDE_TABLE, (void *)mutate_table, 0, NULL, NULL },
 	POPT_TABLEEND
-};
-
-struct lv_target {
-	char name[256];		/* VG/LV */
-	unsigned lv;
-	uint64_t new_le;
 };
 
 static int parse_lv_targets(const struct vg *vg, struct lv_target *t, unsigned *n)
@@ -150,28 +142,6 @@ static int choose_lv(const char *vgname, uint64_t need, struct lv_target *t, cha
 	return 0;
 }
 
-/*
- * An LV a cut-off resize2fs left tagged (RESIZE_MARK) is finished first, at
- * the size it has: lvshrink checks it, fills it and removes the tag. Without
- * this a re-run that has nothing else to free would leave it tagged.
- */
-static unsigned add_marked(const struct vg *vg, struct lv_target *t, unsigned n)
-{
-	for (unsigned i = 0; i < vg->n_lvs && n < MAX_LV_TARGETS; i++) {
-		bool listed = false;
-
-		for (unsigned k = 0; k < n; k++)
-			listed |= t[k].lv == i;
-		if (listed || !vg_lv_has_tag(vg, i, RESIZE_MARK))
-			continue;
-		snprintf(t[n].name, sizeof(t[n].name), "%s/%s", vg->name, vg->lvs[i].name);
-		t[n].lv = i;
-		t[n].new_le = vg->lvs[i].le_count;
-		n++;
-	}
-	return n;
-}
-
 static unsigned steps_done;
 
 static int step(const char *applet, const char *a1, const char *a2, const char *a3)
@@ -187,7 +157,7 @@ int shrink_main(int argc, char **argv)
 	struct stack *st = NULL;
 	struct stack_view sv;
 	struct targets t;
-	struct lv_target lvt[MAX_LV_TARGETS];
+	struct lv_target lvt[MAX_LV_TARGETS] = { 0 };
 	char why[2048] = "", a[SIZE_FMT_LEN], b[SIZE_FMT_LEN], sz[4][48];
 	const char *dev;
 	unsigned n_lvt = 0;
@@ -264,7 +234,7 @@ int shrink_main(int argc, char **argv)
 		}
 		n_lvt = 1;
 	}
-	n_lvt = add_marked(vg, lvt, n_lvt);
+	n_lvt = applet_add_tagged(vg, lvt, n_lvt);
 
 	/* The plan: every layer before and after, in sectors and bytes. */
 	applet_print_layers(dev, &sv, &t);

@@ -639,24 +639,31 @@ int cfg_strs_add(struct cfg_node *sec, const char *key, const char *after, const
 		if (n->v.items[i].type == CFG_STR && !strcmp(n->v.items[i].str, s))
 			return 0;
 	if (!n) {
+		/* A new key: built whole before it is linked, so ENOMEM leaves the tree as it was. */
 		n = calloc(1, sizeof(*n));
-		if (!n || !(n->key = strdup(key))) {
+		items = calloc(1, sizeof(*items));
+		d = strdup(s);
+		if (!n || !items || !d || !(n->key = strdup(key))) {
 			free(n);
+			free(items);
+			free(d);
 			return -ENOMEM;
 		}
-		n->v.type = CFG_ARRAY;
+		items[0] = (struct cfg_value){ .type = CFG_STR, .str = d };
+		n->v = (struct cfg_value){ .type = CFG_ARRAY, .items = items, .n_items = 1 };
 		if (prev && !prev->section)
 			cfg_insert_after(prev, n);
 		else
 			cfg_append(sec, n);
+		return 0;
 	}
-	items = realloc(n->v.items, (n->v.n_items + 1) * sizeof(*items));
-	if (!items)
-		return -ENOMEM;
-	n->v.items = items;
 	d = strdup(s);
-	if (!d)
+	items = d ? realloc(n->v.items, (n->v.n_items + 1) * sizeof(*items)) : NULL;
+	if (!items) {
+		free(d);
 		return -ENOMEM;
+	}
+	n->v.items = items;
 	items[n->v.n_items++] = (struct cfg_value){ .type = CFG_STR, .str = d };
 	return 0;
 }

@@ -188,13 +188,17 @@ static int resize2fs(const char *dev, uint64_t bytes, uint64_t block_size,
 	return err_set(-EIO, "resize2fs failed (exit %d): %.400s", st, out);
 }
 
-static int verify_fs(const char *dev, uint64_t lv_bytes, uint64_t want, const char *when)
+/* Reads the filesystem's size back (into *size when asked) and checks it. */
+static int verify_fs(const char *dev, uint64_t lv_bytes, uint64_t want, const char *when,
+		     uint64_t *size)
 {
 	struct fs_info fi;
 	int r = read_fs(dev, &fi);
 
 	if (r < 0)
 		return r;
+	if (size)
+		*size = fi.size;
 	if (!fi.size_known || fi.size > lv_bytes)
 		return err_set(-EIO, "%s %s: the filesystem covers %" PRIu64 " B, more than the LV's %"
 			       PRIu64 " B", dev, when, fi.size, lv_bytes);
@@ -213,13 +217,12 @@ static int commit(struct vgh *h, const struct fsresize_plan *p, struct lvdev *d,
 {
 	int r = 0;
 
+	/* Both edit the LV's own section of the tree; one rebuild of the view covers them. */
 	if (resize)
 		r = vg_lv_resize(h->vg, p->lv, p->new_le);
-	if (r == 0)
-		r = vg_refresh(&h->vg);
 	if (r == 0 && mark)
 		r = vg_lv_tag(h->vg, p->lv, RESIZE_MARK, mark > 0);
-	if (r == 0 && mark)
+	if (r == 0)
 		r = vg_refresh(&h->vg);
 	if (r < 0)
 		return r;
@@ -236,18 +239,12 @@ static int commit(struct vgh *h, const struct fsresize_plan *p, struct lvdev *d,
 	return r;
 }
 
-static int commit_lv(struct vgh *h, const struct fsresize_plan *p, struct lvdev *d,
-		     const struct fsresize_opts *o, struct commit_result *res)
-{
-	return commit(h, p, d, true, 0, o, res);
-}
-
 int fsresize_apply(struct vgh *h, const struct fsresize_plan *p, struct lvdev *d,
 		   const struct fsresize_opts *o, struct commit_result *res)
 {
 	uint64_t new_bytes = p->new_le * p->ext;
+	uint64_t now = p->fs.size;
 	bool shrink = p->new_le < p->old_le, marked, fill;
-	struct fs_info now;
 	int r;
 
 	if (p->kind == FS_SWAP) {
@@ -256,9 +253,9 @@ int fsresize_apply(struct vgh *h, const struct fsresize_plan *p, struct lvdev *d
 			res->wrote = true;
 			r = swap_set_size(d->path, p->fs_final);
 			if (r == 0)
-				r = commit_lv(h, p, d, o, res);
+				r = commit(h, p, d, true, 0, o, res);
 		} else {
-			r = p->lv_changes ? commit_lv(h, p, d, o, res) : 0;
+			r = p->lv_changes ? commit(h, p, d, true, 0, o, res) : 0;
 			if (r == 0 && p->fs_changes) {
 				o->say("swap header: %" PRIu64 " -> %" PRIu64 " B", p->fs.size,
 				       p->fs_final);
@@ -266,7 +263,7 @@ int fsresize_apply(struct vgh *h, const struct fsresize_plan *p, struct lvdev *d
 				r = swap_set_size(d->path, p->fs_final);
 			}
 		}
-		return r ? r : verify_fs(d->path, new_bytes, p->fs_final, "after the resize");
+		return r ? r : verify_fs(d->path, new_bytes, p->fs_final, "after the resize", NULL);
 	}
 
 	r = e2fsck(d->path, p->fs.ext_errors && p->marked, o);
@@ -294,15 +291,13 @@ int fsresize_apply(struct vgh *h, const struct fsresize_plan *p, struct lvdev *d
 		if (r < 0)
 			return r;
 		res->wrote = true;
-		r = verify_fs(d->path, new_bytes, 0, "after shrinking the filesystem");
+		r = verify_fs(d->path, new_bytes, 0, "after shrinking the filesystem", &now);
 		if (r < 0)
 			return r;
 		test_stop("fs-shrunk");
 	}
-	r = read_fs(d->path, &now);
-	if (r < 0)
-		return r;
-	fill = now.size != p->fs_final;
+	/* e2fsck does not change the size: unless resize2fs shrank it, it is as planned. */
+	fill = now != p->fs_final;
 	/* The mark goes on before the filling resize2fs, or off when none is needed. */
 	if (p->lv_changes || marked != fill) {
 		r = commit(h, p, d, p->lv_changes, fill == marked ? 0 : fill ? 1 : -1, o, res);
@@ -316,7 +311,7 @@ int fsresize_apply(struct vgh *h, const struct fsresize_plan *p, struct lvdev *d
 			return r;
 		res->wrote = true;
 	}
-	r = verify_fs(d->path, new_bytes, p->fs_final, "at the end");
+	r = verify_fs(d->path, new_bytes, p->fs_final, "at the end", NULL);
 	if (r == 0 && marked)
 		r = commit(h, p, d, false, -1, o, res);
 	return r;

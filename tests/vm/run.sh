@@ -111,10 +111,12 @@ check_expect() {	# expect N RC
 	got=$(step_file "$1" "$2.rc")
 	[ "$got" = "$3" ] || { echo "step $2 exited $got, expected $3: $(step_file "$1" "$2.out" | tail -3)"; return 1; }
 }
-step_ms() {	# step_ms LOG MARKER: how long the step that ended after MARKER took, in ms
+# step_ms LOG MARKER: when a step ended after MARKER showed in LOG, how long it
+# took in ms (-1 when its start is not in LOG); nothing when none ended.
+step_ms() {
 	tr -d '\r' <"$1" | awk -v m="$2" '
 		/^SBSTEP [0-9]+ at [0-9.]+ s$/ {start[$2] = $4}
-		f && /^SBSTEP [0-9]+ rc=/ {n = $2; if (n in start) printf "%d\n", ($5 - start[n]) * 1000; exit}
+		f && /^SBSTEP [0-9]+ rc=/ {n = $2; printf "%d\n", n in start ? ($5 - start[n]) * 1000 : -1; exit}
 		$0 ~ m {f = 1}'
 }
 
@@ -176,19 +178,17 @@ for name in "${names[@]}"; do
 				continue
 			fi
 			# A kill after the marker's step had ended cut nothing: say so.
-			if tr -d '\r' <"$work/cut.log" | awk -v m="${cut#* }" 'f; $0 ~ m {f = 1}' | grep -E '^SBSTEP [0-9]+ rc=' >/dev/null; then
+			ms=$(step_ms "$work/cut.log" "${cut#* }")
+			if [ -n "$ms" ]; then
 				misses=$((misses + 1)); cut="$cut (after the step had ended)"
 				# A random cut that missed measured how long the step takes on this
 				# machine: draw a replacement within 80 % of that, so a faster
 				# machine than the window was written for still cuts the work.
-				if [ -n "${random_cut[ci]:-}" ] && [ $redraws -lt 4 ]; then
-					ms=$(step_ms "$work/cut.log" "${cuts[ci]#* }")
-					if [ "${ms:-0}" -gt 10 ]; then
-						redraws=$((redraws + 1))
-						cuts+=("$(((RANDOM * 32768 + RANDOM) % (ms * 8 / 10))) ${cuts[ci]#* }")
-						random_cut[${#cuts[@]} - 1]=1
-						echo "  the step took $ms ms: one more cut drawn within $((ms * 8 / 10)) ms"
-					fi
+				if [ -n "${random_cut[ci]:-}" ] && [ $redraws -lt 4 ] && [ "$ms" -gt 10 ]; then
+					redraws=$((redraws + 1))
+					cuts+=("$(((RANDOM * 32768 + RANDOM) % (ms * 8 / 10))) ${cuts[ci]#* }")
+					random_cut[${#cuts[@]} - 1]=1
+					echo "  the step took $ms ms: one more cut drawn within $((ms * 8 / 10)) ms"
 				fi
 			else
 				hits=$((hits + 1))
@@ -231,7 +231,7 @@ for name in "${names[@]}"; do
 		if [ -n "$cut" ] && [ -n "$w" ]; then
 			w="after a power cut at \"$cut\": $w"
 			# Keep what this cut's boots said: the next cut reuses the files.
-			ncut=$((${ncut:-0} + 1))
+			ncut=$((ncut + 1))
 			cp "$work/cut.log" "$work/fail$ncut-cut.log"
 			cp "$work/console.log" "$work/fail$ncut-console.log"
 			for f in $(debugfs -R "ls -p /" "$work/result.img" 2>/dev/null | awk -F/ '$6 ~ /^step-[0-9]+\.out$/ {print $6}'); do
