@@ -40,6 +40,11 @@ fi
 [ -e /dev/loop-control ] || [ -e /dev/loop0 ] || skip_all "no loop device support"
 [ -x "$SB" ] || make -s shrinkbox || { echo "FAIL build: make shrinkbox failed"; echo "0 passed, 1 failed, 0 skipped"; exit 1; }
 
+# One loop suite at a time on this machine: a scan without --devices sees every
+# loop device, so two suites' VGs of one name would meet (and be refused).
+exec {lk}>/tmp/shrinkbox-loop.lock
+flock "$lk"
+
 tp=0 tf=0 ts=0
 start=$SECONDS
 for t in tests/loop/t-*.sh; do
