@@ -25,6 +25,7 @@
 #include "common.h"
 #include "../applets.h"
 #include "../layer/part.h"
+#include "../layer/swap.h"
 #include "../layer/sysfs.h"
 #include "../plan/need.h"
 #include "../plan/stack.h"
@@ -34,7 +35,7 @@
 #include "../util/units.h"
 
 static const char *opt_size, *opt_end;
-static int opt_max, opt_no_align, opt_partno;
+static int opt_max, opt_no_align, opt_partno, opt_force_unknown;
 
 static const struct poptOption partresize_opts[] = {
 	{ "partition", 'p', POPT_ARG_INT, &opt_partno, 0,
@@ -46,6 +47,9 @@ static const struct poptOption partresize_opts[] = {
 	{ "max", 0, POPT_ARG_NONE, &opt_max, 0, "grow into all the free space after it", NULL },
 	{ "no-align", 0, POPT_ARG_NONE, &opt_no_align, 0,
 	  "do not keep the end on the table's grain (1 MiB)", NULL },
+	{ "force-unknown-content", 0, POPT_ARG_NONE, &opt_force_unknown, 0,
+	  "shrink even over content nothing can name (no signature): its data past the new "
+	  "end is lost", NULL },
 	{ NULL, 0, POPT_ARG_INCLUDE_TABLE, (void *)mutate_table, 0, NULL, NULL },
 	POPT_TABLEEND
 };
@@ -78,6 +82,28 @@ static int resolve(const char *dev, struct target *t)
 	t->partno = (unsigned)opt_partno;
 	if (t->blk)
 		blk_partition_path(sb.st_rdev, t->partno, t->node);
+	return 0;
+}
+
+/*
+ * Content nothing names may be in use through the kernel all the same: a plain
+ * dm-crypt mapping (no header to find), an md array, a mounted filesystem or
+ * swap libblkid cannot read. Such a partition is never shrunk, override or not.
+ */
+static int unknown_in_use(const struct target *t)
+{
+	char holders[256] = "";
+	struct stat sb;
+
+	if (!t->node[0] || stat(t->node, &sb) < 0 || !S_ISBLK(sb.st_mode))
+		return 0;
+	if (blk_holders(sb.st_rdev, holders, sizeof(holders)) == 0 && holders[0])
+		return err_set(E_REFUSED, "%s: partition %u is held by %s (an open mapping or "
+			       "array over content shrinkbox cannot read); it is not shrunk, even "
+			       "with --force-unknown-content", t->disk, t->partno, holders);
+	if (blk_mounted(sb.st_rdev) || swap_in_use(t->node))
+		return err_set(E_REFUSED, "%s: partition %u is mounted or in use as swap; it is not "
+			       "shrunk, even with --force-unknown-content", t->disk, t->partno);
 	return 0;
 }
 
@@ -214,8 +240,18 @@ int partresize_main(int argc, char **argv)
 			goto out;
 		}
 		content_need(content, &need);
-		if (!need.known) {
-			log_error("%s: will not shrink partition %u: %s", t.disk, t.partno, need.what);
+		if (need.unknown) {
+			r = unknown_in_use(&t);
+			if (r < 0) {
+				log_error("%s", err_msg(r));
+				rc = EXIT_REFUSED;
+				goto out;
+			}
+		}
+		if (!need.known && !(need.unknown && opt_force_unknown)) {
+			log_error("%s: will not shrink partition %u: %s%s", t.disk, t.partno,
+				  need.what, need.unknown ? "; --force-unknown-content shrinks it "
+				  "anyway, losing whatever lies past the new end" : "");
 			rc = EXIT_REFUSED;
 			goto out;
 		}
@@ -256,6 +292,9 @@ int partresize_main(int argc, char **argv)
 		content_need(content, &need);
 		if (need.known)
 			printf("  content needs %s: %s\n", size_fmt(a, need.bytes), need.what);
+		else if (need.unknown && new_size < e->size)
+			printf("  content: %s; --force-unknown-content: whatever lies past the new "
+			       "end is lost\n", need.what);
 	}
 	if (pt->needs_write)
 		printf("  table: libfdisk found a damaged copy (a corrupt GPT header or entries, or a "

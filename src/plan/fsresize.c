@@ -55,6 +55,55 @@ static int ext_minimum(const char *dev, uint64_t block_size, uint64_t *bytes)
 	return 0;
 }
 
+/*
+ * Where a grow's new extents will come from, checked before anything writes:
+ * vg_lv_resize() takes the free run right after the LV's last segment first,
+ * then the lowest free runs of the allocatable PVs (lvm/edit.c, lv_grow). A
+ * loop device (no device-mapper: a rescue system without dm_mod) can only
+ * cover one run of a PV, so there the whole growth must be that first run;
+ * anything else would make resize2fs fill the LV through its neighbour's
+ * extents.
+ */
+static int grow_room(const struct vgh *h, unsigned lv, uint64_t need, bool one_run)
+{
+	const struct vg *vg = h->vg;
+	const struct vg_lv *l = &vg->lvs[lv];
+	const struct vg_seg *last = &l->segs[l->n_segs - 1];
+	uint64_t have = 0, after = 0;
+	int r;
+
+	for (unsigned pv = 0; pv < vg->n_pvs; pv++) {
+		_cleanup_free_ struct pv_seg *map = NULL;
+		size_t n;
+
+		if (!(vg->pvs[pv].status & PV_ALLOCATABLE))
+			continue;
+		r = vg_pv_map(vg, pv, &map, &n);
+		if (r < 0)
+			return r;
+		for (size_t i = 0; i < n; i++) {
+			if (map[i].lv >= 0)
+				continue;
+			have += map[i].len;
+			if (last->linear && last->stripe_count == 1 &&
+			    last->areas[0].pv == (int)pv &&
+			    map[i].pe == last->areas[0].pe + last->area_len)
+				after = map[i].len;
+		}
+	}
+	if (have < need)
+		return err_set(E_REFUSED, "LV %s/%s needs %" PRIu64 " more extents but VG %s has "
+			       "only %" PRIu64 " free (nothing was changed)", vg->name, l->name,
+			       need, vg->name, have);
+	if (one_run && after < need)
+		return err_set(E_REFUSED, "LV %s/%s cannot grow by %" PRIu64 " extents here: only %"
+			       PRIu64 " free extents follow it, and without device-mapper "
+			       "(/dev/mapper/control) the LV must stay one run of extents; load "
+			       "dm_mod, or grow it by at most %" PRIu64 " extents (nothing was "
+			       "changed)", vg->name, l->name, need, after, after);
+	return 0;
+}
+
 int fsresize_plan(const struct vgh *h, unsigned lv, uint64_t new_le, const struct lvdev *d,
 		  struct fsresize_plan *p)
 {
@@ -87,6 +136,11 @@ int fsresize_plan(const struct vgh *h, unsigned lv, uint64_t new_le, const struc
 		return err_set(E_REFUSED, "%s holds %s%s; shrinkbox resizes ext2/3/4 and swap only",
 			       d->path, *t ? t : "no filesystem shrinkbox can recognise",
 			       *t ? " of unknown size" : "");
+	}
+	if (new_le > p->old_le) {
+		r = grow_room(h, lv, new_le - p->old_le, d->kind == LVDEV_LOOP);
+		if (r < 0)
+			return r;
 	}
 	/* The final size: the whole LV, to the last whole block (or page). */
 	p->fs_final = round_down(new_le * p->ext, p->fs.block_size);

@@ -71,8 +71,15 @@ void content_need(const struct volume *v, struct need *n)
 	}
 	switch (v->kind) {
 	case VOL_EMPTY:
-		n->known = true;
-		snprintf(n->what, sizeof(n->what), "no signature found");
+		/*
+		 * No signature is not no data: plain dm-crypt (no header; e.g. swap
+		 * with a random key), random bytes, a filesystem libblkid cannot
+		 * name. Nothing says how much of it is used.
+		 */
+		n->unknown = true;
+		snprintf(n->what, sizeof(n->what), "no signature libblkid knows (plain dm-crypt, "
+			 "an unknown filesystem or raw data?): how much of it is used cannot be "
+			 "read");
 		return;
 	case VOL_LUKS:
 		need_luks(v, n);
@@ -88,10 +95,12 @@ void content_need(const struct volume *v, struct need *n)
 				 v->probe.size);
 			return;
 		}
+		n->unknown = true;
 		snprintf(n->what, sizeof(n->what), "%s, whose size shrinkbox cannot read",
 			 v->probe.type);
 		return;
 	default:
+		n->unknown = true;
 		snprintf(n->what, sizeof(n->what), "content of a kind shrinkbox does not know");
 		return;
 	}

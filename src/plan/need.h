@@ -14,6 +14,8 @@
 
 struct need {
 	bool known;		/* false: the content is not understood; do not shrink */
+	bool unknown;		/* not known because nothing names it (no signature, an
+				   unknown kind): only an explicit override may cut into it */
 	uint64_t bytes;		/* when known */
 	char what[320];		/* what needs it, or why it is not known */
 };

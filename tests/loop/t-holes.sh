@@ -1,0 +1,81 @@
+#!/bin/bash
+# Refusals that guard against data loss, each before the first write: every
+# case checks the exit code, the message and that every byte of the devices is
+# unchanged (sha256), and the real tools (vgck, e2fsck -fn) where they apply.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+. tests/lib/check.sh
+. tests/lib/loop-env.sh
+trap 'umount "$TMPD/mnt" 2>/dev/null; cleanup_loops' EXIT
+
+SB=${SHRINKBOX:-./shrinkbox}
+mkdir -p "$TMPD/mnt"
+# lv_raw VG LV: a loop device over the LV's first segment (read straight from the PV).
+lv_raw() { lv_extent_loop "$1" "$2"; }
+
+# ---- lvgrow without device-mapper must not fill an LV through its neighbour ----
+# a at PE 0-1 (ext4, 1 KiB blocks), b at PE 2-3 (a pattern): a grows only
+# by new extents elsewhere, which a loop device cannot follow.
+d=$(new_loop 64M)
+vg=$(uniq_name ho)
+q pvcreate "$d"; q vgcreate "$vg" "$d"
+q lvcreate -an -Zn -n a -L 8M "$vg"; q lvcreate -an -Zn -n b -L 8M "$vg"
+l=$(lv_raw "$vg" a); mkfs.ext4 -q -b 1024 "$l"; losetup -d "$l"
+l=$(lv_raw "$vg" b); yes "neighbour b" | head -c 8M >"$l"; sync; bsum=$(sha256sum <"$l"); losetup -d "$l"
+before=$(sha256sum <"$d")
+out=$("$SB" lvgrow "$vg/a" --size 16MiB --yes --devices "$d" --backup-dir "$TMPD/bk" 2>&1); rc=$?
+l=$(lv_raw "$vg" b)
+begin lvgrow_no_dm_neighbour_refused
+same rc "$rc" 3
+holds message "said: $out" grep -q "without device-mapper" <<<"$out"
+holds bytes "the PV changed" [ "$(sha256sum <"$d")" = "$before" ]
+same b_sum "$(sha256sum <"$l")" "$bsum"
+holds vgck "vgck failed" vgck "$vg"
+end_case
+losetup -d "$l"
+out=$("$SB" lvgrow "$vg/a" --size 16MiB --dry-run --devices "$d" 2>&1); rc=$?
+begin lvgrow_no_dm_neighbour_dry_run_same_verdict
+same rc "$rc" 3
+holds message "said: $out" grep -q "without device-mapper" <<<"$out"
+end_case
+# Not enough free extents: refused by the plan, dry run alike, nothing written.
+out=$("$SB" lvgrow "$vg/a" --size 1GiB --dry-run --devices "$d" 2>&1); rc=$?
+out2=$("$SB" lvgrow "$vg/a" --size 1GiB --yes --devices "$d" --backup-dir "$TMPD/bk" 2>&1); rc2=$?
+begin lvgrow_too_few_free_extents_refused
+same rc "$rc" 3
+same rc_real "$rc2" 3
+holds message "said: $out2" grep -q "more extents but VG" <<<"$out2"
+holds bytes "the PV changed" [ "$(sha256sum <"$d")" = "$before" ]
+end_case
+loop_env_reset
+
+# ---- partresize: content nothing names is not "needs 0 B" ----
+img=$TMPD/unknown.img
+truncate -s 64M "$img"
+printf 'label: gpt\nstart=2048, size=40960, type=L\nstart=43008, size=20480, type=L\n' | q sfdisk "$img"
+# Random bytes in partition 1 (plain dm-crypt looks exactly like this).
+head -c $((40960 * 512)) /dev/urandom | dd of="$img" bs=512 seek=2048 conv=notrunc status=none
+before=$(sha256sum <"$img")
+out=$("$SB" partresize "$img" --partition 1 --size 1MiB --yes 2>&1); rc=$?
+out2=$("$SB" partresize "$img" --partition 1 --size 1MiB --dry-run 2>&1); rc2=$?
+begin partresize_unknown_content_refused
+same rc "$rc" 3
+same rc_dry_run "$rc2" 3
+holds message "said: $out" grep -q "no signature libblkid knows.*--force-unknown-content" <<<"$out"
+holds bytes "the image changed" [ "$(sha256sum <"$img")" = "$before" ]
+holds sfdisk "sfdisk --verify" sfdisk --verify "$img"
+end_case
+out=$("$SB" partresize "$img" --partition 1 --size 1MiB --force-unknown-content --dry-run 2>&1); rc=$?
+begin partresize_force_unknown_dry_run_says_loss
+same rc "$rc" 0
+holds message "said: $out" grep -q "whatever lies past the new end is lost" <<<"$out"
+holds bytes "the image changed" [ "$(sha256sum <"$img")" = "$before" ]
+end_case
+out=$("$SB" partresize "$img" --partition 1 --size 1MiB --force-unknown-content --yes 2>&1); rc=$?
+begin partresize_force_unknown_shrinks
+same rc "$rc" 0
+same size "$(sfdisk -d "$img" 2>/dev/null | awk '/^[^ ]*1 :/ {gsub(",", ""); for (i = 1; i <= NF; i++) if ($i == "size=") print $(i + 1)}')" 2048
+holds sfdisk "sfdisk --verify" sfdisk --verify "$img"
+end_case
+
+finish
