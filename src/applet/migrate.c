@@ -517,6 +517,27 @@ static int early_open(struct mig *m)
 	return r == -EPERM ? err_wrap(E_REFUSED, "%s", "") : r;
 }
 
+/*
+ * --to must not be, contain or sit on any PV of the VG (by path, device
+ * number, partition, a mapping over it or a loop over its file), --force or
+ * not: formatting it would erase live extents. The one PV allowed on it is the
+ * one an earlier run made, on the LUKS mapping that is kept (not formatted).
+ */
+static int check_not_a_pv(const struct mig *m)
+{
+	for (unsigned i = 0; i < m->h->n_devs; i++) {
+		const char *pv = m->h->devs[i].path;
+
+		if (!m->need_format && !strcmp(pv, m->mapping))
+			continue;
+		if (blk_related(opt_to, pv))
+			return err_set(E_REFUSED, "--to %s: %s is a PV of VG %s on the same device; "
+				       "it would be erased (refused even with --force)", opt_to, pv,
+				       m->vgname);
+	}
+	return 0;
+}
+
 static int mig_inspect(struct mig *m)
 {
 	int r;
@@ -548,6 +569,9 @@ static int mig_inspect(struct mig *m)
 	}
 	m->used = vg_pv_used(m->h->vg, (unsigned)m->h->devs[m->src].pv);
 	r = inspect_target(m);
+	if (r < 0)
+		return r;
+	r = check_not_a_pv(m);
 	if (r < 0)
 		return r;
 	if (m->src >= 0 && vgh_find_dev(m->h, m->mapping) == m->src)

@@ -200,3 +200,60 @@ bool blk_mounted(dev_t dev)
 	}
 	return false;
 }
+
+static bool same_file(const char *path, const struct stat *b)
+{
+	struct stat a;
+
+	return stat(path, &a) == 0 && a.st_dev == b->st_dev && a.st_ino == b->st_ino;
+}
+
+/*
+ * Walks down from dev: the device itself, the disk of a partition, the
+ * devices a dm or md device is built on (its "slaves"), the backing file of a
+ * loop device; true when base (a block device number, or a regular file) is
+ * among them. Depth-limited: stacks are a handful of layers.
+ */
+static bool stacked_on(dev_t dev, const struct stat *base, unsigned depth)
+{
+	char p[PATH_MAX], name[DEV_PATH_MAX];
+	_cleanup_(closedirp) DIR *d = NULL;
+	struct dirent *e;
+	unsigned partno;
+	dev_t next;
+
+	if (depth > 16)
+		return false;
+	if (S_ISBLK(base->st_mode) && dev == base->st_rdev)
+		return true;
+	if (S_ISREG(base->st_mode)) {
+		char file[PATH_MAX];
+
+		sys_path(dev, "loop/backing_file", p, sizeof(p));
+		if (sysfs_read_attr(p, file, sizeof(file)) == 0 && same_file(file, base))
+			return true;
+	}
+	if (blk_partition_of(dev, name, &partno) == 0 &&
+	    dev_of_name("/sys/class/block", strrchr(name, '/') + 1, &next) == 0 &&
+	    stacked_on(next, base, depth + 1))
+		return true;
+	sys_path(dev, "slaves", p, sizeof(p));
+	d = opendir(p);
+	while (d && (e = readdir(d)))
+		if (e->d_name[0] != '.' && dev_of_name("/sys/class/block", e->d_name, &next) == 0 &&
+		    stacked_on(next, base, depth + 1))
+			return true;
+	return false;
+}
+
+bool blk_related(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	if (stat(a, &sa) < 0 || stat(b, &sb) < 0)
+		return !strcmp(a, b);
+	if (!S_ISBLK(sa.st_mode) && !S_ISBLK(sb.st_mode))
+		return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+	return (S_ISBLK(sa.st_mode) && stacked_on(sa.st_rdev, &sb, 0)) ||
+	       (S_ISBLK(sb.st_mode) && stacked_on(sb.st_rdev, &sa, 0));
+}

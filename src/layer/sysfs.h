@@ -30,6 +30,12 @@ int blk_holders(dev_t dev, char *out, size_t len);
 int blk_dm_path(const char *name, char out[DEV_PATH_MAX]);
 /* Reads a small sysfs (or proc) attribute, newline stripped: 0 or -errno. */
 int sysfs_read_attr(const char *path, char *out, size_t len);
+/*
+ * True when one of the two paths is built on the other: the same device or
+ * file, a partition of it, a dm/md device over it (at any depth), or a loop
+ * device over that file. Writing to one then writes to the other.
+ */
+bool blk_related(const char *a, const char *b);
 /* True when a filesystem on dev is mounted (in this mount namespace). */
 bool blk_mounted(dev_t dev);
 

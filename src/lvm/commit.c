@@ -126,6 +126,19 @@ static int lock_vg(const char *name, int *fd_out)
 	return 0;
 }
 
+static bool same_device(const char *a, const char *b)
+{
+	struct stat x, y;
+
+	if (!strcmp(a, b))
+		return true;
+	if (stat(a, &x) < 0 || stat(b, &y) < 0)
+		return false;
+	if (S_ISBLK(x.st_mode) && S_ISBLK(y.st_mode))
+		return x.st_rdev == y.st_rdev;
+	return x.st_dev == y.st_dev && x.st_ino == y.st_ino;
+}
+
 /* Calls fn for every block device the kernel lists, or for the given list. */
 static int for_each_device(const char *const *devices, int (*fn)(const char *path, void *ctx),
 			   void *ctx)
@@ -135,8 +148,15 @@ static int for_each_device(const char *const *devices, int (*fn)(const char *pat
 	int r;
 
 	if (devices) {
-		for (; *devices; devices++) {
-			r = fn(*devices, ctx);
+		for (const char *const *p = devices; *p; p++) {
+			bool again = false;
+
+			/* A device named twice (--devices A,A) is one device, not a duplicate PV. */
+			for (const char *const *q = devices; q < p && !again; q++)
+				again = same_device(*p, *q);
+			if (again)
+				continue;
+			r = fn(*p, ctx);
 			if (r < 0)
 				return r;
 		}

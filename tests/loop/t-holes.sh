@@ -78,4 +78,28 @@ same size "$(sfdisk -d "$img" 2>/dev/null | awk '/^[^ ]*1 :/ {gsub(",", ""); for
 holds sfdisk "sfdisk --verify" sfdisk --verify "$img"
 end_case
 
+# ---- migrate --to one of the VG's own PVs (or the disk under it) erases it: refused ----
+disk=$(new_loop 96M)
+printf 'label: gpt\nstart=2048, size=180224, type=L\n' | q sfdisk "$disk"; add_partitions "$disk"
+src=${disk}p1
+other=$(new_loop 96M)
+vg=$(uniq_name hm)
+q pvcreate "$src"; q vgcreate "$vg" "$src"; q lvcreate -an -Zn -n data -L 16M "$vg"
+printf 'migrate secret' >"$TMPD/key"
+before=$(sums "$disk" "$other")
+for to in "$src" "$disk"; do
+	out=$("$SB" migrate "$vg" --from "$src" --to "$to" --force --yes --devices "$src,$to" \
+		--key-file "$TMPD/key" --pbkdf pbkdf2 --backup-dir "$TMPD/bk" 2>&1); rc=$?
+	out2=$("$SB" migrate "$vg" --from "$src" --to "$to" --force --dry-run --devices "$src,$to" \
+		--key-file "$TMPD/key" --pbkdf pbkdf2 2>&1); rc2=$?
+	begin "migrate_to_own_pv_refused_${to##*/}"
+	same rc "$rc" 3
+	same rc_dry_run "$rc2" 3
+	holds message "said: $out" grep -q "is a PV of VG $vg on the same device" <<<"$out"
+	holds bytes "a device changed" [ "$(sums "$disk" "$other")" = "$before" ]
+	holds vgck "vgck failed" vgck "$vg"
+	end_case
+done
+loop_env_reset
+
 finish
