@@ -73,6 +73,7 @@ int vg_assemble(struct pv_disk *const *pds, size_t n, struct vg **out)
 {
 	struct vg *best = NULL;
 	const struct raw_locn *best_rl = NULL;
+	const char *best_dev = NULL;
 	char first_err[512] = "";
 	int r, copies = 0;
 
@@ -92,8 +93,23 @@ int vg_assemble(struct pv_disk *const *pds, size_t n, struct vg **out)
 				continue;
 			}
 			if (best && strcmp(vg->id, best->id)) {
+				/*
+				 * Two VGs of one name (a cloned disk, a USB disk from
+				 * the same installer): which one is meant cannot be
+				 * guessed. lvm2 warns and picks one; we refuse.
+				 */
+				char a[LVM_UUID_LEN + 7], b[LVM_UUID_LEN + 7];
+
+				uuid_add_dashes(best->id, a);
+				uuid_add_dashes(vg->id, b);
+				err_set(E_REFUSED, "two VGs are named %s: uuid %s (on %s) and uuid %s "
+					"(on %s); name the PVs of the one you mean with --devices (or "
+					"rename the other: vgrename %s NEWNAME)", vg->name, a,
+					best_dev ? best_dev : "?", b,
+					pds[p]->reg.name ? pds[p]->reg.name : "?", b);
 				vg_free(vg);
-				continue;	/* a PV of another VG: not ours to merge */
+				vg_free(best);
+				return E_REFUSED;
 			}
 			if (best && vg->seqno == best->seqno) {
 				if (rl->checksum != best_rl->checksum || rl->size != best_rl->size) {
@@ -113,6 +129,7 @@ int vg_assemble(struct pv_disk *const *pds, size_t n, struct vg **out)
 				vg_free(best);
 				best = vg;
 				best_rl = rl;
+				best_dev = pds[p]->reg.name;
 			} else {
 				vg_free(vg);
 			}

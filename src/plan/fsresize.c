@@ -64,12 +64,14 @@ static int ext_minimum(const char *dev, uint64_t block_size, uint64_t *bytes)
  * anything else would make resize2fs fill the LV through its neighbour's
  * extents.
  */
-static int grow_room(const struct vgh *h, unsigned lv, uint64_t need, bool one_run)
+static int grow_room(const struct vgh *h, unsigned lv, uint64_t need, bool one_run,
+		     const struct fsresize_ahead *ahead)
 {
 	const struct vg *vg = h->vg;
 	const struct vg_lv *l = &vg->lvs[lv];
 	const struct vg_seg *last = &l->segs[l->n_segs - 1];
-	uint64_t have = 0, after = 0;
+	uint64_t have = 0, after = 0, last_end = last->areas[0].pe + last->area_len;
+	bool runs_to_end = false;
 	int r;
 
 	for (unsigned pv = 0; pv < vg->n_pvs; pv++) {
@@ -86,10 +88,20 @@ static int grow_room(const struct vgh *h, unsigned lv, uint64_t need, bool one_r
 				continue;
 			have += map[i].len;
 			if (last->linear && last->stripe_count == 1 &&
-			    last->areas[0].pv == (int)pv &&
-			    map[i].pe == last->areas[0].pe + last->area_len)
+			    last->areas[0].pv == (int)pv && map[i].pe == last_end) {
 				after = map[i].len;
+				runs_to_end = map[i].pe + map[i].len == vg->pvs[pv].pe_count;
+			}
 		}
+	}
+	/* A PV that grows first (grow: the partition, the mapping, then the PV) adds free
+	   extents at its end. */
+	if (ahead && ahead->pv < vg->n_pvs && (vg->pvs[ahead->pv].status & PV_ALLOCATABLE)) {
+		have += ahead->pv_extra;
+		if (last->linear && last->stripe_count == 1 &&
+		    last->areas[0].pv == (int)ahead->pv &&
+		    (runs_to_end || last_end == vg->pvs[ahead->pv].pe_count))
+			after += ahead->pv_extra;
 	}
 	if (have < need)
 		return err_set(E_REFUSED, "LV %s/%s needs %" PRIu64 " more extents but VG %s has "
@@ -106,6 +118,13 @@ static int grow_room(const struct vgh *h, unsigned lv, uint64_t need, bool one_r
 
 int fsresize_plan(const struct vgh *h, unsigned lv, uint64_t new_le, const struct lvdev *d,
 		  struct fsresize_plan *p)
+{
+	return fsresize_plan_ahead(h, lv, new_le, d, NULL, p);
+}
+
+int fsresize_plan_ahead(const struct vgh *h, unsigned lv, uint64_t new_le,
+			const struct lvdev *d, const struct fsresize_ahead *ahead,
+			struct fsresize_plan *p)
 {
 	const char *t;
 	int r;
@@ -138,7 +157,7 @@ int fsresize_plan(const struct vgh *h, unsigned lv, uint64_t new_le, const struc
 			       *t ? " of unknown size" : "");
 	}
 	if (new_le > p->old_le) {
-		r = grow_room(h, lv, new_le - p->old_le, d->kind == LVDEV_LOOP);
+		r = grow_room(h, lv, new_le - p->old_le, d->kind == LVDEV_LOOP, ahead);
 		if (r < 0)
 			return r;
 	}
@@ -147,15 +166,26 @@ int fsresize_plan(const struct vgh *h, unsigned lv, uint64_t new_le, const struc
 	p->lv_changes = new_le != p->old_le;
 	p->fs_changes = p->fs.size != p->fs_final;
 	p->marked = p->kind == FS_EXT && vg_lv_has_tag(h->vg, lv, RESIZE_MARK);
+	p->repair = p->marked && p->fs.ext_errors;
 	if (p->fs.size > p->old_le * p->ext)
 		return err_set(E_REFUSED, "%s: the filesystem (%" PRIu64 " B) is larger than its LV "
 			       "(%" PRIu64 " B); it is damaged or was never resized: repair it first",
 			       d->path, p->fs.size, p->old_le * p->ext);
 	if (p->kind == FS_EXT && new_le * p->ext < p->fs.size) {
 		r = ext_minimum(d->path, p->fs.block_size, &p->fs_min);
+		/*
+		 * A resize2fs cut off mid-way leaves free-block counts that resize2fs
+		 * -P reads as they are: its figure means nothing until e2fsck has
+		 * repaired them, so it is computed again after the repair (apply).
+		 */
+		if (p->repair && (r < 0 || new_le * p->ext < p->fs_min)) {
+			p->min_after_repair = true;
+			r = 0;
+			err_clear();
+		}
 		if (r < 0)
 			return r;
-		if (new_le * p->ext < p->fs_min) {
+		if (!p->min_after_repair && new_le * p->ext < p->fs_min) {
 			uint64_t ext = div_round_up(p->fs_min, p->ext);
 			char a[SIZE_FMT_LEN];
 
@@ -169,42 +199,113 @@ int fsresize_plan(const struct vgh *h, unsigned lv, uint64_t new_le, const struc
 }
 
 /*
- * The one problem e2fsck -p stops at that an interrupted resize2fs leaves:
- * resize2fs marks the filesystem with errors first (EXT2_ERROR_FS), and a
- * power cut before its last flush can leave the resize inode (inode 7, which
- * only reserves block-group descriptor room for growing online) half
- * rewritten. A power cut in the VM (shrink-powercut.scn) ended there, and so
- * did each of 60 random orders of resize2fs's last unflushed writes replayed
- * on a copy; e2fsck -y rebuilt it with every file intact each time
- * (t-lvshrink.sh makes that state). The errors flag alone does not say who set
- * it: e2fsck -p sets it too when it stops (preenhalt), and the kernel on any
- * error. So the LV must also carry our own mark, RESIZE_MARK, committed to its
- * metadata before any resize2fs that changes the size and removed only once
- * the filesystem fills the LV. Anything else e2fsck will not preen is left to
- * a human.
+ * What an interrupted resize2fs leaves: resize2fs marks the filesystem with
+ * errors first (EXT2_ERROR_FS), and a power cut before its last flush can
+ * leave the resize inode (inode 7, which only reserves block-group descriptor
+ * room for growing online) half rewritten, and the group summaries (free
+ * counts, bitmaps) not yet final. A power cut in the VM (shrink-powercut.scn)
+ * ended there, and so did each of 60 random orders of resize2fs's last
+ * unflushed writes replayed on a copy; e2fsck -y rebuilt it with every file
+ * intact each time (t-lvshrink.sh makes that state). The errors flag alone
+ * does not say who set it: e2fsck -p sets it too when it stops (preenhalt), and
+ * the kernel on any error. So the LV must also carry our own mark,
+ * RESIZE_MARK, committed to its metadata before any resize2fs that changes
+ * the size and removed only once the filesystem fills the LV.
+ *
+ * Even then -y answers yes to everything, and preen mode stops at the first
+ * problem it will not fix, so nothing after it was looked at. So e2fsck -f -n
+ * runs first, reading everything, and -y runs only when each line it printed
+ * is the resize inode or one of the pass-5 summary fixes that preen mode makes
+ * on its own without a message (PR_PREEN_OK | PR_PREEN_NOMSG in
+ * e2fsprogs 1.47.0 e2fsck/problem.c: free block, free inode and directory
+ * counts, bitmap differences, bitmap padding), plus e2fsck's own progress and
+ * summary lines. Anything else is left to a human.
  */
-static bool resize_interrupted(const char *out, bool ours)
+static bool benign_line(const char *l, size_t n)
 {
-	return ours && strstr(out, "Resize inode not valid");
+	static const char *const prefix[] = {
+		"e2fsck ", "Pass ", "Resize inode not valid.  Recreate? no",
+		"Free blocks count wrong", "Free inodes count wrong", "Directories count wrong",
+		"Block bitmap differences:", "Inode bitmap differences:", "Padding at end of",
+		"Fix? no", NULL,
+	};
+	static const char *const contains[] = {
+		"WARNING: Filesystem still has errors", "contains a file system with errors",
+		" files (", NULL,
+	};
+	char line[512];
+
+	while (n && (*l == ' ' || *l == '\t')) {
+		l++;
+		n--;
+	}
+	if (!n)
+		return true;
+	if (n >= sizeof(line))
+		return false;
+	memcpy(line, l, n);
+	line[n] = '\0';
+	for (unsigned i = 0; prefix[i]; i++)
+		if (!strncmp(line, prefix[i], strlen(prefix[i])))
+			return true;
+	for (unsigned i = 0; contains[i]; i++)
+		if (strstr(line, contains[i]))
+			return true;
+	/* The numbers of a long bitmap-differences list, continued on their own lines. */
+	return strspn(line, " +-()0123456789") == n;
 }
 
-static int e2fsck(const char *dev, bool ours, const struct fsresize_opts *o)
+/* 1: -y may repair it; 0: clean already; else a refusal with e2fsck's words. */
+static int resize_repair_allowed(const char *dev, const struct fsresize_opts *o)
+{
+	char *argv[] = { "e2fsck", "-f", "-n", (char *)dev, NULL };
+	char out[16384], *l, *save = NULL;
+	bool resize;
+	int st, r;
+
+	o->say("e2fsck -f -n %s (the LV is tagged %s: a resize2fs was cut off)", dev, RESIZE_MARK);
+	r = run_program(argv, &st, out, sizeof(out));
+	if (r < 0)
+		return r;
+	if (st == 0)
+		return 0;
+	if (strlen(out) + 1 >= sizeof(out))
+		return err_set(E_REFUSED, "e2fsck -f -n %s reported more than shrinkbox reads; run "
+			       "\"e2fsck -f %s\" yourself, then try again", dev, dev);
+	resize = strstr(out, "Resize inode not valid") != NULL;
+	for (l = strtok_r(out, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+		if (!benign_line(l, strlen(l)))
+			return err_set(E_REFUSED, "e2fsck -f -n %s reports more than an interrupted "
+				       "resize2fs leaves (\"%.200s\"); run \"e2fsck -f %s\" yourself, "
+				       "then try again", dev, l, dev);
+	return resize ? 1 : 0;
+}
+
+static int e2fsck(const char *dev, bool repair, const struct fsresize_opts *o)
 {
 	char *argv[] = { "e2fsck", "-f", "-p", (char *)dev, NULL };
 	char *yes[] = { "e2fsck", "-f", "-y", (char *)dev, NULL };
 	char out[2048];
 	int st, r;
 
+	if (repair) {
+		r = resize_repair_allowed(dev, o);
+		if (r < 0)
+			return r;
+		if (r == 1) {
+			o->say("e2fsck -f -y %s (the resize inode of an interrupted resize2fs)", dev);
+			r = run_program(yes, &st, out, sizeof(out));
+			if (r < 0)
+				return r;
+			if (st >= 4)
+				return err_set(E_REFUSED, "e2fsck -f -y %s could not repair it (exit "
+					       "%d): %.300s", dev, st, out);
+		}
+	}
 	o->say("e2fsck -f -p %s", dev);
 	r = run_program(argv, &st, out, sizeof(out));
 	if (r < 0)
 		return r;
-	if (st >= 4 && resize_interrupted(out, ours)) {
-		o->say("e2fsck -f -y %s (the resize inode of an interrupted resize2fs)", dev);
-		r = run_program(yes, &st, out, sizeof(out));
-		if (r < 0)
-			return r;
-	}
 	/* 0 clean, 1 fixed, 2 fixed (reboot wanted: not for an unmounted fs); 4+ needs a human. */
 	if (st >= 4)
 		return err_set(E_REFUSED, "e2fsck found problems it will not fix unattended (exit %d)"
@@ -320,9 +421,26 @@ int fsresize_apply(struct vgh *h, const struct fsresize_plan *p, struct lvdev *d
 		return r ? r : verify_fs(d->path, new_bytes, p->fs_final, "after the resize", NULL);
 	}
 
-	r = e2fsck(d->path, p->fs.ext_errors && p->marked, o);
+	r = e2fsck(d->path, p->repair, o);
 	if (r < 0)
 		return r;
+	if (p->min_after_repair) {
+		uint64_t min;
+
+		r = ext_minimum(d->path, p->fs.block_size, &min);
+		if (r < 0)
+			return r;
+		if (new_bytes < min) {
+			uint64_t ext = div_round_up(min, p->ext);
+			char a[SIZE_FMT_LEN];
+
+			return err_set(E_REFUSED, "%s cannot shrink to %" PRIu64 " B: after the repair "
+				       "of the interrupted resize2fs, resize2fs needs at least %" PRIu64
+				       " B; the smallest LV size that works is %" PRIu64 " extents = "
+				       "%s (only the repair was made)", d->path, new_bytes, min, ext,
+				       size_fmt(a, ext * p->ext));
+		}
+	}
 	marked = p->marked;
 	if (shrink && p->fs.size > new_bytes) {
 		if (!marked) {

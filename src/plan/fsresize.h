@@ -30,6 +30,9 @@ struct fsresize_plan {
 	uint64_t fs_min;			/* ext shrink: resize2fs's own minimum (-P) */
 	bool lv_changes, fs_changes;
 	bool marked;				/* carries RESIZE_MARK: a resize2fs was cut off */
+	bool repair;				/* marked and the ext errors flag: e2fsck -n, then
+						   -y if only the cut-off resize shows */
+	bool min_after_repair;			/* fs_min is only known after that repair */
 };
 
 /*
@@ -48,6 +51,17 @@ struct fsresize_opts {
 /* Reads the filesystem on d and plans; refuses XFS, btrfs and the unknown, with the reason. */
 int fsresize_plan(const struct vgh *h, unsigned lv, uint64_t new_le, const struct lvdev *d,
 		  struct fsresize_plan *p);
+/*
+ * The same plan for a step that runs after others in one command: ahead
+ * says that PV pv will have pv_extra more extents (free, at its end) by then.
+ */
+struct fsresize_ahead {
+	unsigned pv;
+	uint64_t pv_extra;
+};
+int fsresize_plan_ahead(const struct vgh *h, unsigned lv, uint64_t new_le,
+			const struct lvdev *d, const struct fsresize_ahead *ahead,
+			struct fsresize_plan *p);
 int fsresize_apply(struct vgh *h, const struct fsresize_plan *p, struct lvdev *d,
 		   const struct fsresize_opts *o, struct commit_result *res);
 

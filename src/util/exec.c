@@ -12,6 +12,8 @@
 #include "log.h"
 
 static const char *const dirs[] = { "/usr/sbin", "/sbin", "/usr/bin", "/bin", NULL };
+static const char *const tool_env[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C",
+					"LANG=C", NULL };
 
 static int find(const char *name, char *path, size_t len)
 {
@@ -51,7 +53,12 @@ int run_program(char *const argv[], int *status, char *out, size_t len)
 			dup2(devnull, STDIN_FILENO);
 		dup2(pipefd[1], STDOUT_FILENO);
 		dup2(pipefd[1], STDERR_FILENO);
-		execv(path, argv);
+		/*
+		 * A fixed environment: nothing the caller's has (E2FSCK_CONFIG,
+		 * MKE2FS_CONFIG, LANG translating the output we parse, a kernel
+		 * command-line word at boot) changes what the tool does or says.
+		 */
+		execve(path, argv, (char *const *)tool_env);
 		_exit(127);
 	}
 	close(pipefd[1]);
