@@ -42,15 +42,8 @@ int vgcfg_main(int argc, char **argv)
 	}
 	err_clear();
 	r = vgh_open(args[1], applet_device_list(), false, &h);
-	if (r < 0 && r != E_REFUSED) {
-		log_error("%s", err_msg(r));
-		rc = EXIT_FAILED;
-		goto out;
-	}
-	if (r == E_REFUSED) {
-		/* Showing or saving a VG we would not change is still useful. */
-		log_warn("%s", err_msg(r));
-		rc = EXIT_FAILED;
+	if (r < 0) {
+		rc = applet_fail(r, NULL, args[1]);
 		goto out;
 	}
 	if (!strcmp(args[0], "show")) {

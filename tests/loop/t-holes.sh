@@ -102,4 +102,31 @@ for to in "$src" "$disk"; do
 done
 loop_env_reset
 
+# ---- two VGs of one name: refused, naming both uuids, unless --devices leaves one ----
+a=$(new_loop 32M); b=$(new_loop 32M)
+vg=$(uniq_name hd)
+only() { printf 'devices { global_filter = [ "a|^%s$|", "r|.*|" ] }' "$1"; }
+q pvcreate "$a" "$b"
+q vgcreate --config "$(only "$a")" "$vg" "$a"; q lvcreate --config "$(only "$a")" -an -Zn -n lv -L 8M "$vg"
+q vgcreate --config "$(only "$b")" "$vg" "$b"; q lvcreate --config "$(only "$b")" -an -Zn -n lv -L 8M "$vg"
+ua=$(vgs --config "$(only "$a")" --noheadings -o vg_uuid "$vg" 2>/dev/null | tr -d ' ')
+ub=$(vgs --config "$(only "$b")" --noheadings -o vg_uuid "$vg" 2>/dev/null | tr -d ' ')
+before=$(sums "$a" "$b")
+out=$("$SB" vgcfg show "$vg" 2>&1); rc=$?
+out2=$("$SB" lvshrink "$vg/lv" --size 4MiB --yes --backup-dir "$TMPD/bk" 2>&1); rc2=$?
+begin duplicate_vg_names_refused
+same rc "$rc" 3
+same rc_lvshrink "$rc2" 3
+both=no; grep -q -- "$ua" <<<"$out" && grep -q -- "$ub" <<<"$out" && both=yes
+same both_uuids_named "$both" yes
+holds message "said: $out2" grep -q "two VGs are named $vg" <<<"$out2"
+holds bytes "a device changed" [ "$(sums "$a" "$b")" = "$before" ]
+end_case
+out=$("$SB" vgcfg show "$vg" --devices "$b" 2>&1); rc=$?
+begin duplicate_vg_names_devices_chooses
+same rc "$rc" 0
+holds the_one "said: $out" grep -q "$(tr -d - <<<"$ub" | cut -c1-6)\|$ub" <<<"$out"
+end_case
+loop_env_reset
+
 finish
