@@ -6,6 +6,7 @@
 #include "edit.h"
 #include "pvresize.h"
 #include "../util/err.h"
+#include "../util/teststop.h"
 #include "../util/units.h"
 
 int pvresize_plan(const struct vgh *h, unsigned dev, uint64_t new_bytes, struct pvresize_plan *p)
@@ -79,6 +80,27 @@ int pvresize_apply(struct vgh *h, const struct pvresize_plan *p, const struct co
 		if (r < 0)
 			return r;
 	}
+	if (p->move_mda2 && p->new_pe_count < p->old_pe_count) {
+		/*
+		 * 0. Shrinking: the new mda2 lands on extents the committed metadata
+		 * still counts as the PV's (free ones, checked by the plan). Until the
+		 * smaller pe_count is committed, lvm2 could allocate an LV over it
+		 * after a cut, and the next metadata write would land in that LV. So
+		 * the smaller pe_count goes first (the device size as it is: mda2 and
+		 * the label have not moved yet); then the area is outside the PV's
+		 * extents in every later state.
+		 */
+		r = vg_set_pv_size(h->vg, (unsigned)d->pv, h->vg->pvs[d->pv].dev_size,
+				   p->new_pe_count);
+		if (r == 0)
+			r = vg_refresh(&h->vg);
+		if (r < 0)
+			return r;
+		r = vgh_commit(h, o, res);
+		res->wrote = true;
+		if (r < 0)
+			return r;
+	}
 	if (p->move_mda2) {
 		/* 1. The new mda2, empty, where nothing allocated lives (checked by the plan). */
 		res->wrote = true;
@@ -96,6 +118,7 @@ int pvresize_apply(struct vgh *h, const struct pvresize_plan *p, const struct co
 		if (r < 0)
 			return r;
 		d->pd.label = l;
+		test_stop("pv-label");
 	}
 	if (p->move_mda2) {
 		struct mda_header *mh = &d->pd.mh[1];

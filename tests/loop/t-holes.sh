@@ -129,4 +129,34 @@ holds the_one "said: $out" grep -q "$(tr -d - <<<"$ub" | cut -c1-6)\|$ub" <<<"$o
 end_case
 loop_env_reset
 
+# ---- pvresize shrink of a two-area PV, cut right after the label write ----
+# The new mda2 lies on extents the old pe_count still counted as free: if
+# lvm2 may allocate them then, its next metadata write lands inside an LV.
+m=$(new_loop 64M)
+vg=$(uniq_name hp)
+q pvcreate --pvmetadatacopies 2 "$m"; q vgcreate "$vg" "$m"; q lvcreate -an -Zn -n a -L 12M "$vg"
+SHRINKBOX_TEST_STOP_AFTER=pv-label "$SB" pvresize "$m" --size 40MiB --devices "$m" --yes \
+	--backup-dir "$TMPD/bk" >/dev/null 2>&1; rc=$?
+mda2=$(pvck --dump headers "$m" 2>/dev/null | awk '/mda_header_2 at/ {print $3}')
+q lvcreate -an -Zn -n fill -l 100%FREE "$vg"
+ext=$(vgs --noheadings --units b --nosuffix -o vg_extent_size "$vg" 2>/dev/null | tr -d ' ')
+start=$(pvs --noheadings --units b --nosuffix -o pe_start "$m" 2>/dev/null | tr -d ' ')
+pes=$(pvs --noheadings -o pv_pe_count "$m" 2>/dev/null | tr -d ' ')
+begin pvresize_two_mdas_cut_after_label_lvm2_cannot_allocate_over_mda2
+same stopped "$rc" 137
+same mda2_at $((40 * 1048576 - 1048576)) "${mda2:-none}"
+holds extents_below_mda2 "pe_start $start + $pes x $ext reaches past mda2 at $mda2" [ $((start + pes * ext)) -le "${mda2:-0}" ]
+holds vgck "vgck after lvm2 allocated" vgck "$vg"
+end_case
+q lvremove -f "$vg/fill"
+out=$("$SB" pvresize "$m" --size 40MiB --devices "$m" --yes --backup-dir "$TMPD/bk" 2>&1); rc=$?
+out2=$("$SB" pvresize "$m" --size 40MiB --devices "$m" --yes --backup-dir "$TMPD/bk" 2>&1); rc2=$?
+begin pvresize_two_mdas_cut_converges
+same rc "$rc" 0
+same pe_count "$(pvs --noheadings -o pv_pe_count "$m" 2>/dev/null | tr -d ' ')" 9
+same rerun "$rc2 $(tail -n 1 <<<"$out2")" "0 No changes."
+holds vgck "vgck" vgck "$vg"
+end_case
+loop_env_reset
+
 finish
