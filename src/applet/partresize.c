@@ -32,6 +32,7 @@
 #include "../util/cleanup.h"
 #include "../util/err.h"
 #include "../util/log.h"
+#include "../util/teststop.h"
 #include "../util/units.h"
 
 static const char *opt_size, *opt_end;
@@ -333,6 +334,7 @@ int partresize_main(int argc, char **argv)
 			goto out;
 		}
 	}
+	test_stop("part-resized");
 	printf("Done: partition %u of %s is %" PRIu64 " s = %s.\n", t.partno, t.disk, new_size,
 	       size_fmt(a, new_size * ss));
 	rc = EXIT_DONE;

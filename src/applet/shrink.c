@@ -142,6 +142,57 @@ static int choose_lv(const char *vgname, uint64_t need, struct lv_target *t, cha
 	return 0;
 }
 
+/*
+ * --free S is relative to the partition as it is, so a re-run after success
+ * (or after an interruption past partresize) would free S once more. The
+ * first run records what S meant as a VG tag (lvm2 keeps it; vgs -o tags
+ * shows it) before its first step: S, the partition's size then, and the
+ * size it shrinks to, in table sectors. A re-run with the same S that finds
+ * the partition between those two sizes finishes that shrink instead. The
+ * tag stays after success, so the same command then says "No changes.".
+ */
+#define FREE_TAG "shrinkbox_free_"
+
+struct free_record {
+	uint64_t freed, from, to;	/* bytes, bytes, table sectors */
+};
+
+static bool free_record_parse(const char *tag, struct free_record *f)
+{
+	char tail;
+
+	return tag && sscanf(tag, FREE_TAG "%" SCNu64 "B_from_%" SCNu64 "B_to_%" SCNu64 "s%c",
+			     &f->freed, &f->from, &f->to, &tail) == 3;
+}
+
+static int free_record_commit(const char *vgname, const char *old, const struct free_record *f)
+{
+	struct commit_opts co = {
+		.description = "Write from shrinkbox shrink --free (the target, recorded).",
+		.backup_dir = mutate.backup_dir ? mutate.backup_dir : DEFAULT_BACKUP_DIR,
+	};
+	struct commit_result res = { 0 };
+	struct vgh *h = NULL;
+	char tag[128];
+	int r;
+
+	snprintf(tag, sizeof(tag), FREE_TAG "%" PRIu64 "B_from_%" PRIu64 "B_to_%" PRIu64 "s",
+		 f->freed, f->from, f->to);
+	r = vgh_open(vgname, applet_device_list(), true, &h);
+	if (r == 0 && old)
+		r = vg_tag(h->vg, old, false);
+	if (r == 0)
+		r = vg_tag(h->vg, tag, true);
+	if (r == 0)
+		r = vg_refresh(&h->vg);
+	if (r == 0)
+		r = vgh_commit(h, &co, &res);
+	vgh_close(h);
+	if (r == 0)
+		printf("==> recorded the target as VG tag %s\n", tag);
+	return r;
+}
+
 static unsigned steps_done;
 
 static int step(const char *applet, const char *a1, const char *a2, const char *a3)
@@ -159,7 +210,9 @@ int shrink_main(int argc, char **argv)
 	struct targets t;
 	struct lv_target lvt[MAX_LV_TARGETS] = { 0 };
 	char why[2048] = "", a[SIZE_FMT_LEN], b[SIZE_FMT_LEN], sz[4][48];
-	const char *dev;
+	const char *dev, *old_tag = NULL;
+	struct free_record rec = { 0 };
+	bool recorded = false;
 	unsigned n_lvt = 0;
 	uint64_t want, ss, ext, freed = 0;
 	const struct vg *vg;
@@ -193,13 +246,23 @@ int shrink_main(int argc, char **argv)
 		goto out;
 	}
 	if (opt_free) {
-		if (want >= sv.l.part_size * ss) {
-			log_error("--free %s: the partition has only %s", opt_free,
-				  size_fmt(a, sv.l.part_size * ss));
+		uint64_t now = sv.l.part_size * ss;
+
+		old_tag = vg_tag_with_prefix(vg, FREE_TAG);
+		if (free_record_parse(old_tag, &rec) && rec.freed == want && rec.to <= sv.l.part_size &&
+		    now <= rec.from) {
+			printf("(--free %s: this shrink was begun from %s and records its target, VG tag "
+			       "%s)\n", opt_free, size_fmt(a, rec.from), old_tag);
+			want = rec.to * ss;
+			recorded = true;
+		} else if (want >= now) {
+			log_error("--free %s: the partition has only %s", opt_free, size_fmt(a, now));
 			rc = EXIT_USAGE;
 			goto out;
+		} else {
+			rec = (struct free_record){ .freed = want, .from = now };
+			want = now - want;
 		}
-		want = sv.l.part_size * ss - want;
 	}
 	if (want > sv.l.part_size * ss) {
 		log_error("%s is larger than the partition (%s): use grow", size_fmt(a, want),
@@ -235,6 +298,7 @@ int shrink_main(int argc, char **argv)
 		n_lvt = 1;
 	}
 	n_lvt = applet_add_tagged(vg, lvt, n_lvt);
+	rec.to = t.part_size;
 
 	/* The plan: every layer before and after, in sectors and bytes. */
 	applet_print_layers(dev, &sv, &t);
@@ -263,10 +327,23 @@ int shrink_main(int argc, char **argv)
 		rc = EXIT_DONE;
 		goto out;
 	}
+	if (opt_free && !recorded)
+		printf("  --free %s is recorded first as a VG tag (%sB_from_%" PRIu64 "B_to_%" PRIu64
+		       "s), so that running the same command again finishes this shrink\n", opt_free,
+		       FREE_TAG, rec.from, rec.to);
 	r = applet_consent();
 	if (r <= 0) {
 		rc = r == 0 ? EXIT_DONE : EXIT_REFUSED;
 		goto out;
+	}
+	if (opt_free && !recorded) {
+		/* Not a step of the shrink: a refusal after it still changed nothing of the stack. */
+		err_clear();
+		r = free_record_commit(vg->name, old_tag, &rec);
+		if (r < 0) {
+			rc = applet_fail(r, NULL, vg->name);
+			goto out;
+		}
 	}
 	/* Inside out: the filesystems, the extents, the PV, the mapping, the partition, the fill. */
 	for (unsigned i = 0; i < n_lvt; i++) {

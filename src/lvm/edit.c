@@ -537,3 +537,32 @@ int vg_lv_tag(struct vg *vg, unsigned lv, const char *tag, bool on)
 		return err_set(r, "LV %s: its tags are not a list of strings", vg->lvs[lv].name);
 	return r;
 }
+
+static const struct cfg_node *vg_tags(const struct vg *vg)
+{
+	const struct cfg_node *n = cfg_find(vg->sec, "tags");
+
+	return n && !n->section && n->v.type == CFG_ARRAY ? n : NULL;
+}
+
+const char *vg_tag_with_prefix(const struct vg *vg, const char *prefix)
+{
+	const struct cfg_node *n = vg_tags(vg);
+
+	for (size_t i = 0; n && i < n->v.n_items; i++)
+		if (n->v.items[i].type == CFG_STR &&
+		    !strncmp(n->v.items[i].str, prefix, strlen(prefix)))
+			return n->v.items[i].str;
+	return NULL;
+}
+
+int vg_tag(struct vg *vg, const char *tag, bool on)
+{
+	int r;
+
+	/* Where lvm2 prints a VG's tags (export.c _print_vg): right after its flags. */
+	r = on ? cfg_strs_add(vg->sec, "tags", "flags", tag) : cfg_strs_del(vg->sec, "tags", tag);
+	if (r == -EINVAL)
+		return err_set(r, "VG %s: its tags are not a list of strings", vg->name);
+	return r;
+}

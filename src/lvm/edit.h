@@ -66,4 +66,9 @@ int vg_remove_pv(struct vg **vg, unsigned pv);
 bool vg_lv_has_tag(const struct vg *vg, unsigned lv, const char *tag);
 int vg_lv_tag(struct vg *vg, unsigned lv, const char *tag, bool on);
 
+/* The first VG tag that starts with prefix (lvs -o vg_tags), or NULL. */
+const char *vg_tag_with_prefix(const struct vg *vg, const char *prefix);
+/* Adds (on) or removes a VG tag; call vg_refresh after. */
+int vg_tag(struct vg *vg, const char *tag, bool on);
+
 #endif

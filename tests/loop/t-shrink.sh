@@ -97,4 +97,36 @@ for stop in text commit1 fs-shrunk copy1; do
 		bad "interrupted_at_${stop}_rerun_converges" "first rc $rc1, rerun rc $rc $why: $(tail -3 <<<"$out")"
 done
 
+# --free is relative to the partition as it is: the first run records what it
+# meant (a VG tag), so the same command run again after success, or after a cut
+# at the record or after the partition shrank, finishes
+# that shrink and then says "No changes.", instead of freeing the space again.
+p2size() { sfdisk -d "$d" 2>/dev/null | awk '$1 ~ /p2$/ {gsub(",", "", $6); print $6}'; }
+for stop in none commit1 part-resized; do
+	loop_env_reset
+	build
+	if [ $stop = none ]; then
+		out=$("$SB" shrink "${d}p2" --free 100MiB --yes --backup-dir "$TMPD/bk" 2>&1); rc1=$?
+	else
+		SHRINKBOX_TEST_STOP_AFTER=$stop "$SB" shrink "${d}p2" --free 100MiB --yes \
+			--backup-dir "$TMPD/bk" >/dev/null 2>&1; rc1=$?
+	fi
+	out=$("$SB" shrink "${d}p2" --free 100MiB --yes --backup-dir "$TMPD/bk" 2>&1); rc=$?
+	after=$(p2size)
+	before=$(sha256sum <"$d")
+	out2=$("$SB" shrink "${d}p2" --free 100MiB --yes --backup-dir "$TMPD/bk" 2>&1); rc2=$?
+	begin "free_rerun_after_${stop}_finishes_once"
+	# The record is shrink's own commit (a dead stop there: 137); the others stop a step (4).
+	same first_rc "$rc1" "$(case $stop in none) echo 0 ;; commit1) echo 137 ;; *) echo 4 ;; esac)"
+	same rc "$rc" 0
+	same partition_sectors "$after" 614400
+	same third "$rc2 $(tail -n 1 <<<"$out2")" "0 No changes."
+	holds bytes "the third run wrote" [ "$(sha256sum <"$d")" = "$before" ]
+	holds vgck "vgck" vgck "$vg"
+	holds p3 "partition 3 changed" [ "$(sha256sum <"${d}p3")" = "$p3" ]
+	holds record "no shrinkbox_free_ tag" grep -q shrinkbox_free_104857600B_from_419430400B_to_614400s \
+		<<<"$(vgs --noheadings -o vg_tags "$vg" 2>/dev/null)"
+	end_case
+done
+
 finish
