@@ -5,8 +5,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <libcryptsetup.h>
+
 #include "common.h"
+#include "../layer/luks.h"
 #include "../lvm/edit.h"
+#include "../plan/lvdev.h"
 #include "../plan/fsresize.h"
 #include "../plan/selfexec.h"
 #include "../plan/stackview.h"
@@ -147,6 +151,9 @@ int applet_fail(int r, const struct commit_result *res, const char *vg)
 	return r == E_REFUSED ? EXIT_REFUSED : EXIT_FAILED;
 }
 
+/* A passphrase read once (from a terminal) by applet_check_key for the cryptresize step. */
+static struct secret step_key;
+
 static const char *key_file, *key_offset, *key_size;
 static uint64_t key_off_n, key_size_n;
 
@@ -262,10 +269,96 @@ int applet_step(const char *applet, const char *a1, const char *a2, const char *
 	printf("==> shrinkbox %s%s%s%s%s%s%s\n", applet, a1 ? " " : "", a1 ? a1 : "", a2 ? " " : "",
 	       a2 ? a2 : "", a3 ? " " : "", a3 ? a3 : "");
 	fflush(stdout);
-	rc = run_self(argv);
+	if (step_key.len && !keyfile && !strcmp(applet, "cryptresize"))
+		rc = run_self_input(argv, step_key.buf, step_key.len);
+	else
+		rc = run_self(argv);
 	if (rc != 0)
 		log_error("step \"%s\" failed (exit %d)", applet, rc);
 	return rc;
+}
+
+int applet_check_lv_targets(const char *vgname, const struct lv_target *t, unsigned n,
+			    unsigned pv, uint64_t pv_extra)
+{
+	const struct fsresize_ahead ahead = { .pv = pv, .pv_extra = pv_extra };
+	struct vgh *h = NULL;
+	int r;
+
+	/* As the steps will open it: every PV there, one VG of the name, nothing refused. */
+	r = vgh_open(vgname, applet_device_list(), false, &h);
+	for (unsigned i = 0; r == 0 && i < n; i++) {
+		struct lvdev d = { .loopfd = -1 };
+		struct fsresize_plan p;
+
+		r = lvdev_open(h, t[i].lv, &d);
+		if (r == 0)
+			r = fsresize_plan_ahead(h, t[i].lv, t[i].new_le, &d, pv_extra ? &ahead : NULL,
+						&p);
+		lvdev_close(&d);
+		if (r < 0)
+			r = err_wrap(r, "%s: ", t[i].name);
+	}
+	vgh_close(h);
+	return r;
+}
+
+void applet_key_release(void)
+{
+	secret_free(&step_key);
+}
+
+int applet_check_key(const char *map_name, const char *keyfile)
+{
+	struct crypt_device *cd = NULL;
+	struct crypt_active_device cad;
+	int r;
+
+	luks_quiet();
+	r = crypt_init_by_name(&cd, map_name);
+	if (r == 0)
+		r = crypt_get_active_device(cd, map_name, &cad);
+	if (r < 0) {
+		crypt_free(cd);
+		return err_set(r, "%s: cannot read the mapping: %s", map_name, strerror(-r));
+	}
+	/*
+	 * Resizing a mapping whose volume key is in the kernel keyring (cryptsetup
+	 * opens LUKS2 so) needs the key loaded again from a keyslot: the key must
+	 * be at hand, and must open a keyslot on this kernel, before anything
+	 * else in the command writes.
+	 */
+	if (!(cad.flags & CRYPT_ACTIVATE_KEYRING_KEY)) {
+		crypt_free(cd);
+		return 0;
+	}
+	r = secret_alloc(&step_key);
+	if (r == 0 && keyfile)
+		r = secret_read_keyfile(&step_key, keyfile, 0, 0);
+	else if (r == 0 && isatty(STDIN_FILENO))
+		r = secret_read_tty(&step_key, "Passphrase (for resizing the LUKS mapping): ");
+	else if (r == 0)
+		r = err_set(E_REFUSED, "%s: its volume key is in the kernel keyring, so resizing it "
+			    "needs the passphrase again: give --key-file FILE (nothing was changed)",
+			    map_name);
+	if (r == 0) {
+		/* A NULL name only checks that a keyslot opens: nothing is activated. */
+		r = crypt_activate_by_passphrase(cd, NULL, CRYPT_ANY_SLOT, step_key.buf,
+						 step_key.len, 0);
+		if (r == -EPERM)
+			r = err_set(E_REFUSED, "%s: no keyslot opens with this %s (nothing was "
+				    "changed)", map_name, keyfile ? "key file" : "passphrase");
+		else if (r < 0)
+			r = err_set(E_REFUSED, "%s: the key cannot be checked on this kernel (%s; "
+				    "algif_skcipher loaded?), so resizing the mapping would fail "
+				    "(nothing was changed)", map_name, strerror(-r));
+		else
+			r = 0;
+	}
+	if (r < 0 || keyfile)
+		secret_free(&step_key);
+	crypt_free(cd);
+	return r;
 }
 
 void applet_print_layers(const char *dev, const struct stack_view *sv, const struct targets *t)

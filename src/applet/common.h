@@ -77,6 +77,27 @@ int applet_read_key(struct secret *pw, const char *prompt);
 int applet_step(const char *applet, const char *a1, const char *a2, const char *a3,
 		const char *keyfile);
 
+/*
+ * Before the first write of a whole-stack command, what its LV steps need:
+ * the VG as a writer opens it (every PV, no duplicate name, nothing refused)
+ * and every target's own plan (its filesystem, resize2fs's minimum, free
+ * extents, where PV pv will first have grown by pv_extra extents). 0, or the
+ * refusal (err_set) naming the LV.
+ */
+struct lv_target;
+int applet_check_lv_targets(const char *vgname, const struct lv_target *t, unsigned n,
+			    unsigned pv, uint64_t pv_extra);
+
+/*
+ * Before the first write: when the LUKS mapping's volume key is in the kernel
+ * keyring, its resize needs the key again. The key (keyfile, else a terminal
+ * prompt, else a refusal) must open a keyslot now; a passphrase typed here is
+ * kept, locked, and given to the cryptresize step on its standard input.
+ */
+int applet_check_key(const char *map_name, const char *keyfile);
+/* Wipes and frees that passphrase. */
+void applet_key_release(void);
+
 /* An LV that shrink or grow resizes (--lv VG/LV=SIZE, or chosen). */
 #define MAX_LV_TARGETS 16
 struct lv_target {

@@ -32,6 +32,7 @@
 #include "../plan/stackview.h"
 #include "../util/err.h"
 #include "../util/log.h"
+#include "../util/secret.h"
 #include "../util/units.h"
 
 static const char *opt_size, *opt_keyfile;
@@ -178,6 +179,7 @@ int grow_main(int argc, char **argv)
 	int r, rc = EXIT_FAILED;
 	bool any;
 
+	secret_protect_process();
 	if (applet_parse("grow", argc, argv, grow_opts, "PARTITION", &ctx))
 		return EXIT_USAGE;
 	if (applet_args(ctx, "grow", 1, 1, &dev) < 0 || (opt_size && opt_max)) {
@@ -210,6 +212,12 @@ int grow_main(int argc, char **argv)
 		r = parse_lv_targets(&sv, t.pe_count, lvt, &n_lvt);
 	if (r == 0)
 		n_lvt = applet_add_tagged(vg, lvt, n_lvt);
+	/* Every step's own checks, before the plan is shown and anything is written. */
+	if (r == 0)
+		r = applet_check_lv_targets(vg->name, lvt, n_lvt, (unsigned)sv.pv->pv_index,
+					    t.pe_count - pe_now);
+	if (r == 0 && sv.luks && t.map_size != sv.luks->luks.active_size)
+		r = applet_check_key(sv.luks->luks.active_name, opt_keyfile);
 	if (r < 0) {
 		log_error("%s", err_msg(r));
 		rc = r == -EINVAL ? EXIT_USAGE : r == E_REFUSED ? EXIT_REFUSED : EXIT_FAILED;
@@ -276,6 +284,7 @@ int grow_main(int argc, char **argv)
 	       size_fmt(a, t.part_size * ss));
 	rc = EXIT_DONE;
 out:
+	applet_key_release();
 	stack_free(st);
 	poptFreeContext(ctx);
 	return rc;

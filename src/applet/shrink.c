@@ -35,6 +35,7 @@
 #include "../plan/stackview.h"
 #include "../util/err.h"
 #include "../util/log.h"
+#include "../util/secret.h"
 #include "../util/units.h"
 
 static const char *opt_size, *opt_free, *opt_keyfile;
@@ -97,7 +98,7 @@ static int choose_lv(const char *vgname, uint64_t need, struct lv_target *t, cha
 	size_t o = 0;
 	int r, chosen = -1;
 
-	r = vgh_open(vgname, NULL, false, &h);
+	r = vgh_open(vgname, applet_device_list(), false, &h);
 	if (r < 0)
 		return r;
 	why[0] = '\0';
@@ -220,6 +221,7 @@ int shrink_main(int argc, char **argv)
 	int r, rc = EXIT_FAILED;
 	bool any = false;
 
+	secret_protect_process();
 	if (applet_parse("shrink", argc, argv, shrink_opts, "PARTITION", &ctx))
 		return EXIT_USAGE;
 	if (applet_args(ctx, "shrink", 1, 1, &dev) < 0 || !!opt_size == !!opt_free) {
@@ -299,6 +301,17 @@ int shrink_main(int argc, char **argv)
 	}
 	n_lvt = applet_add_tagged(vg, lvt, n_lvt);
 	rec.to = t.part_size;
+
+	/* Every step's own checks, before the plan is shown and anything is written. */
+	err_clear();
+	r = applet_check_lv_targets(vg->name, lvt, n_lvt, (unsigned)sv.pv->pv_index, 0);
+	if (r == 0 && sv.luks && (t.map_size != sv.luks->luks.active_size ||
+				  t.part_size != sv.l.part_size))
+		r = applet_check_key(sv.luks->luks.active_name, opt_keyfile);
+	if (r < 0) {
+		rc = applet_fail(r, NULL, vg->name);
+		goto out;
+	}
 
 	/* The plan: every layer before and after, in sectors and bytes. */
 	applet_print_layers(dev, &sv, &t);
@@ -384,6 +397,7 @@ failed:
 	if (steps_done || rc == EXIT_PARTIAL || rc > EXIT_PARTIAL)
 		rc = EXIT_PARTIAL;
 out:
+	applet_key_release();
 	stack_free(st);
 	poptFreeContext(ctx);
 	return rc;

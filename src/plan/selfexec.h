@@ -9,5 +9,7 @@
  * could run by hand. Returns the step's exit code, or -errno.
  */
 int run_self(char *const argv[]);
+/* The same, with in (len bytes, then a newline) as the step's standard input, through a pipe. */
+int run_self_input(char *const argv[], const char *in, size_t len);
 
 #endif
