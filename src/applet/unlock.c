@@ -65,7 +65,7 @@ int unlock_main(int argc, char **argv)
 {
 	struct crypt_device *cd = NULL;
 	struct secret pw = { 0 };
-	const char *args[2], *dev, *name;
+	const char *args[2], *dev, *name, *loaded;
 	char defname[64], holder[128], mapping[DEV_PATH_MAX];
 	struct stat st;
 	poptContext ctx;
@@ -119,16 +119,19 @@ int unlock_main(int argc, char **argv)
 			log_error("%s", err_msg(r));
 			goto out;
 		}
-		r = crypt_activate_by_passphrase(cd, opt_test ? NULL : name, CRYPT_ANY_SLOT, pw.buf,
-						 pw.len, 0);
+		err_clear();
+		r = luks_activate_key(cd, opt_test ? NULL : name, pw.buf, pw.len, 0, &loaded);
 		explicit_bzero(pw.buf, pw.len);
+		if (loaded)
+			printf("Loaded the kernel module %s (AF_ALG, to decrypt key slots).\n",
+			       loaded);
 		if (r >= 0)
 			break;
 		if (r == -EPERM)
 			log_error("%s: no key slot opens with this %s", dev,
 				  applet_key_from_file() ? "key file" : "passphrase");
 		else
-			log_error("%s: cannot open it as %s: %s", dev, name, strerror(-r));
+			log_error("%s", err_msg(r));
 		if (r != -EPERM)
 			goto out;
 	}
