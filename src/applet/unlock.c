@@ -69,7 +69,7 @@ int unlock_main(int argc, char **argv)
 	char defname[64], holder[128], mapping[DEV_PATH_MAX];
 	struct stat st;
 	poptContext ctx;
-	int r, rc = EXIT_FAILED, n, tries;
+	int r, rc = EXIT_FAILED, n, tries, slot = -1;
 
 	secret_protect_process();
 	if (applet_parse("unlock", argc, argv, unlock_opts, "DEVICE [NAME]", &ctx))
@@ -120,7 +120,10 @@ int unlock_main(int argc, char **argv)
 			goto out;
 		}
 		err_clear();
-		r = luks_activate_key(cd, opt_test ? NULL : name, pw.buf, pw.len, 0, &loaded);
+		if (opt_test)
+			r = luks_check_key(dev, pw.buf, pw.len, &slot, &loaded);
+		else
+			r = slot = luks_activate_key(cd, name, pw.buf, pw.len, 0, &loaded);
 		explicit_bzero(pw.buf, pw.len);
 		if (loaded)
 			printf("Loaded the kernel module %s (AF_ALG, to decrypt key slots).\n",
@@ -138,11 +141,11 @@ int unlock_main(int argc, char **argv)
 	if (r < 0)
 		goto out;
 	if (opt_test) {
-		printf("The key opens key slot %d of %s.\n", r, dev);
+		printf("The key opens key slot %d of %s.\n", slot, dev);
 		rc = EXIT_DONE;
 		goto out;
 	}
-	printf("%s is open as /dev/mapper/%s (key slot %d).\n", dev, name, r);
+	printf("%s is open as /dev/mapper/%s (key slot %d).\n", dev, name, slot);
 	snprintf(mapping, sizeof(mapping), "/dev/mapper/%s", name);
 	rc = opt_no_activate ? EXIT_DONE : activate_lvs(mapping);
 out:

@@ -414,7 +414,8 @@ other:
 	return err_set(r, "%s: cannot check the key: %s", dev, strerror(-r));
 }
 
-int luks_check_key(const char *path, const char *key, size_t key_len, int *slot)
+int luks_check_key(const char *path, const char *key, size_t key_len, int *slot,
+		   const char **loaded)
 {
 	struct crypt_device *cd = NULL;
 	int r;
@@ -427,7 +428,7 @@ int luks_check_key(const char *path, const char *key, size_t key_len, int *slot)
 		return err_set(r, "%s: cannot load the LUKS header: %s", path, strerror(-r));
 	}
 	/* A NULL name: the key slot is decrypted and its digest checked, nothing activated. */
-	r = luks_activate_key(cd, NULL, key, key_len, 0, NULL);
+	r = luks_activate_key(cd, NULL, key, key_len, 0, loaded);
 	crypt_free(cd);
 	if (r < 0)
 		return r;

@@ -98,8 +98,9 @@ int luks_activate_key(struct crypt_device *cd, const char *name, const char *key
  * first write of a command that will need the key later. 0 (*slot, may be
  * NULL, the key slot), -EPERM (wrong key), -ENOTSUP (this kernel cannot try
  * it: the message names the missing module) or another -errno, each with
- * err_set(). Loads algif_skcipher as luks_activate_key does.
+ * err_set(). Loads algif_skcipher as luks_activate_key does (*loaded).
  */
-int luks_check_key(const char *path, const char *key, size_t key_len, int *slot);
+int luks_check_key(const char *path, const char *key, size_t key_len, int *slot,
+		   const char **loaded);
 
 #endif
