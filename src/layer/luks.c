@@ -281,7 +281,8 @@ static int kernel_cipher_name(const char *spec, char *out, size_t len)
  * EAFNOSUPPORT without af_alg; bind() fails with ENOENT both without
  * algif_skcipher (no "skcipher" type: crypto/af_alg.c alg_bind) and without the
  * cipher (crypto/algif_skcipher.c skcipher_bind): /sys/module tells them apart.
- * 0 when the socket binds; else -errno and why[] says which module is missing.
+ * 0 when the socket binds; -EAFNOSUPPORT (no AF_ALG), -ENOPROTOOPT (no skcipher
+ * type), -ENOENT (no such cipher) or another -errno; why[] says which module.
  */
 static int afalg_probe(const char *alg, char *why, size_t len)
 {
@@ -301,10 +302,11 @@ static int afalg_probe(const char *alg, char *why, size_t len)
 	}
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		r = -errno;
-		if (r == -ENOENT && access("/sys/module/algif_skcipher", F_OK) < 0)
+		if (r == -ENOENT && access("/sys/module/algif_skcipher", F_OK) < 0) {
 			snprintf(why, len, "it has AF_ALG sockets but not their skcipher type "
 				 "(kernel module algif_skcipher)");
-		else if (r == -ENOENT)
+			r = -ENOPROTOOPT;
+		} else if (r == -ENOENT)
 			snprintf(why, len, "it has no cipher %s (modprobe 'crypto-%s')", alg, alg);
 		else
 			snprintf(why, len, "AF_ALG skcipher %s: %s", alg, strerror(-r));
@@ -322,6 +324,7 @@ static int load_algif_skcipher(char *note, size_t len)
 {
 	char *argv[] = { "modprobe", "algif_skcipher", NULL };
 	char out[256];
+	size_t n;
 	int r, status;
 
 	r = run_program(argv, &status, out, sizeof(out));
@@ -334,8 +337,9 @@ static int load_algif_skcipher(char *note, size_t len)
 		return r;
 	}
 	if (status) {
+		n = strcspn(out, "\n");
 		snprintf(note, len, "modprobe algif_skcipher: exit %d (%.*s)", status,
-			 (int)(strcspn(out, "\n") < 120 ? strcspn(out, "\n") : 120), out);
+			 (int)(n < 120 ? n : 120), out);
 		return -EIO;
 	}
 	return 0;
@@ -366,7 +370,7 @@ int luks_activate_key(struct crypt_device *cd, const char *name, const char *key
 	const char *dev = crypt_get_device_name(cd) ? crypt_get_device_name(cd) : "LUKS device";
 	const char *type = crypt_get_type(cd);
 	char alg[128], why[256], note[320] = "", dm[160] = "";
-	int r;
+	int r, p;
 
 	if (loaded)
 		*loaded = NULL;
@@ -383,12 +387,18 @@ int luks_activate_key(struct crypt_device *cd, const char *name, const char *key
 	 * (lib/luks1/keyencryption.c LUKS_endec_template) when device-mapper is
 	 * missing too. LUKS2 has no such fallback in a build with kernel crypto
 	 * (lib/luks2/luks2_keyslot_luks2.c, ENABLE_AF_ALG). None of these says
-	 * anything about the key: find out which kernel module is missing.
+	 * anything about the key: find out which kernel module is missing. (An
+	 * EPERM is trusted: LUKS2 prefers it to an unusable slot, so with key slots
+	 * of different ciphers, one of them unusable here, it could hide a right key.)
 	 */
-	if ((r != -ENOTSUP && r != -ENOENT && r != -EIO) || keyslot_alg(cd, alg, sizeof(alg)) < 0 ||
-	    afalg_probe(alg, why, sizeof(why)) == 0)
+	if ((r != -ENOTSUP && r != -ENOENT && r != -EIO) || keyslot_alg(cd, alg, sizeof(alg)) < 0)
 		goto other;
-	if (load_algif_skcipher(note, sizeof(note)) == 0) {
+	p = afalg_probe(alg, why, sizeof(why));
+	if (p == 0)
+		goto other;
+	/* modprobe can only help with the AF_ALG modules; a missing cipher is said as it is. */
+	if ((p == -EAFNOSUPPORT || p == -ENOPROTOOPT) &&
+	    load_algif_skcipher(note, sizeof(note)) == 0) {
 		if (afalg_probe(alg, why, sizeof(why)) == 0) {
 			if (loaded)
 				*loaded = "algif_skcipher";
@@ -407,7 +417,8 @@ int luks_activate_key(struct crypt_device *cd, const char *name, const char *key
 			 "%s", lvdm_available() ? "dm-crypt (kernel module dm_crypt)" :
 			 "device-mapper, missing too (kernel modules dm_mod, dm_crypt)");
 	return err_set(-ENOTSUP, "%s: the key cannot be tried: this kernel cannot decrypt key "
-		       "slots (%s, through AF_ALG): %s; %s%s", dev, alg, why, note, dm);
+		       "slots (%s, through AF_ALG): %s%s%s%s", dev, alg, why, note[0] ? "; " : "",
+		       note, dm);
 other:
 	if (name)
 		return err_set(r, "%s: cannot open it as %s: %s", dev, name, strerror(-r));
