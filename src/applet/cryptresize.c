@@ -171,12 +171,17 @@ int cryptresize_main(int argc, char **argv)
 				  name, err_msg(-EINVAL));
 			goto out;
 		}
-		r = crypt_activate_by_passphrase(cd, NULL, CRYPT_ANY_SLOT, pw.buf, pw.len,
-						 CRYPT_ACTIVATE_KEYRING_KEY);
+		err_clear();
+		r = luks_activate_key(cd, NULL, pw.buf, pw.len, CRYPT_ACTIVATE_KEYRING_KEY, NULL);
 		secret_free(&pw);
-		if (r < 0) {
+		if (r == -EPERM) {
 			log_error("%s: no key slot opens with this %s", name,
 				  applet_key_from_file() ? "key file" : "passphrase");
+			goto out;
+		}
+		if (r < 0) {
+			/* Not a wrong key: this kernel could not try it (the message says why). */
+			log_error("%s: %s", name, err_msg(r));
 			goto out;
 		}
 		r = crypt_resize(cd, name, target);

@@ -65,11 +65,11 @@ int unlock_main(int argc, char **argv)
 {
 	struct crypt_device *cd = NULL;
 	struct secret pw = { 0 };
-	const char *args[2], *dev, *name;
+	const char *args[2], *dev, *name, *loaded;
 	char defname[64], holder[128], mapping[DEV_PATH_MAX];
 	struct stat st;
 	poptContext ctx;
-	int r, rc = EXIT_FAILED, n, tries;
+	int r, rc = EXIT_FAILED, n, tries, slot = -1;
 
 	secret_protect_process();
 	if (applet_parse("unlock", argc, argv, unlock_opts, "DEVICE [NAME]", &ctx))
@@ -119,27 +119,33 @@ int unlock_main(int argc, char **argv)
 			log_error("%s", err_msg(r));
 			goto out;
 		}
-		r = crypt_activate_by_passphrase(cd, opt_test ? NULL : name, CRYPT_ANY_SLOT, pw.buf,
-						 pw.len, 0);
+		err_clear();
+		if (opt_test)
+			r = luks_check_key(dev, pw.buf, pw.len, &slot, &loaded);
+		else
+			r = slot = luks_activate_key(cd, name, pw.buf, pw.len, 0, &loaded);
 		explicit_bzero(pw.buf, pw.len);
+		if (loaded)
+			printf("Loaded the kernel module %s (AF_ALG, to decrypt key slots).\n",
+			       loaded);
 		if (r >= 0)
 			break;
 		if (r == -EPERM)
 			log_error("%s: no key slot opens with this %s", dev,
 				  applet_key_from_file() ? "key file" : "passphrase");
 		else
-			log_error("%s: cannot open it as %s: %s", dev, name, strerror(-r));
+			log_error("%s", err_msg(r));
 		if (r != -EPERM)
 			goto out;
 	}
 	if (r < 0)
 		goto out;
 	if (opt_test) {
-		printf("The key opens key slot %d of %s.\n", r, dev);
+		printf("The key opens key slot %d of %s.\n", slot, dev);
 		rc = EXIT_DONE;
 		goto out;
 	}
-	printf("%s is open as /dev/mapper/%s (key slot %d).\n", dev, name, r);
+	printf("%s is open as /dev/mapper/%s (key slot %d).\n", dev, name, slot);
 	snprintf(mapping, sizeof(mapping), "/dev/mapper/%s", name);
 	rc = opt_no_activate ? EXIT_DONE : activate_lvs(mapping);
 out:

@@ -6,11 +6,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/if_alg.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "luks.h"
+#include "lvdm.h"
 #include "../util/err.h"
+#include "../util/exec.h"
 #include "../util/log.h"
 
 static void crypt_log_to_debug(int level, const char *msg, void *usrptr)
@@ -251,6 +255,199 @@ int luks_format(const char *path, const struct luks_format_opts *o, const char *
 	return r;
 }
 
+/*
+ * The kernel algorithm name libcryptsetup binds an AF_ALG socket to for a key
+ * slot cipher such as "aes-xts-plain64": "xts(aes)", the IV dropped
+ * (lib/crypto_backend/crypto_storage.c crypt_storage_init, then
+ * crypto_cipher_kernel.c crypt_cipher_init_kernel: "%s(%s)", mode, cipher).
+ */
+static int kernel_cipher_name(const char *spec, char *out, size_t len)
+{
+	const char *dash = strchr(spec, '-');
+	size_t mlen;
+
+	if (!dash || dash == spec)
+		return -EINVAL;
+	mlen = strcspn(dash + 1, "-");
+	if (!mlen || (size_t)snprintf(out, len, "%.*s(%.*s)", (int)mlen, dash + 1,
+				      (int)(dash - spec), spec) >= len)
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * What libcryptsetup's nettle (and kernel) backend needs to decrypt a key slot
+ * area: an AF_ALG socket bound to {"skcipher", alg}. socket() fails with
+ * EAFNOSUPPORT without af_alg; bind() fails with ENOENT both without
+ * algif_skcipher (no "skcipher" type: crypto/af_alg.c alg_bind) and without the
+ * cipher (crypto/algif_skcipher.c skcipher_bind): /sys/module tells them apart.
+ * 0 when the socket binds; -EAFNOSUPPORT (no AF_ALG), -ENOPROTOOPT (no skcipher
+ * type), -ENOENT (no such cipher) or another -errno; why[] says which module.
+ */
+static int afalg_probe(const char *alg, char *why, size_t len)
+{
+	struct sockaddr_alg sa = { .salg_family = AF_ALG, .salg_type = "skcipher" };
+	int fd, r = 0;
+
+	snprintf((char *)sa.salg_name, sizeof(sa.salg_name), "%s", alg);
+	fd = socket(AF_ALG, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		r = -errno;
+		if (r == -EAFNOSUPPORT)
+			snprintf(why, len, "it has no AF_ALG sockets (kernel modules af_alg, "
+				 "algif_skcipher)");
+		else
+			snprintf(why, len, "socket(AF_ALG): %s", strerror(-r));
+		return r;
+	}
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		r = -errno;
+		if (r == -ENOENT && access("/sys/module/algif_skcipher", F_OK) < 0) {
+			snprintf(why, len, "it has AF_ALG sockets but not their skcipher type "
+				 "(kernel module algif_skcipher)");
+			r = -ENOPROTOOPT;
+		} else if (r == -ENOENT)
+			snprintf(why, len, "it has no cipher %s (modprobe 'crypto-%s')", alg, alg);
+		else
+			snprintf(why, len, "AF_ALG skcipher %s: %s", alg, strerror(-r));
+	}
+	close(fd);
+	return r;
+}
+
+/*
+ * modprobe algif_skcipher, exec'd without a shell, for a kernel whose own
+ * module autoloading (request_module) did not load it. 0 when it exited 0;
+ * else note[] says what happened.
+ */
+static int load_algif_skcipher(char *note, size_t len)
+{
+	char *argv[] = { "modprobe", "algif_skcipher", NULL };
+	char out[256];
+	size_t n;
+	int r, status;
+
+	r = run_program(argv, &status, out, sizeof(out));
+	if (r == -ENOENT) {
+		snprintf(note, len, "modprobe is not installed");
+		return r;
+	}
+	if (r < 0) {
+		snprintf(note, len, "modprobe algif_skcipher: %s", strerror(-r));
+		return r;
+	}
+	if (status) {
+		n = strcspn(out, "\n");
+		snprintf(note, len, "modprobe algif_skcipher: exit %d (%.*s)", status,
+			 (int)(n < 120 ? n : 120), out);
+		return -EIO;
+	}
+	return 0;
+}
+
+/* The cipher of the first active key slot, as libcryptsetup decrypts it. */
+static int keyslot_alg(struct crypt_device *cd, char *alg, size_t len)
+{
+	const char *type = crypt_get_type(cd);
+	size_t key_size;
+
+	for (int ks = 0; type && ks < crypt_keyslot_max(type); ks++) {
+		crypt_keyslot_info ki = crypt_keyslot_status(cd, ks);
+		const char *spec;
+
+		if (ki != CRYPT_SLOT_ACTIVE && ki != CRYPT_SLOT_ACTIVE_LAST)
+			continue;
+		spec = crypt_keyslot_get_encryption(cd, ks, &key_size);
+		if (spec && kernel_cipher_name(spec, alg, len) == 0)
+			return 0;
+	}
+	return -ENOENT;
+}
+
+int luks_activate_key(struct crypt_device *cd, const char *name, const char *key,
+		      size_t key_len, uint32_t flags, const char **loaded)
+{
+	const char *dev = crypt_get_device_name(cd) ? crypt_get_device_name(cd) : "LUKS device";
+	const char *type = crypt_get_type(cd);
+	char alg[128], why[256], note[320] = "", dm[160] = "";
+	int r, p;
+
+	if (loaded)
+		*loaded = NULL;
+	r = crypt_activate_by_passphrase(cd, name, CRYPT_ANY_SLOT, key, key_len, flags);
+	if (r >= 0)
+		return r;
+	if (r == -EPERM)
+		return err_set(-EPERM, "%s: no key slot opens with this key", dev);
+	/*
+	 * Without a usable AF_ALG skcipher the key slot area cannot be decrypted
+	 * and libcryptsetup answers ENOTSUP (socket failed) or ENOENT (bind failed:
+	 * for LUKS2 "key slot unusable", lib/luks2/luks2_keyslot.c), or, for LUKS1,
+	 * EIO from its fallback through a temporary dm-crypt device
+	 * (lib/luks1/keyencryption.c LUKS_endec_template) when device-mapper is
+	 * missing too. LUKS2 has no such fallback in a build with kernel crypto
+	 * (lib/luks2/luks2_keyslot_luks2.c, ENABLE_AF_ALG). None of these says
+	 * anything about the key: find out which kernel module is missing. (An
+	 * EPERM is trusted: LUKS2 prefers it to an unusable slot, so with key slots
+	 * of different ciphers, one of them unusable here, it could hide a right key.)
+	 */
+	if ((r != -ENOTSUP && r != -ENOENT && r != -EIO) || keyslot_alg(cd, alg, sizeof(alg)) < 0)
+		goto other;
+	p = afalg_probe(alg, why, sizeof(why));
+	if (p == 0)
+		goto other;
+	/* modprobe can only help with the AF_ALG modules; a missing cipher is said as it is. */
+	if ((p == -EAFNOSUPPORT || p == -ENOPROTOOPT) &&
+	    load_algif_skcipher(note, sizeof(note)) == 0) {
+		if (afalg_probe(alg, why, sizeof(why)) == 0) {
+			if (loaded)
+				*loaded = "algif_skcipher";
+			r = crypt_activate_by_passphrase(cd, name, CRYPT_ANY_SLOT, key, key_len,
+							 flags);
+			if (r >= 0)
+				return r;
+			if (r == -EPERM)
+				return err_set(-EPERM, "%s: no key slot opens with this key", dev);
+			goto other;
+		}
+		snprintf(note, sizeof(note), "modprobe algif_skcipher worked, yet %s", why);
+	}
+	if (type && !strcmp(type, CRYPT_LUKS1))
+		snprintf(dm, sizeof(dm), "; LUKS1's fallback, a temporary dm-crypt device, needs "
+			 "%s", lvdm_available() ? "dm-crypt (kernel module dm_crypt)" :
+			 "device-mapper, missing too (kernel modules dm_mod, dm_crypt)");
+	return err_set(-ENOTSUP, "%s: the key cannot be tried: this kernel cannot decrypt key "
+		       "slots (%s, through AF_ALG): %s%s%s%s", dev, alg, why, note[0] ? "; " : "",
+		       note, dm);
+other:
+	if (name)
+		return err_set(r, "%s: cannot open it as %s: %s", dev, name, strerror(-r));
+	return err_set(r, "%s: cannot check the key: %s", dev, strerror(-r));
+}
+
+int luks_check_key(const char *path, const char *key, size_t key_len, int *slot,
+		   const char **loaded)
+{
+	struct crypt_device *cd = NULL;
+	int r;
+
+	r = crypt_init(&cd, path);
+	if (r == 0)
+		r = crypt_load(cd, CRYPT_LUKS, NULL);
+	if (r < 0) {
+		crypt_free(cd);
+		return err_set(r, "%s: cannot load the LUKS header: %s", path, strerror(-r));
+	}
+	/* A NULL name: the key slot is decrypted and its digest checked, nothing activated. */
+	r = luks_activate_key(cd, NULL, key, key_len, 0, loaded);
+	crypt_free(cd);
+	if (r < 0)
+		return r;
+	if (slot)
+		*slot = r;
+	return 0;
+}
+
 int luks_open(const char *path, const char *name, const char *key, size_t key_len)
 {
 	struct crypt_device *cd = NULL;
@@ -264,11 +461,7 @@ int luks_open(const char *path, const char *name, const char *key, size_t key_le
 		return err_set(r, "%s: cannot load the LUKS header: %s", path, strerror(-r));
 	}
 	crypt_volume_key_keyring(cd, 0);
-	r = crypt_activate_by_passphrase(cd, name, CRYPT_ANY_SLOT, key, key_len, 0);
+	r = luks_activate_key(cd, name, key, key_len, 0, NULL);
 	crypt_free(cd);
-	if (r == -EPERM)
-		return err_set(-EPERM, "%s: no key slot opens with this key", path);
-	if (r < 0)
-		return err_set(r, "%s: cannot open it as %s: %s", path, name, strerror(-r));
-	return 0;
+	return r < 0 ? r : 0;
 }

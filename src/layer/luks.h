@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* LUKS1/LUKS2 headers and active dm-crypt mappings through libcryptsetup (ondisk.md 8). */
+/* LUKS1/LUKS2 headers and active dm-crypt mappings through libcryptsetup. */
 #ifndef SB_LUKS_H
 #define SB_LUKS_H
 
@@ -72,8 +72,35 @@ int luks_format(const char *path, const struct luks_format_opts *o, const char *
 
 /*
  * Opens path as /dev/mapper/name with key; the volume key goes into the dm
- * table, not the kernel keyring (see unlock). -EPERM: no keyslot takes the key.
+ * table, not the kernel keyring (see unlock). Errors as luks_activate_key.
  */
 int luks_open(const char *path, const char *name, const char *key, size_t key_len);
+
+struct crypt_device;
+
+/*
+ * crypt_activate_by_passphrase(cd, name, CRYPT_ANY_SLOT, key, flags) on a
+ * loaded header; name NULL only checks the key. Returns the key slot (>= 0),
+ * -EPERM when no key slot takes the key, or, when this kernel cannot decrypt
+ * a key slot at all, -ENOTSUP with err_set() naming the missing kernel module
+ * (AF_ALG: af_alg, algif_skcipher; the cipher; for LUKS1 dm_mod/dm_crypt) -
+ * then the key is neither right nor wrong, it could not be tried. Before that
+ * answer it runs "modprobe algif_skcipher" (no shell) once and tries again;
+ * *loaded (may be NULL) is then "algif_skcipher", for the caller to say so.
+ * Any other failure: -errno with the device and strerror in err_set().
+ */
+int luks_activate_key(struct crypt_device *cd, const char *name, const char *key,
+		      size_t key_len, uint32_t flags, const char **loaded);
+
+/*
+ * Checks, changing nothing, that key (a passphrase or key file bytes) opens a
+ * key slot of the LUKS device path on this kernel: to be called before the
+ * first write of a command that will need the key later. 0 (*slot, may be
+ * NULL, the key slot), -EPERM (wrong key), -ENOTSUP (this kernel cannot try
+ * it: the message names the missing module) or another -errno, each with
+ * err_set(). Loads algif_skcipher as luks_activate_key does (*loaded).
+ */
+int luks_check_key(const char *path, const char *key, size_t key_len, int *slot,
+		   const char **loaded);
 
 #endif
