@@ -342,18 +342,22 @@ int applet_check_key(const char *map_name, const char *keyfile)
 			    "needs the passphrase again: give --key-file FILE (nothing was changed)",
 			    map_name);
 	if (r == 0) {
-		/* A NULL name only checks that a keyslot opens: nothing is activated. */
-		r = crypt_activate_by_passphrase(cd, NULL, CRYPT_ANY_SLOT, step_key.buf,
-						 step_key.len, 0);
+		const char *under = crypt_get_device_name(cd), *loaded = NULL;
+
+		/* Changes nothing: only that a keyslot opens, on this kernel. */
+		r = luks_check_key(under, step_key.buf, step_key.len, NULL, &loaded);
 		if (r == -EPERM)
 			r = err_set(E_REFUSED, "%s: no keyslot opens with this %s (nothing was "
 				    "changed)", map_name, keyfile ? "key file" : "passphrase");
-		else if (r < 0)
-			r = err_set(E_REFUSED, "%s: the key cannot be checked on this kernel (%s; "
-				    "algif_skcipher loaded?), so resizing the mapping would fail "
-				    "(nothing was changed)", map_name, strerror(-r));
-		else
-			r = 0;
+		else if (r < 0) {
+			char why[400];
+
+			snprintf(why, sizeof(why), "%s", err_msg(r));
+			r = err_set(E_REFUSED, "%s: resizing it needs the key, and %s (nothing was "
+				    "changed)", map_name, why);
+		}
+		else if (loaded)
+			log_info("loaded the kernel module %s to check the key", loaded);
 	}
 	if (r < 0 || keyfile)
 		secret_free(&step_key);
