@@ -82,6 +82,11 @@ int unlock_main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	dev = args[0];
+	/* libcryptsetup reports a device it may not open as "Block device required". */
+	if (access(dev, R_OK) < 0 && (errno == EACCES || errno == EPERM)) {
+		log_error("%s: Permission denied: run as root", dev);
+		goto out;
+	}
 	luks_quiet();
 	r = crypt_init(&cd, dev);
 	if (r == 0)

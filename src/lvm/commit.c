@@ -112,6 +112,9 @@ static int lock_vg(const char *name, int *fd_out)
 	if (str_fmt(path, sizeof(path), "%s/V_%s", dir, name) < 0)
 		return -ENAMETOOLONG;
 	fd = open(path, O_CREAT | O_APPEND | O_RDWR | O_CLOEXEC, 0777);
+	if (fd < 0 && (errno == EACCES || errno == EPERM))
+		return err_set(-errno, "cannot open the VG lock %s: Permission denied: run as root",
+			       path);
 	if (fd < 0)
 		return err_set(-errno, "cannot open the VG lock %s: %m", path);
 	for (int i = 0; flock(fd, LOCK_EX | LOCK_NB) < 0; i++) {
@@ -180,6 +183,7 @@ static int for_each_device(const char *const *devices, int (*fn)(const char *pat
 struct scan {
 	struct vg_dev *devs;
 	unsigned n, cap;
+	unsigned denied;	/* devices that could not be opened: EACCES (not root) */
 };
 
 /* Collects every device with a readable LVM label. */
@@ -192,6 +196,8 @@ static int scan_one(const char *path, void *ctx)
 	int fd;
 
 	fd = dev_open(path, O_RDONLY, &d.size, &blk);
+	if (fd == -EACCES || fd == -EPERM)
+		s->denied++;
 	if (fd < 0)
 		return 0;
 	reg = (struct region){ .fd = fd, .size = d.size, .name = path };
@@ -235,6 +241,8 @@ int vg_name_of_pv(const char *device, char name[128])
 	int r;
 
 	r = for_each_device(list, scan_one, &s);
+	if (r == 0 && !s.n && s.denied)
+		return err_set(-EACCES, "%s: Permission denied: run as root", device);
 	if (r < 0 || !s.n)
 		return err_set(r < 0 ? r : -ENOENT, "%s: no LVM2 label (%s)", device,
 			       r < 0 ? strerror(-r) : "not a PV");
@@ -377,7 +385,10 @@ int vgh_open(const char *vgname, const char *const *devices, bool writable, stru
 			}
 	err_clear();
 	r = vg_assemble(mine, n_mine, &h->vg);
-	if (r == -ENOENT)
+	if (r == -ENOENT && s.denied)
+		r = err_set(-EACCES, "volume group \"%s\" not found: %u block devices could not be "
+			    "read (Permission denied): run as root", vgname, s.denied);
+	else if (r == -ENOENT)
 		r = err_set(-ENOENT, "volume group \"%s\" not found", vgname);
 	if (r < 0)
 		goto fail;

@@ -159,4 +159,19 @@ holds vgck "vgck" vgck "$vg"
 end_case
 loop_env_reset
 
+# ---- without root: say so (exit 1), not "not a PV" or "VG not found" ----
+d=$(new_loop 32M)
+vg=$(uniq_name hr)
+q pvcreate "$d"; q vgcreate "$vg" "$d"; q lvcreate -an -Zn -n lv -L 8M "$vg"
+asnobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$SB" "$@" 2>&1; }
+for c in "defrag $d" "lvshrink $vg/lv --size 4MiB --dry-run" "vgcfg show $vg" "unlock $d" "pvresize $d --dry-run"; do
+	# shellcheck disable=SC2086
+	out=$(asnobody $c); rc=$?
+	begin "not_root_says_so_${c%% *}"
+	same rc "$rc" 1
+	holds message "said: $out" grep -q "Permission denied.*run as root" <<<"$out"
+	end_case
+done
+loop_env_reset
+
 finish
