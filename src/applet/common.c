@@ -148,7 +148,18 @@ int applet_fail(int r, const struct commit_result *res, const char *vg)
 				  "same command again to finish it", res->backup, res->backup, vg);
 		return EXIT_PARTIAL;
 	}
-	return r == E_REFUSED ? EXIT_REFUSED : EXIT_FAILED;
+	/* Not enough free extents is a refusal wherever it is found (lvresize, edits). */
+	return r == E_REFUSED || r == -ENOSPC ? EXIT_REFUSED : EXIT_FAILED;
+}
+
+int applet_fail_open(int r, const char *vg)
+{
+	/* A VG, LV or PV the command line names that is not there: a usage error. */
+	if (r == -ENOENT) {
+		log_error("%s", err_msg(r));
+		return EXIT_USAGE;
+	}
+	return applet_fail(r, NULL, vg);
 }
 
 /* A passphrase read once (from a terminal) by applet_check_key for the cryptresize step. */
@@ -176,6 +187,15 @@ int applet_key_opts_check(void)
 	}
 	if ((key_offset || key_size) && !key_file) {
 		log_error("--keyfile-offset and --keyfile-size need --key-file");
+		return EXIT_USAGE;
+	}
+	return applet_key_file_check(key_file);
+}
+
+int applet_key_file_check(const char *path)
+{
+	if (path && strcmp(path, "-") && access(path, R_OK) < 0) {
+		log_error("--key-file %s: %m", path);
 		return EXIT_USAGE;
 	}
 	return 0;
@@ -210,11 +230,11 @@ int applet_open_lv(const char *arg, char vgname[128], const char **lvname, struc
 	err_clear();
 	r = vgh_open(vgname, applet_device_list(), !mutate.dry_run, h);
 	if (r < 0)
-		return applet_fail(r, NULL, vgname);
+		return applet_fail_open(r, vgname);
 	*lv = vg_find_lv((*h)->vg, *lvname);
 	if (*lv < 0) {
 		log_error("VG %s has no LV \"%s\"", vgname, *lvname);
-		return EXIT_FAILED;
+		return EXIT_USAGE;
 	}
 	return 0;
 }
@@ -229,11 +249,11 @@ int applet_open_pv(const char *pv, char vgname[128], struct vgh **h, int *dev)
 	if (r == 0)
 		r = vgh_open(vgname, applet_device_list(), !mutate.dry_run, h);
 	if (r < 0)
-		return applet_fail(r, NULL, vgname);
+		return applet_fail_open(r, vgname);
 	*dev = vgh_find_dev(*h, pv);
 	if (*dev < 0) {
 		log_error("%s: not found among the PVs of VG %s", pv, vgname);
-		return EXIT_FAILED;
+		return EXIT_USAGE;
 	}
 	return 0;
 }

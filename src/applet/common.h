@@ -48,6 +48,12 @@ const char *const *applet_device_list(void);
 struct commit_result;
 int applet_fail(int r, const struct commit_result *res, const char *vg);
 
+/* The same for opening what the command line names: one that is not there is a usage error. */
+int applet_fail_open(int r, const char *vg);
+
+/* A --key-file that cannot be read is a usage error (printed): 0 or EXIT_USAGE. */
+int applet_key_file_check(const char *path);
+
 /*
  * Opens the VG of "VG/LV" (writable unless --dry-run) and finds the LV: 0, or
  * the exit code after printing why not. *lvname points into arg.

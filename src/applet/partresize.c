@@ -159,7 +159,7 @@ int partresize_main(int argc, char **argv)
 	r = resolve(dev, &t);
 	if (r < 0) {
 		log_error("%s", err_msg(r));
-		rc = r == -EINVAL ? EXIT_USAGE : EXIT_FAILED;
+		rc = r == -EINVAL || r == -ENOENT ? EXIT_USAGE : EXIT_FAILED;
 		goto out;
 	}
 	/* Hold the disk's BSD lock, so udev and other tools keep off while we work. */

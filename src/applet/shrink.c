@@ -230,12 +230,16 @@ int shrink_main(int argc, char **argv)
 		poptFreeContext(ctx);
 		return EXIT_USAGE;
 	}
+	rc = applet_key_file_check(opt_keyfile);
+	if (rc)
+		goto out;
+	rc = EXIT_FAILED;
 	err_clear();
 	r = stack_probe(dev, &st);
 	if (r == 0)
 		r = stack_view_find(st, &sv);
 	if (r < 0) {
-		rc = applet_fail(r, NULL, "");
+		rc = applet_fail_open(r, "");
 		goto out;
 	}
 	ss = sv.l.table_sector;

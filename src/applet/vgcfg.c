@@ -43,7 +43,7 @@ int vgcfg_main(int argc, char **argv)
 	err_clear();
 	r = vgh_open(args[1], applet_device_list(), false, &h);
 	if (r < 0) {
-		rc = applet_fail(r, NULL, args[1]);
+		rc = applet_fail_open(r, args[1]);
 		goto out;
 	}
 	if (!strcmp(args[0], "show")) {

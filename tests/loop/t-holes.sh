@@ -174,4 +174,32 @@ for c in "defrag $d" "lvshrink $vg/lv --size 4MiB --dry-run" "vgcfg show $vg" "u
 done
 loop_env_reset
 
+# ---- one exit code per kind of mistake, whatever the applet ----
+# 2: the command line names what is not there (a key file, a VG, an LV, a device);
+# 3: understood, but the stack does not allow it (not enough free extents).
+d=$(new_loop 64M)
+printf 'label: gpt\n,1MiB,21686148-6449-6E6F-744E-656564454649\n,40MiB,L\n' | q sfdisk "$d"; add_partitions "$d"
+vg=$(uniq_name hx)
+q pvcreate "${d}p2"; q vgcreate "$vg" "${d}p2"; q lvcreate -an -Zn -n lv -L 8M "$vg"
+l=$(lv_raw "$vg" lv); mkfs.ext4 -q "$l"; losetup -d "$l"
+x() { "$SB" "$@" --devices "${d}p2" --backup-dir "$TMPD/bk" >/dev/null 2>&1; echo $?; }
+begin exit_codes_one_per_kind
+same missing_key_unlock "$(x unlock "${d}p2" --key-file /nonexistent)" 2
+same missing_key_shrink "$(x shrink "${d}p2" --size 20MiB --key-file /nonexistent --dry-run)" 2
+same missing_key_grow "$(x grow "${d}p2" --max --key-file /nonexistent --dry-run)" 2
+same unknown_vg_lvshrink "$(x lvshrink nosuchvg/lv --size 4MiB --dry-run)" 2
+same unknown_lv_lvshrink "$(x lvshrink "$vg/nosuch" --size 4MiB --dry-run)" 2
+same unknown_lv_lvgrow "$(x lvgrow "$vg/nosuch" --size 16MiB --dry-run)" 2
+same unknown_lv_lvresize "$(x lvresize "$vg/nosuch" --extents 1 --dry-run)" 2
+same unknown_lv_shrink "$(x shrink "${d}p2" --size 20MiB --lv "$vg/nosuch=4MiB" --dry-run)" 2
+same unknown_lv_grow "$(x grow "${d}p2" --max --lv "$vg/nosuch=+4MiB" --dry-run)" 2
+same unknown_vg_vgcfg "$(x vgcfg show nosuchvg)" 2
+same not_a_pv_defrag "$(x defrag "$d" --dry-run)" 2
+same no_device_partresize "$(x partresize /dev/nonexistent --size 4MiB --dry-run)" 2
+same few_extents_lvgrow "$(x lvgrow "$vg/lv" --size 1GiB --dry-run)" 3
+same few_extents_lvresize "$(x lvresize "$vg/lv" --size 1GiB --dry-run)" 3
+same few_extents_grow "$(x grow "${d}p2" --lv "$vg/lv=1GiB" --dry-run)" 3
+end_case
+loop_env_reset
+
 finish
