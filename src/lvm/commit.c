@@ -729,13 +729,27 @@ int vgh_commit(struct vgh *h, const struct commit_opts *o, struct commit_result 
 	if (r < 0)
 		return r;
 
-	/* Read every copy back: what lvm2 will read must be what we meant. */
+	/*
+	 * Read every copy back: what lvm2 will read must be what we meant. From
+	 * the disk, not the page cache that the writes just filled: O_DIRECT, or
+	 * where a device refuses it, the cached pages dropped first (they are
+	 * clean after the flush, so the kernel lets them go).
+	 */
 	for (unsigned i = 0; i < h->n_devs; i++) {
 		struct vg_dev *d = &h->devs[i];
 		struct region reg = { .fd = d->fd, .size = d->size, .name = d->path };
+		_cleanup_close_ int dfd = open(d->path, O_RDONLY | O_DIRECT | O_CLOEXEC);
 
+		if (dfd >= 0) {
+			reg.fd = dfd;
+			reg.direct = true;
+		} else {
+			(void)posix_fadvise(d->fd, 0, 0, POSIX_FADV_DONTNEED);
+		}
 		pv_disk_clear(&d->pd);
 		r = pv_disk_read(&reg, &d->pd);
+		d->pd.reg.fd = d->fd;
+		d->pd.reg.direct = false;
 		if (r < 0)
 			return err_wrap(r, "%s: reading back after the commit: ", d->path);
 		for (unsigned m = 0; m < d->pd.n_mdas; m++)

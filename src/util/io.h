@@ -17,6 +17,7 @@ struct region {
 	uint64_t off;		/* bytes from the start of fd */
 	uint64_t size;		/* bytes */
 	const char *name;	/* for messages */
+	bool direct;		/* fd is O_DIRECT: reads go through an aligned bounce buffer */
 };
 
 /*
