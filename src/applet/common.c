@@ -259,9 +259,9 @@ int applet_open_pv(const char *pv, char vgname[128], struct vgh **h, int *dev)
 }
 
 int applet_step(const char *applet, const char *a1, const char *a2, const char *a3,
-		const char *keyfile)
+		const char *a4, const char *keyfile)
 {
-	char *argv[14];
+	char *argv[16];
 	int n = 0, rc;
 
 	argv[n++] = "shrinkbox";
@@ -272,6 +272,8 @@ int applet_step(const char *applet, const char *a1, const char *a2, const char *
 		argv[n++] = (char *)a2;
 	if (a3)
 		argv[n++] = (char *)a3;
+	if (a4)
+		argv[n++] = (char *)a4;
 	argv[n++] = "--yes";
 	if (keyfile && !strcmp(applet, "cryptresize")) {
 		argv[n++] = "--key-file";
@@ -286,8 +288,8 @@ int applet_step(const char *applet, const char *a1, const char *a2, const char *
 		argv[n++] = (char *)mutate.devices;
 	}
 	argv[n] = NULL;
-	printf("==> shrinkbox %s%s%s%s%s%s%s\n", applet, a1 ? " " : "", a1 ? a1 : "", a2 ? " " : "",
-	       a2 ? a2 : "", a3 ? " " : "", a3 ? a3 : "");
+	printf("==> shrinkbox %s%s%s%s%s%s%s%s%s\n", applet, a1 ? " " : "", a1 ? a1 : "",
+	       a2 ? " " : "", a2 ? a2 : "", a3 ? " " : "", a3 ? a3 : "", a4 ? " " : "", a4 ? a4 : "");
 	fflush(stdout);
 	if (step_key.len && !keyfile && !strcmp(applet, "cryptresize"))
 		rc = run_self_input(argv, step_key.buf, step_key.len);

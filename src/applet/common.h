@@ -76,12 +76,12 @@ struct secret;
 int applet_read_key(struct secret *pw, const char *prompt);
 
 /*
- * One step of a whole-stack command: runs "shrinkbox APPLET [A1 [A2 [A3]]] --yes"
+ * One step of a whole-stack command: runs "shrinkbox APPLET [A1 [A2 [A3 [A4]]]] --yes"
  * with this run's --backup-dir and --devices (and --key-file for cryptresize),
  * printing "==> shrinkbox ..." first. Returns the step's exit code.
  */
 int applet_step(const char *applet, const char *a1, const char *a2, const char *a3,
-		const char *keyfile);
+		const char *a4, const char *keyfile);
 
 /*
  * Before the first write of a whole-stack command, what its LV steps need:

@@ -261,20 +261,21 @@ int grow_main(int argc, char **argv)
 		/* The exact last sector: --max may end off the grain, where --size would round. */
 		snprintf(sz, sizeof(sz), "%" PRIu64, sv.entry->start + t.part_size - 1);
 		rc = applet_step("partresize", sv.part->path[0] ? sv.part->path : dev, "--end", sz,
-				 NULL);
+				 NULL, NULL);
 		steps += rc == 0;
 	}
 	if (rc == 0 && sv.luks) {
-		rc = applet_step("cryptresize", sv.luks->luks.active_name, NULL, NULL, opt_keyfile);
+		rc = applet_step("cryptresize", sv.luks->luks.active_name, NULL, NULL, NULL,
+				 opt_keyfile);
 		steps += rc == 0;
 	}
 	if (rc == 0) {
-		rc = applet_step("pvresize", sv.pv->path, NULL, NULL, NULL);
+		rc = applet_step("pvresize", sv.pv->path, NULL, NULL, NULL, NULL);
 		steps += rc == 0;
 	}
 	for (unsigned i = 0; rc == 0 && i < n_lvt; i++) {
 		snprintf(sz, sizeof(sz), "%" PRIu64 "B", lvt[i].new_le * ext);
-		rc = applet_step("lvgrow", lvt[i].name, "--size", sz, NULL);
+		rc = applet_step("lvgrow", lvt[i].name, "--size", sz, NULL, NULL);
 		steps += rc == 0;
 	}
 	if (rc) {

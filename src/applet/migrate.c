@@ -66,7 +66,7 @@
 #define SUBSYSTEM_PREFIX "shrinkbox:"
 
 static const char *opt_from, *opt_to, *opt_type, *opt_cipher, *opt_hash, *opt_pbkdf, *opt_name;
-static int opt_key_bits, opt_iter, opt_force, opt_wipe, opt_test_clear;
+static int opt_key_bits, opt_iter, opt_force, opt_wipe, opt_test_clear, opt_verify;
 
 static const struct poptOption migrate_opts[] = {
 	{ "from", 0, POPT_ARG_STRING, &opt_from, 0, "the clear PV to empty and remove", "PV" },
@@ -83,6 +83,8 @@ static const struct poptOption migrate_opts[] = {
 	{ "name", 0, POPT_ARG_STRING, &opt_name, 0, "mapping name (default luks-<UUID>)", "NAME" },
 	{ "force", 'f', POPT_ARG_NONE, &opt_force, 0,
 	  "erase the signatures found on DEVICE (filesystem, LUKS, PV, ...) first", NULL },
+	{ "verify", 0, POPT_ARG_NONE, &opt_verify, 0,
+	  "read each copy back and compare before its commit", NULL },
 	{ "wipe-source", 0, POPT_ARG_NONE, &opt_wipe, 0,
 	  "erase the source's LVM label once the VG no longer uses it", NULL },
 	{ "test-clear-target", 0, POPT_ARG_NONE | POPT_ARGFLAG_DOC_HIDDEN, &opt_test_clear, 0,
@@ -718,7 +720,7 @@ static int do_extend(struct mig *m, const struct commit_opts *co, struct commit_
 
 static int do_moves(struct mig *m, const struct commit_opts *co, struct commit_result *res)
 {
-	struct mover_opts mo = { .chunk = MOVE_CHUNK_DEFAULT, .commit = co };
+	struct mover_opts mo = { .chunk = MOVE_CHUNK_DEFAULT, .commit = co, .verify = opt_verify };
 	struct progress prog;
 	uint64_t max = MAX_MOVE_BYTES / m->ext ? MAX_MOVE_BYTES / m->ext : 1;
 	int r;

@@ -40,6 +40,7 @@
 
 static const char *opt_size, *opt_free, *opt_keyfile;
 static char **opt_lv;
+static int opt_verify;
 
 static const struct poptOption shrink_opts[] = {
 	{ "size", 's', POPT_ARG_STRING, &opt_size, 0, "the partition's new size (at most)",
@@ -50,6 +51,8 @@ static const struct poptOption shrink_opts[] = {
 	  "VG/LV=SIZE" },
 	{ "key-file", 'd', POPT_ARG_STRING, &opt_keyfile, 0,
 	  "for a mapping whose key is in the kernel keyring: the key for cryptresize", "FILE" },
+	{ "verify", 0, POPT_ARG_NONE, &opt_verify, 0,
+	  "defrag reads each copy back and compares it before its commit", NULL },
 	{ NULL, 0, POPT_ARG_INCLUDE_TABLE, (void *)mutate_table, 0, NULL, NULL },
 	POPT_TABLEEND
 };
@@ -196,9 +199,10 @@ static int free_record_commit(const char *vgname, const char *old, const struct 
 
 static unsigned steps_done;
 
-static int step(const char *applet, const char *a1, const char *a2, const char *a3)
+static int step(const char *applet, const char *a1, const char *a2, const char *a3,
+		const char *a4)
 {
-	int rc = applet_step(applet, a1, a2, a3, opt_keyfile);
+	int rc = applet_step(applet, a1, a2, a3, a4, opt_keyfile);
 
 	steps_done += rc == 0;
 	return rc;
@@ -365,29 +369,29 @@ int shrink_main(int argc, char **argv)
 	/* Inside out: the filesystems, the extents, the PV, the mapping, the partition, the fill. */
 	for (unsigned i = 0; i < n_lvt; i++) {
 		snprintf(sz[0], sizeof(sz[0]), "%" PRIu64 "B", lvt[i].new_le * ext);
-		rc = step("lvshrink", lvt[i].name, "--size", sz[0]);
+		rc = step("lvshrink", lvt[i].name, "--size", sz[0], NULL);
 		if (rc)
 			goto failed;
 	}
 	snprintf(sz[0], sizeof(sz[0]), "%" PRIu64, t.pe_count);
-	rc = step("defrag", sv.pv->path, "--end", sz[0]);
+	rc = step("defrag", sv.pv->path, "--end", sz[0], opt_verify ? "--verify" : NULL);
 	if (rc == 0) {
 		snprintf(sz[1], sizeof(sz[1]), "%" PRIu64 "B", t.pv_bytes);
-		rc = step("pvresize", sv.pv->path, "--size", sz[1]);
+		rc = step("pvresize", sv.pv->path, "--size", sz[1], NULL);
 	}
 	if (rc == 0 && sv.luks) {
 		snprintf(sz[2], sizeof(sz[2]), "%" PRIu64 "s", t.map_size);
-		rc = step("cryptresize", sv.luks->luks.active_name, "--size", sz[2]);
+		rc = step("cryptresize", sv.luks->luks.active_name, "--size", sz[2], NULL);
 	}
 	if (rc == 0) {
 		snprintf(sz[3], sizeof(sz[3]), "%" PRIu64 "B", t.part_size * ss);
-		rc = step("partresize", sv.part->path[0] ? sv.part->path : dev, "--size", sz[3]);
+		rc = step("partresize", sv.part->path[0] ? sv.part->path : dev, "--size", sz[3], NULL);
 	}
 	/* The final exact fill (seed steps 14-15): the layers meet the partition's real end. */
 	if (rc == 0 && sv.luks)
-		rc = step("cryptresize", sv.luks->luks.active_name, NULL, NULL);
+		rc = step("cryptresize", sv.luks->luks.active_name, NULL, NULL, NULL);
 	if (rc == 0)
-		rc = step("pvresize", sv.pv->path, NULL, NULL);
+		rc = step("pvresize", sv.pv->path, NULL, NULL, NULL);
 	if (rc)
 		goto failed;
 	printf("Done: partition %u of %s is %s.\n", sv.entry->partno, sv.disk,

@@ -66,9 +66,11 @@ out=$("$SB" shrink "${d}p2" --size 200MiB --dry-run --backup-dir "$TMPD/bk" 2>&1
 out=$("$SB" shrink "${d}p2" --size 100MiB --yes --backup-dir "$TMPD/bk" 2>&1); rc=$?
 [ $rc = 3 ] && grep -q "name the LVs to shrink" <<<"$out" && [ "$(sha256sum <"$d")" = "$before" ] &&
 	ok too_small_refused_with_options || bad too_small_refused_with_options "rc $rc: $out"
-out=$("$SB" shrink "${d}p2" --size 200MiB --yes --backup-dir "$TMPD/bk" 2>&1); rc=$?
+out=$("$SB" shrink "${d}p2" --size 200MiB --verify --yes --backup-dir "$TMPD/bk" 2>&1); rc=$?
 why=$(check)
 [ $rc = 0 ] && [ -z "$why" ] && ok shrink_whole_stack || bad shrink_whole_stack "rc $rc $why: $out"
+grep -q "^==> shrinkbox defrag .* --verify" <<<"$out" && ok shrink_verify_reaches_defrag ||
+	bad shrink_verify_reaches_defrag "$(grep '==> shrinkbox defrag' <<<"$out")"
 out=$("$SB" shrink "${d}p2" --size 200MiB --yes --backup-dir "$TMPD/bk" 2>&1); rc=$?
 [ $rc = 0 ] && grep -qx "No changes." <<<"$out" && ok rerun_no_changes || bad rerun_no_changes "rc $rc: $out"
 # The tag of a cut-off resize2fs, on an LV the command would not touch otherwise:
