@@ -85,9 +85,10 @@ q lvcreate -an -Zn -n a -L 8M "$ve"; q lvcreate -an -Zn -n gap -L 8M "$ve"; q lv
 q lvremove -f "$ve/gap"
 fill "$ve" a; fill "$ve" b
 se=$(all_sums "$ve" "a b")
+# Not enough free extents is a refusal (exit 3) in every applet.
 before=$(sums "$e")
 out=$("$SB" defrag "$e" --end 3 --devices "$e" --yes --backup-dir "$BK" 2>&1); rc=$?
-[ $rc = 1 ] && grep -q "more free extents are needed" <<<"$out" && [ "$(sums "$e")" = "$before" ] &&
+[ $rc = 3 ] && grep -q "more free extents are needed" <<<"$out" && [ "$(sums "$e")" = "$before" ] &&
 	ok not_enough_room_refused || bad not_enough_room_refused "rc $rc: $out"
 out=$("$SB" defrag "$e" --size 28MiB --devices "$e" --yes --backup-dir "$BK" 2>&1); rc=$?
 [ $rc = 0 ] && [ "$(highest_pe "$e")" -le 6 ] && [ "$(all_sums "$ve" "a b")" = "$se" ] && vgck "$ve" >/dev/null 2>&1 &&
