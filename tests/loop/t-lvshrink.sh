@@ -123,7 +123,7 @@ q debugfs -w -R "clri <7>" "$l"; q debugfs -w -R "ssv state 0" "$l"; losetup -d 
 rcs="" said="" size0=$(lvs --noheadings --units b --nosuffix -o lv_size "$vg/root" 2>/dev/null | tr -d ' ')
 for i in 1 2; do
 	out=$(sb lvshrink "$vg/root" --size 112MiB --yes 2>&1); rcs+=" $?"
-	grep -q "will not fix unattended" <<<"$out" && ! grep -q "e2fsck -f -y" <<<"$out" && said+=" ok"
+	grep -q "will not fix unattended" <<<"$out" && ! grep -q "^  e2fsck -f -y /" <<<"$out" && said+=" ok"
 done
 [ "$rcs" = " 3 3" ] && [ "$said" = " ok ok" ] && [ "$(lvs --noheadings --units b --nosuffix -o lv_size "$vg/root" 2>/dev/null | tr -d ' ')" = "$size0" ] &&
 	ok damaged_resize_inode_untagged_refused_twice ||
@@ -151,14 +151,14 @@ out=$(sb lvshrink "$vg/root" --size 112MiB --yes 2>&1); rc=$?
 begin tagged_resize_inode_and_second_fault_refused
 same rc "$rc" 3
 holds message "said: $(tr '\n' ' ' <<<"$out")" grep -q "reports more than an interrupted resize2fs leaves" <<<"$out"
-holds no_yes "e2fsck -y ran" fails grep -q "e2fsck -f -y" <<<"$out"
+holds no_yes "e2fsck -y ran" fails grep -q "^  e2fsck -f -y /" <<<"$out"
 holds bytes "the filesystem changed" [ "$(sha256sum <"$l")" = "$dev0" ]
 same tags "$(tags)" "shrinkbox_resize2fs"
 end_case
 # Tagged, but another problem only: still left to a human.
 q debugfs -w -R "ssv state 3" "$l"; losetup -d "$l"
 out=$(sb lvshrink "$vg/root" --size 112MiB --yes 2>&1); rc=$?
-[ $rc = 3 ] && grep -q "reports more than an interrupted resize2fs leaves\|will not fix unattended" <<<"$out" && ! grep -q "e2fsck -f -y" <<<"$out" &&
+[ $rc = 3 ] && grep -q "reports more than an interrupted resize2fs leaves\|will not fix unattended" <<<"$out" && ! grep -q "^  e2fsck -f -y /" <<<"$out" &&
 	ok other_fsck_problem_refused || bad other_fsck_problem_refused "rc $rc: $(tr '\n' ' ' <<<"$out")"
 
 # A resize2fs cut off after it wrote the new group descriptors, before its last
@@ -185,7 +185,7 @@ begin tagged_stale_counts_repaired_then_planned
 holds damaged_state "resize2fs -P read $min_damaged B, not above the target" [ "${min_damaged:-0}" -gt $((32 * 1048576)) ]
 same rc_dry_run "$rc_dry" 0
 same rc "$rc" 0
-holds repair "said: $(tr '\n' ' ' <<<"$out")" grep -q "e2fsck -f -y" <<<"$out"
+holds repair "said: $(tr '\n' ' ' <<<"$out")" grep -q "^  e2fsck -f -y /" <<<"$out"
 same fs_bytes "$(fs_bytes "$l")" $((32 * 1048576))
 holds fsck "e2fsck -fn" e2fsck -fn "$l"
 holds data "data changed" sh -c "mount -o ro $l $TMPD/mnt && [ \"\$(sha256sum <$TMPD/mnt/data)\" = \"$csum\" ]"

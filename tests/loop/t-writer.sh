@@ -59,8 +59,9 @@ out=$(sb lvresize "$vg/a" --size 40MiB --devices "$d" 2>&1 </dev/null); rc=$?
 out=$(sb lvresize "$vg/a" --size 4G --devices "$d" --yes 2>&1); rc=$?
 [ $rc = 2 ] && grep -q "ambiguous" <<<"$out" && ok lvresize_ambiguous_unit_refused ||
 	bad lvresize_ambiguous_unit_refused "rc $rc: $out"
+# Not enough free extents is a refusal (exit 3) in every applet.
 out=$(sb lvresize "$vg/a" --size 1GiB --devices "$d" --yes 2>&1); rc=$?
-[ $rc = 1 ] && [ "$(sums "$d")" = "$before" ] && grep -q "free" <<<"$out" &&
+[ $rc = 3 ] && [ "$(sums "$d")" = "$before" ] && grep -q "free" <<<"$out" &&
 	ok lvresize_no_space || bad lvresize_no_space "rc $rc: $out"
 
 # ---- 2. lvm2 changes the VG after us, and we read it back.
