@@ -445,6 +445,22 @@ int pt_gpt_staged(const char *path, unsigned sector_size, bool *found)
 	r = gpt_read(&d, 1, &pc);
 	if (r < 0 || !pc.ok)
 		return r;
+	if (pc.alt < d.sectors) {
+		struct gpt bc __attribute__((cleanup(gpt_free))) = { 0 };
+
+		/*
+		 * A valid backup whose entries are not the primary's: libfdisk's
+		 * gpt_probe_label() does not compare them (only a bad CRC marks the
+		 * label changed); a cut in libfdisk's own order leaves one.
+		 */
+		r = gpt_read(&d, pc.alt, &bc);
+		if (r < 0)
+			return r;
+		if (bc.ok && (bc.es != pc.es || memcmp(bc.ents, pc.ents, pc.es * d.ss))) {
+			*found = true;
+			return 0;
+		}
+	}
 	if (pc.ents_lba != GPT_HOME) {
 		*found = gpt_is_slot(pc.ents_lba, pc.first, pc.es);
 		return 0;
@@ -684,9 +700,26 @@ int pt_write(const char *disk, pt_edit_fn edit, void *arg, struct pt_write_stats
 			r = copy_in(&d, &s, pc.ok ? pc.alt : d.sectors - 1, 1);
 	} else {
 		uint64_t lba[DOS_CHAIN_MAX + 1];
+		_cleanup_free_ uint8_t *mbr = malloc(ss);
 		unsigned n = 0;
 
-		r = dos_chain(&d, lba, &n, ARRAY_SIZE(lba));
+		/*
+		 * libfdisk falls back to dos when both GPT copies fail their CRCs
+		 * (what a cut in libfdisk's own write order could leave): the
+		 * 0xEE entry is then "partition 1", and resizing it would turn the
+		 * protective MBR into nonsense. msdos.c skips such a disk too.
+		 */
+		if (!mbr)
+			return -ENOMEM;
+		r = rd(&d, 0, 1, mbr);
+		for (int i = 0; r == 0 && i < 4; i++)
+			if (mbr[446 + 16 * i + 4] == 0xee)
+				return err_set(E_REFUSED, "%s: a protective MBR (type ee) but no "
+					       "valid GPT header: both GPT copies are damaged; "
+					       "repair them first (gdisk, or sfdisk -d of a "
+					       "backup); nothing written", disk);
+		if (r == 0)
+			r = dos_chain(&d, lba, &n, ARRAY_SIZE(lba));
 		for (unsigned i = 0; r == 0 && i < n; i++)
 			r = copy_in(&d, &s, lba[i], 1);
 	}

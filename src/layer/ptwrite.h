@@ -41,6 +41,8 @@ int pt_write(const char *disk, pt_edit_fn edit, void *arg, struct pt_write_stats
  * A GPT whose primary header points at the staging copy of its entry array,
  * or whose staging slot still holds a copy of the array: what a cut during a
  * table write leaves; the next table write moves it home and clears the slot.
+ * Also a valid backup that names other entries than the primary (a cut in
+ * libfdisk's own order): the next write rewrites it from the primary.
  * *found is false for other labels and clean tables.
  */
 int pt_gpt_staged(const char *path, unsigned sector_size, bool *found);

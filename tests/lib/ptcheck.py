@@ -351,13 +351,13 @@ def cmd_replay(a):
             apply(img, writes)
             try:
                 label, parts = kernel_view(img, ss)
+                if parts != old and parts != new:
+                    raise Reject('it names %s, neither old %s nor new %s' % (parts, old, new))
+                accepted += 1
             except Reject as e:
                 bad.append('%s: kernel rejects: %s' % (name, e))
-                continue
-            if parts != old and parts != new:
-                bad.append('%s: kernel sees %s, neither old %s nor new %s' % (name, parts, old, new))
-                continue
-            accepted += 1
+                if not a.rerun_rejected:
+                    continue
             if not a.cmd:
                 continue
             r = sh(['sfdisk', '-d', img])
@@ -447,6 +447,8 @@ def main():
     r.add_argument('--subsets', type=int, default=8)
     r.add_argument('--torn', type=int, default=4)
     r.add_argument('--show', type=int, default=5)
+    r.add_argument('--rerun-rejected', action='store_true',
+                   help='re-run the command on states the kernel rejects too')
     r.add_argument('--tmpdir', default=None)
     l = sub.add_parser('libfdisk-log')
     l.add_argument('base')
