@@ -487,7 +487,8 @@ int pt_gpt_staged(const char *path, unsigned sector_size, bool *found)
 
 static bool dos_is_ext(uint8_t type)
 {
-	return type == 0x05 || type == 0x0f || type == 0x85;	/* is_extended_partition(), msdos.c */
+	/* is_extended_partition() in block/partitions/msdos.c */
+	return type == 0x05 || type == 0x0f || type == 0x85;
 }
 
 /* The extended partition's entry in the MBR sector mbr: its end (first sector after), 0: none. */
@@ -620,7 +621,9 @@ static int copy_in(const struct dev *d, const struct dev *s, uint64_t lba, uint6
 	if (r < 0)
 		return r;
 	r = pwrite_all(s->fd, buf, n * d->ss, lba * d->ss, NULL);
-	return r < 0 ? err_set(r, "%s: cannot write the scratch copy: %s", d->name, strerror(-r)) : 0;
+	if (r < 0)
+		return err_set(r, "%s: cannot write the scratch copy: %s", d->name, strerror(-r));
+	return 0;
 }
 
 static FILE *writelog_open(void)

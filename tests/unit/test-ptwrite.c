@@ -206,8 +206,8 @@ TEST(ptwrite_gpt_every_prefix_is_accepted)
 		apply(st, w, k);
 		sz = kernel_gpt_size(st, 1, &ok);
 		if (!ok || (sz != 4096 && sz != 2048))
-			test_fail(__FILE__, __LINE__, "after %zu of %zu log lines: kernel %s, size %"
-				  PRIu64, k, n, ok ? "accepts" : "rejects", sz);
+			test_fail(__FILE__, __LINE__, "after %zu of %zu log lines: kernel %s, "
+				  "size %" PRIu64, k, n, ok ? "accepts" : "rejects", sz);
 		if (k < n && w[k].flush)
 			flushes++;
 		else if (k < n)
