@@ -25,6 +25,7 @@
 #include "../util/endian.h"
 #include "../util/err.h"
 #include "../util/io.h"
+#include "../util/teststop.h"
 
 #define GPT_HDR_MIN	92		/* sizeof(gpt_header), block/partitions/efi.h */
 #define GPT_ENTRY_SIZE	128		/* sizeof(gpt_entry); the kernel takes no other */
@@ -384,6 +385,8 @@ static int gpt_commit(struct writer *w, const struct dev *d, const struct dev *s
 		r = w_update(w, 0, pmbr, 1);
 	if (r == 0)
 		r = w_flush(w);
+	if (r == 0)
+		test_stop("pt-backup");
 	if (r == 0 && stage) {
 		_cleanup_free_ uint8_t *hg = malloc(d->ss);
 
@@ -398,6 +401,8 @@ static int gpt_commit(struct writer *w, const struct dev *d, const struct dev *s
 			r = w_update(w, 1, hg, 1);
 		if (r == 0)
 			r = w_flush(w);
+		if (r == 0)
+			test_stop("pt-staged");
 		w->st.staged = true;
 	}
 	/* Now no header the kernel reads points home (or home already holds the new array). */
@@ -409,6 +414,8 @@ static int gpt_commit(struct writer *w, const struct dev *d, const struct dev *s
 		r = w_update(w, 1, hf, 1);
 	if (r == 0)
 		r = w_flush(w);
+	if (r == 0)
+		test_stop("pt-home");
 	/* Clear what this or an interrupted earlier write left in a slot. */
 	for (unsigned i = 0; r == 0 && home == GPT_HOME && i < nslot; i++) {
 		if (slot[i] + es > b1.ents_lba || gpt_ents_meet(&n1, slot[i], es))

@@ -12,6 +12,9 @@
  *
  * Test hook: SHRINKBOX_TEST_WRITELOG=FILE appends "W <offset> <length> <hex>"
  * for each write and "F" for each flush to FILE. Unset, it costs one getenv.
+ * SHRINKBOX_TEST_STOP_AFTER (util/teststop.h) phases of a GPT write: pt-backup
+ * (backup and PMBR flushed), pt-staged (the header at the staging copy
+ * flushed), pt-home (the header home again, the slot not yet cleared).
  */
 #ifndef SB_LAYER_PTWRITE_H
 #define SB_LAYER_PTWRITE_H
