@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "part.h"
+#include "ptwrite.h"
 #include "../util/err.h"
 #include "../util/units.h"
 
@@ -87,6 +88,13 @@ int part_table_read(const char *path, struct part_table *pt)
 	pt->disk_sectors = fdisk_get_nsectors(cxt);
 	gpt_grown(cxt, pt);
 	pt->needs_write = fdisk_label_is_changed(fdisk_get_label(cxt, NULL));
+	if (!pt->needs_write && !strcmp(pt->label, "gpt")) {
+		bool staged = false;
+
+		/* A cut in the middle of our own write: the next write finishes it. */
+		if (pt_gpt_staged(path, pt->sector_size, &staged) == 0 && staged)
+			pt->needs_write = true;
+	}
 
 	r = fdisk_get_partitions(cxt, &tb);
 	if (r < 0) {
@@ -184,46 +192,42 @@ const struct part_entry *part_table_find(const struct part_table *pt, unsigned p
 	return NULL;
 }
 
-int part_set_size(const char *disk, unsigned partno, uint64_t size)
+struct set_size {
+	const char *disk;
+	unsigned partno;
+	uint64_t size;
+};
+
+static int set_size_edit(struct fdisk_context *cxt, void *arg)
 {
-	struct fdisk_context *cxt = fdisk_new_context();
-	struct fdisk_partition *pa = NULL;
+	const struct set_size *a = arg;
+	struct fdisk_partition *pa = fdisk_new_partition();
 	int r;
 
-	if (!cxt)
-		return -ENOMEM;
-	r = fdisk_assign_device(cxt, disk, 0);
-	if (r < 0) {
-		r = err_set(r, "%s: libfdisk cannot open it for writing: %s", disk, strerror(-r));
-		goto out;
-	}
-	r = -ENOMEM;
-	pa = fdisk_new_partition();
 	if (!pa)
-		goto out;
-	r = fdisk_partition_set_size(pa, size);
+		return -ENOMEM;
+	r = fdisk_partition_set_size(pa, a->size);
 	if (r == 0)
 		r = fdisk_partition_size_explicit(pa, 1);
 	if (r == 0)
-		r = fdisk_set_partition(cxt, partno - 1, pa);
-	if (r < 0) {
-		r = err_set(r, "%s: partition %u cannot become %" PRIu64 " sectors: %s", disk,
-			    partno, size, strerror(-r));
-		goto out;
-	}
-	r = fdisk_write_disklabel(cxt);
-	if (r < 0) {
-		r = err_set(r, "%s: writing the partition table failed: %s", disk, strerror(-r));
-		goto out;
-	}
-	/* Closes with fsync: the table is on the disk when this returns 0. */
-	r = fdisk_deassign_device(cxt, 0);
-	if (r < 0)
-		r = err_set(r, "%s: flushing the partition table failed: %s", disk, strerror(-r));
-out:
+		r = fdisk_set_partition(cxt, a->partno - 1, pa);
 	fdisk_unref_partition(pa);
-	fdisk_unref_context(cxt);
-	return r;
+	if (r < 0)
+		return err_set(r, "%s: partition %u cannot become %" PRIu64 " sectors: %s", a->disk,
+			       a->partno, a->size, strerror(-r));
+	return 0;
+}
+
+/*
+ * libfdisk edits and validates the table in a scratch copy; ptwrite.c writes
+ * the result in an order every cut survives (docs/ptwrite.md), flushed when
+ * this returns 0.
+ */
+int part_set_size(const char *disk, unsigned partno, uint64_t size)
+{
+	struct set_size a = { disk, partno, size };
+
+	return pt_write(disk, set_size_edit, &a, NULL);
 }
 
 int part_kernel_resize(const char *disk, unsigned partno, uint64_t start_bytes,

@@ -31,7 +31,9 @@ struct part_table {
 	/*
 	 * libfdisk found a copy to repair on its next write: a corrupt primary or
 	 * backup GPT (the other one is used), or a protective MBR of the wrong
-	 * size; what a write cut off in the middle leaves (t-grow.sh).
+	 * size; what a write cut off in the middle leaves (t-grow.sh). Also a
+	 * GPT whose primary header still points at the staging copy of its entry
+	 * array, or whose staging slot is not cleared yet (docs/ptwrite.md).
 	 */
 	bool needs_write;
 	uint64_t disk_sectors;
@@ -48,7 +50,8 @@ const struct part_entry *part_table_find(const struct part_table *pt, unsigned p
  * Sets partition partno (1-based) of disk to size table sectors, keeping its
  * start, and writes the table (GPT: both headers and entry arrays with their
  * CRCs). libfdisk checks the new end against the next partition and the last
- * usable sector; nothing is aligned here.
+ * usable sector; nothing is aligned here. The write order survives a cut at
+ * any point (ptwrite.h); E_REFUSED: no room to do so, nothing written.
  */
 int part_set_size(const char *disk, unsigned partno, uint64_t size);
 
