@@ -3,8 +3,9 @@
  * lock NAME|DEVICE
  *
  * Deactivates the LVs of the VG inside an open LUKS mapping, refusing and
- * naming the LV if one is mounted or open, then closes the mapping (seed step
- * 16). NAME is the mapping's name or /dev/mapper path; DEVICE the LUKS device.
+ * naming the LV if one is mounted or open, then closes the mapping (by hand:
+ * vgchange -an VG, then cryptsetup close NAME). NAME is the mapping's name or
+ * /dev/mapper path; DEVICE the LUKS device.
  */
 #include <errno.h>
 #include <libcryptsetup.h>

@@ -4,7 +4,7 @@
  *         [--hash H] [--pbkdf P] [--name NAME] [--key-file FILE] [--force] [--wipe-source]
  *         [--dry-run] [--yes] [--backup-dir DIR] [--devices LIST]
  *
- * Moves a VG from a clear PV onto a new LUKS PV, the seed guide's luksFormat,
+ * Moves a VG from a clear PV onto a new LUKS PV: the manual sequence luksFormat,
  * open, pvcreate, vgextend, pvmove, vgreduce in one command:
  *
  *   1. luksFormat DEVICE (LUKS2 by default) with a new random UUID; LUKS2

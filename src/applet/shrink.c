@@ -387,7 +387,7 @@ int shrink_main(int argc, char **argv)
 		snprintf(sz[3], sizeof(sz[3]), "%" PRIu64 "B", t.part_size * ss);
 		rc = step("partresize", sv.part->path[0] ? sv.part->path : dev, "--size", sz[3], NULL);
 	}
-	/* The final exact fill (seed steps 14-15): the layers meet the partition's real end. */
+	/* The final exact fill: any LUKS mapping, then the PV, grow to the partition's real end. */
 	if (rc == 0 && sv.luks)
 		rc = step("cryptresize", sv.luks->luks.active_name, NULL, NULL, NULL);
 	if (rc == 0)

@@ -2,7 +2,7 @@
 /*
  * What a region holds, by libblkid (type, uuid, label), with exact sizes read
  * from the filesystem's own header: bookworm's libblkid reports no ext4 or
- * swap size (ondisk.md 10.2), so ext2/3/4 superblocks and swap headers are
+ * swap size (docs/ondisk.md §10.3), so ext2/3/4 superblocks and swap headers are
  * read here.
  */
 #ifndef SB_FS_H
@@ -32,9 +32,9 @@ struct fs_info {
 /* Probes a region. Returns 0 (type may be ""), or -errno. */
 int fs_probe(const struct region *r, struct fs_info *fi);
 
-/* ext2/3/4 superblock at byte 1024 (ondisk.md 10.2); -ENOENT when no ext magic. */
+/* ext2/3/4 superblock at byte 1024 (docs/ondisk.md §10.2); -ENOENT when no ext magic. */
 int ext_read_super(const struct region *r, struct fs_info *fi);
-/* Swap header (ondisk.md 10.3); -ENOENT when no SWAPSPACE2 signature. */
+/* Swap header (docs/ondisk.md §10.4); -ENOENT when no SWAPSPACE2 signature. */
 int swap_read_header(const struct region *r, struct fs_info *fi);
 
 #endif

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * LVs as device-mapper devices, named and tabled the way lvm2 does it
- * (ondisk.md 7) so that lvm2, udev rules and dracut recognise them:
+ * (docs/ondisk.md §8) so that lvm2, udev rules and dracut recognise them:
  * name <vg>-<lv> with hyphens doubled, uuid LVM-<vg uuid><lv uuid>, one linear
  * (or striped) target per segment over the PVs' devices.
  */

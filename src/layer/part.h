@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Partition tables through libfdisk (GPT and MBR; ondisk.md 9). */
+/* Partition tables through libfdisk (GPT and MBR; docs/ondisk.md §9). */
 #ifndef SB_PART_H
 #define SB_PART_H
 
@@ -58,7 +58,7 @@ int part_set_size(const char *disk, unsigned partno, uint64_t size);
 /*
  * Tells the kernel the new extent of a partition with BLKPG_RESIZE_PARTITION
  * (start and length in bytes), which works while the partition is open, where
- * BLKRRPART fails with EBUSY (ondisk.md 9.5). -ENXIO: the kernel has no such
+ * BLKRRPART fails with EBUSY (docs/ondisk.md §9.4). -ENXIO: the kernel has no such
  * partition.
  */
 int part_kernel_resize(const char *disk, unsigned partno, uint64_t start_bytes,

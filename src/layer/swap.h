@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Resizing a swap area in place: only last_page changes in the header
- * (ondisk.md 10.3); the UUID, the label and the boot bits stay, so fstab and
+ * (docs/ondisk.md §10.4); the UUID, the label and the boot bits stay, so fstab and
  * resume= keep finding it and no mkswap is needed.
  */
 #ifndef SB_SWAP_H

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The LVM2 metadata text as a generic tree (ondisk.md 4.1): sections
+ * The LVM2 metadata text as a generic tree (docs/ondisk.md §5.1): sections
  * "name { ... }" and assignments "key = value" in their original order, so an
  * edit changes only what it means to change and keeps every key we do not
  * interpret. Parsing is stricter than lvm2's where lvm2 is surprising: a

@@ -88,7 +88,7 @@ int vg_dev_init_mda(struct vg_dev *d, const struct disk_locn *where)
 	uint8_t buf[MDA_HEADER_SIZE];
 	int r;
 
-	/* lvm2 zeroes the first 4 KiB of a new metadata area (ondisk.md 2.1). */
+	/* lvm2 zeroes the first 4 KiB of a new metadata area (docs/ondisk.md §4.1). */
 	r = vg_dev_zero(d, where->offset, 4096 < where->size ? 4096 : where->size);
 	if (r < 0)
 		return r;
@@ -324,7 +324,7 @@ static int vgh_check(struct vgh *h)
 				       "device has %" PRIu64 " bytes", d->path, end, d->size);
 		/*
 		 * An mda over free extents is the state an interrupted pvresize leaves
-		 * (ondisk.md 6.3); only one over allocated extents is damage.
+		 * (docs/ondisk.md §7.2); only one over allocated extents is damage.
 		 */
 		for (unsigned m = 0; m < d->pd.label.n_mdas; m++) {
 			const struct disk_locn *l = &d->pd.label.mda[m];
@@ -588,7 +588,7 @@ static int write_header(struct vg_dev *d, const struct mda_header *h)
 }
 
 /*
- * lvm2 never checks that extents fit the device (ondisk.md 11.2), so the new
+ * lvm2 never checks that extents fit the device (docs/ondisk.md §6.2), so the new
  * metadata is held to it here: every PV known, extents inside the device and
  * below a second metadata area.
  */
@@ -665,7 +665,7 @@ int vgh_commit(struct vgh *h, const struct commit_opts *o, struct commit_result 
 	text = vgh_render(h, o->description, &len);
 	if (!text)
 		return -ENOMEM;
-	/* lvm2 rejects a text that does not start with the VG name (ondisk.md 4.2). */
+	/* lvm2 rejects a text that does not start with the VG name (docs/ondisk.md §5.2). */
 	if (!text_names_vg(text, h->name))
 		return err_set(-EINVAL, "internal error: the new text does not start with the VG");
 	/* Re-parse what we are about to write, as lvm2 does, and hold it to every rule. */
@@ -681,7 +681,7 @@ int vgh_commit(struct vgh *h, const struct commit_opts *o, struct commit_result 
 	vg_free(check);
 	if (r < 0)
 		return r;
-	rl.size = len + 1;	/* the NUL is part of the text (ondisk.md 2.2) */
+	rl.size = len + 1;	/* the NUL is part of the text (docs/ondisk.md §4.2) */
 	rl.checksum = crc_lvm_text(text, rl.size);
 	rl.flags = 0;
 

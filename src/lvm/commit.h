@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * A VG opened for change, and the commit of new metadata to every metadata
- * area of every PV, in lvm2's order (ondisk.md 2.5, 2.9): the same text
+ * area of every PV, in lvm2's order (docs/ondisk.md §4.5): the same text
  * written into every ring first, then every precommit slot, then every commit
  * slot, with a flush after each phase. The commit point of each mda is the
  * single-sector write of its header.

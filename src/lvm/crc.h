@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 /*
- * LVM2's calc_crc (ondisk.md 3.1): reflected CRC-32, polynomial 0xEDB88320,
+ * LVM2's calc_crc (docs/ondisk.md §3): reflected CRC-32, polynomial 0xEDB88320,
  * no inversion on the way in or out. Chain it over pieces by passing the
  * previous result as init (a wrapped metadata text is two pieces).
  */

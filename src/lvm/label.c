@@ -9,7 +9,7 @@
 #include "../util/endian.h"
 #include "../util/err.h"
 
-/* label_header: id[8] sector_xl[8] crc_xl[4] offset_xl[4] type[8] (ondisk.md 1.2) */
+/* label_header: id[8] sector_xl[8] crc_xl[4] offset_xl[4] type[8] (docs/ondisk.md §2.2) */
 #define LH_SECTOR 8
 #define LH_CRC 16
 #define LH_OFFSET 20

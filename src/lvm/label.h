@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The LVM2 physical volume label: one 512-byte sector among sectors 0-3
- * holding label_header + pv_header + pv_header_extension (ondisk.md 1).
+ * holding label_header + pv_header + pv_header_extension (docs/ondisk.md §2).
  */
 #ifndef SB_LVM_LABEL_H
 #define SB_LVM_LABEL_H

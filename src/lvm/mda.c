@@ -9,7 +9,7 @@
 #include "../util/endian.h"
 #include "../util/err.h"
 
-/* mda_header layout (ondisk.md 2.2) */
+/* mda_header layout (docs/ondisk.md §4.2) */
 #define MH_MAGIC 4
 #define MH_VERSION 20
 #define MH_START 24

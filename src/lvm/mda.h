@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Metadata areas: a 512-byte mda_header followed by a circular buffer of
- * metadata text (ondisk.md 2). Slot 0 of the header points at the committed
+ * metadata text (docs/ondisk.md §4). Slot 0 of the header points at the committed
  * text, slot 1 at a precommitted one.
  */
 #ifndef SB_LVM_MDA_H
@@ -38,7 +38,7 @@ struct mda_header {
 /*
  * Decodes and validates a header against the label's disk_locn: checksum,
  * magic, version, start, and size == the label's size (which lvm2 2.03.16
- * does not check; ondisk.md 11.1).
+ * does not check; docs/ondisk.md §6.1).
  */
 int mda_header_decode(const uint8_t buf[MDA_HEADER_SIZE], const struct disk_locn *where,
 		      struct mda_header *h);

@@ -2,7 +2,7 @@
 /*
  * One PV as found on disk (label, metadata area headers, committed texts),
  * and the assembly of a VG from the PVs that carry its metadata: the highest
- * seqno wins, and copies that share a seqno must be identical (ondisk.md 2.6).
+ * seqno wins, and copies that share a seqno must be identical (docs/ondisk.md §4.6).
  */
 #ifndef SB_LVM_PV_H
 #define SB_LVM_PV_H

@@ -22,7 +22,7 @@ static const char uuid_chars[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJ
 #define UUID_RANDOM_CHARS 62u
 
 /*
- * Metadata area 1 (ondisk.md 2.1): it starts after the label scan area, on a
+ * Metadata area 1 (docs/ondisk.md §4.1): it starts after the label scan area, on a
  * page when that leaves room for a minimal area, and grows so that it ends on
  * the data alignment; pe_start follows it. A request larger than the device
  * is cut to end two alignments before the device end, as lvm2 does.

@@ -129,7 +129,7 @@ int pvresize_apply(struct vgh *h, const struct pvresize_plan *p, const struct co
 		mh->version = FMTT_VERSION;
 		d->pd.mda_ok[1] = true;
 		d->pd.mda_ignored[1] = false;
-		/* 3. No stale mda2 header may remain inside the device (ondisk.md 6.2). */
+		/* 3. No stale mda2 header may remain inside the device (docs/ondisk.md §7.1). */
 		if (p->old_mda2.offset + MDA_HEADER_SIZE <= d->size) {
 			r = vg_dev_zero(d, p->old_mda2.offset, MDA_HEADER_SIZE);
 			if (r < 0)

@@ -2,7 +2,7 @@
 /*
  * Resizing a PV's metadata: pe_count and dev_size, and, for a PV with a second
  * metadata area at its end, moving that area in a crash-safe order
- * (ondisk.md 6.3): the new mda2 is prepared first, the label is switched to
+ * (docs/ondisk.md §7.2): the new mda2 is prepared first, the label is switched to
  * it while mda1 still holds the committed metadata, the old mda2 header is
  * wiped if it would remain inside the device, and only then is the new
  * metadata committed to every area.

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Where the next metadata text goes in an mda's circular buffer (ondisk.md 2.4). */
+/* Where the next metadata text goes in an mda's circular buffer (docs/ondisk.md §4.4). */
 #ifndef SB_LVM_RING_H
 #define SB_LVM_RING_H
 

@@ -356,7 +356,7 @@ static int read_lv(struct vg *vg, struct cfg_node *sec, struct vg_lv *lv)
 		if (r < 0)
 			return r;
 	}
-	/* lvm2 orders segments by start_extent whatever their names (ondisk.md 4.5). */
+	/* lvm2 orders segments by start_extent whatever their names (docs/ondisk.md §5.3). */
 	qsort(lv->segs, lv->n_segs, sizeof(*lv->segs), cmp_seg);
 	for (i = 0; i < lv->n_segs; i++) {
 		if (lv->segs[i].start_extent != le)
@@ -397,7 +397,7 @@ int vg_from_cfg(struct cfg_node *root, struct vg **out)
 		return -ENOMEM;
 	}
 	vg->root = root;
-	/* lvm2 takes the first top-level section as the VG (ondisk.md 4.2). */
+	/* lvm2 takes the first top-level section as the VG (docs/ondisk.md §5.2). */
 	for (struct cfg_node *c = root->child; c; c = c->next)
 		if (c->section) {
 			sec = c;

@@ -14,7 +14,7 @@
 #include "cfg.h"
 #include "label.h"
 
-/* Status words (ondisk.md 4.7); bits are per object kind. */
+/* Status words (docs/ondisk.md §5.4); bits are per object kind. */
 enum {
 	VG_EXPORTED = 1 << 0, VG_RESIZEABLE = 1 << 1, VG_PVMOVE = 1 << 2, VG_READ = 1 << 3,
 	VG_WRITE = 1 << 4, VG_CLUSTERED = 1 << 5, VG_SHARED = 1 << 6, VG_PARTIAL = 1 << 7,
@@ -112,7 +112,7 @@ int vg_pv_map(const struct vg *vg, unsigned pv, struct pv_seg **out, size_t *n);
 /* Allocated extents on one PV. */
 uint64_t vg_pv_used(const struct vg *vg, unsigned pv);
 
-/* Checks a VG or LV name against lvm2's rules (ondisk.md 4.8). */
+/* Checks a VG or LV name against lvm2's rules (docs/ondisk.md §5.5). */
 bool lvm_name_valid(const char *name);
 
 #endif

@@ -322,7 +322,10 @@ static int resize2fs(const char *dev, uint64_t bytes, uint64_t block_size,
 	int st, r;
 
 	if (bytes) {
-		/* Plain decimal sectors with the s suffix: no unit or octal guessing (ondisk.md 10.1). */
+		/*
+		 * Plain decimal sectors with the s suffix: no unit or octal guessing
+		 * (docs/ondisk.md §10.1).
+		 */
 		snprintf(size, sizeof(size), "%" PRIu64 "s", bytes / SECTOR_SIZE);
 		o->say("resize2fs %s %s", dev, size);
 	} else {

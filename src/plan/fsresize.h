@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * An LV and the filesystem in it resized together, exactly (seed steps 5-9):
+ * An LV and the filesystem in it resized together, exactly, in these steps:
  * e2fsck -f -p; resize2fs to the new LV size in sectors (no safety margin);
  * the LV metadata commit and the dm table reload; resize2fs again to fill the
  * LV to its last whole block. Swap: the header is rewritten in place. Before

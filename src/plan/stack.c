@@ -312,7 +312,7 @@ static void probe_pv(struct stack *st, struct volume *v)
 	if (v->vg->n_pvs > 1)
 		find_other_pvs(st, v);
 
-	/* lvm2 does not check that extents fit the device (ondisk.md 11.2); we do. */
+	/* lvm2 does not check that extents fit the device (docs/ondisk.md §6.2); we do. */
 	for (unsigned i = 0; i < v->vg->n_pvs; i++) {
 		const struct vg_pv *pv = &v->vg->pvs[i];
 		uint64_t end = (pv->pe_start + pv->pe_count * v->vg->extent_size) * SECTOR_SIZE;

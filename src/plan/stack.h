@@ -22,7 +22,7 @@
 enum vol_kind { VOL_EMPTY, VOL_PTABLE, VOL_LUKS, VOL_PV, VOL_FS, VOL_OTHER };
 
 struct lv_view {
-	char dm_name[256];		/* vg-lv, hyphens doubled (ondisk.md 7.1) */
+	char dm_name[256];		/* vg-lv, hyphens doubled (docs/ondisk.md §8.1) */
 	bool active;			/* /dev/mapper/<dm_name> exists */
 	bool probed;
 	struct fs_info fs;
