@@ -230,6 +230,13 @@ int part_set_size(const char *disk, unsigned partno, uint64_t size)
 	return pt_write(disk, set_size_edit, &a, NULL);
 }
 
+int part_check_size(const char *disk, unsigned partno, uint64_t size)
+{
+	struct set_size a = { disk, partno, size };
+
+	return pt_write_check(disk, set_size_edit, &a);
+}
+
 int part_kernel_resize(const char *disk, unsigned partno, uint64_t start_bytes,
 		       uint64_t length_bytes)
 {

@@ -54,6 +54,8 @@ const struct part_entry *part_table_find(const struct part_table *pt, unsigned p
  * any point (ptwrite.h); E_REFUSED: no room to do so, nothing written.
  */
 int part_set_size(const char *disk, unsigned partno, uint64_t size);
+/* What part_set_size would refuse (E_REFUSED, libfdisk's own checks), writing nothing. */
+int part_check_size(const char *disk, unsigned partno, uint64_t size);
 
 /*
  * Tells the kernel the new extent of a partition with BLKPG_RESIZE_PARTITION

@@ -219,6 +219,7 @@ static bool ours(const uint8_t *buf, uint64_t n, unsigned ss, const uint8_t *con
 
 struct writer {
 	const struct dev *d;
+	bool check;			/* pt_write_check: every decision, no write */
 	FILE *log;			/* SHRINKBOX_TEST_WRITELOG */
 	bool dirty;
 	struct pt_write_stats st;
@@ -228,7 +229,7 @@ static int w_write(struct writer *w, uint64_t lba, const uint8_t *buf, uint64_t 
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t len = n * w->d->ss;
-	int r = pwrite_all(w->d->fd, buf, len, lba * w->d->ss, NULL);
+	int r = w->check ? 0 : pwrite_all(w->d->fd, buf, len, lba * w->d->ss, NULL);
 
 	if (r < 0)
 		return err_set(r, "%s: cannot write the partition table at sector %" PRIu64 ": %s",
@@ -254,7 +255,7 @@ static int w_flush(struct writer *w)
 {
 	if (!w->dirty)
 		return 0;
-	if (fdatasync(w->d->fd) < 0)
+	if (!w->check && fdatasync(w->d->fd) < 0)
 		return err_set(-errno, "%s: flushing the partition table failed: %m", w->d->name);
 	w->dirty = false;
 	w->st.flushes++;
@@ -645,7 +646,21 @@ static void fdisk_unrefp(struct fdisk_context **c)
 	fdisk_unref_context(*c);
 }
 
+static int pt_run(const char *disk, pt_edit_fn edit, void *arg, struct pt_write_stats *stats,
+		  bool check);
+
 int pt_write(const char *disk, pt_edit_fn edit, void *arg, struct pt_write_stats *stats)
+{
+	return pt_run(disk, edit, arg, stats, false);
+}
+
+int pt_write_check(const char *disk, pt_edit_fn edit, void *arg)
+{
+	return pt_run(disk, edit, arg, NULL, true);
+}
+
+static int pt_run(const char *disk, pt_edit_fn edit, void *arg, struct pt_write_stats *stats,
+		  bool check)
 {
 	struct fdisk_context *ro __attribute__((cleanup(fdisk_unrefp))) = fdisk_new_context();
 	struct fdisk_context *cxt __attribute__((cleanup(fdisk_unrefp))) = NULL;
@@ -683,7 +698,7 @@ int pt_write(const char *disk, pt_edit_fn edit, void *arg, struct pt_write_stats
 	fdisk_unref_context(ro);
 	ro = NULL;
 
-	fd = dev_open(disk, O_RDWR, &bytes, &blk);
+	fd = dev_open(disk, check ? O_RDONLY : O_RDWR, &bytes, &blk);
 	if (fd < 0)
 		return fd;
 	d = (struct dev){ fd, disk, (unsigned)ss, bytes / ss };
@@ -760,8 +775,8 @@ int pt_write(const char *disk, pt_edit_fn edit, void *arg, struct pt_write_stats
 		return err_set(r, "%s: writing the partition table failed: %s", disk, strerror(-r));
 	fdisk_deassign_device(cxt, 1);
 
-	log = writelog_open();
-	w = (struct writer){ .d = &d, .log = log };
+	log = check ? NULL : writelog_open();
+	w = (struct writer){ .d = &d, .check = check, .log = log };
 	r = gpt ? gpt_commit(&w, &d, &s, &pc, &bc) : dos_commit(&w, &d, &s);
 	if (r == 0)
 		r = w_flush(&w);

@@ -39,6 +39,8 @@ struct pt_write_stats {
  * array, or a label other than gpt and dos. stats may be NULL.
  */
 int pt_write(const char *disk, pt_edit_fn edit, void *arg, struct pt_write_stats *stats);
+/* The same decisions and refusals, on the disk opened read-only, writing nothing. */
+int pt_write_check(const char *disk, pt_edit_fn edit, void *arg);
 
 /*
  * A GPT whose primary header points at the staging copy of its entry array,
