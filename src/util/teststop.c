@@ -40,6 +40,11 @@ bool test_inject(const char *what)
 	return false;
 }
 
+const char *test_lock_dir(void)
+{
+	return getenv("SHRINKBOX_LOCK_DIR");
+}
+
 #else
 
 void test_stop(const char *phase)
@@ -51,6 +56,11 @@ bool test_inject(const char *what)
 {
 	(void)what;
 	return false;
+}
+
+const char *test_lock_dir(void)
+{
+	return NULL;
 }
 
 #endif

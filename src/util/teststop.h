@@ -24,5 +24,11 @@
 
 void test_stop(const char *phase);
 bool test_inject(const char *what);
+/*
+ * SHRINKBOX_LOCK_DIR: the directory of the VG and global flock files, so that a
+ * loop test's lvm2 (locking_dir in its private lvm.conf) and we exclude each
+ * other; NULL in a default build, which uses lvm2's default /run/lock/lvm.
+ */
+const char *test_lock_dir(void);
 
 #endif
