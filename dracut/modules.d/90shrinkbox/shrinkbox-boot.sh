@@ -32,8 +32,9 @@
 #
 # Exit status, for the hooks: 0, the boot goes on whatever the result (the log
 # says what to do); 10, the boot must stop before the root is mounted: an LV
-# was left suspended, or (exit 5) active on a table that no longer matches its
-# committed metadata, after a table reload failed (src/plan/move.c). The hooks
+# was left suspended, or (exit 5: E_DM_STALE, src/layer/lvdm.h) active on a
+# table that no longer matches its committed metadata, after a table reload
+# failed (src/plan/move.c). The hooks
 # then open the emergency shell; "shrinkbox-boot.sh --check" exits 10 while a
 # device-mapper device is still suspended.
 #
