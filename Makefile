@@ -16,7 +16,19 @@ CFLAGS     += -std=gnu11 $(WARN)
 
 SRCS       := $(wildcard src/*.c src/*/*.c)
 LIB_SRCS   := $(filter-out src/main.c,$(SRCS))
-OBJS       := $(SRCS:%.c=build/dyn/%.o)
+
+# The test hooks (src/util/teststop.h: SHRINKBOX_TEST_STOP_AFTER, SHRINKBOX_TEST_FAIL) are in
+# a build only with TEST_HOOKS=1, as the loop and VM suites build; make install and make static
+# build without them. Only teststop.c changes with the flag: its two objects live side by side,
+# and a stamp holding the flavour relinks the binary whenever the flavour differs from the last
+# link's.
+TEST_HOOKS ?=
+HOOKS      := $(if $(filter 1,$(TEST_HOOKS)),hooks,plain)
+OBJS       := $(filter-out build/dyn/src/util/teststop.o,$(SRCS:%.c=build/dyn/%.o)) \
+              build/dyn/teststop-$(HOOKS).o
+FLAVOUR    := build/dyn/flavour
+$(shell mkdir -p build/dyn && { [ "$$(cat $(FLAVOUR) 2>/dev/null)" = $(HOOKS) ] || \
+	echo $(HOOKS) >$(FLAVOUR); })
 
 PREFIX     ?= /usr
 SBINDIR    ?= $(PREFIX)/sbin
@@ -28,12 +40,17 @@ APPLETDIR  ?= $(PREFIX)/lib/shrinkbox/bin
 .PHONY: all static check unit loopcheck vmcheck fuzz fuzz-smoke install clean demo
 all: shrinkbox
 
-shrinkbox: $(OBJS)
-	$(CC) $(LDFLAGS) -o $@ $^ $(shell $(PKG_CONFIG) --libs $(LIBS_PC))
+shrinkbox: $(OBJS) $(FLAVOUR)
+	$(CC) $(LDFLAGS) -o $@ $(OBJS) $(shell $(PKG_CONFIG) --libs $(LIBS_PC))
 
 build/dyn/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(shell $(PKG_CONFIG) --cflags $(LIBS_PC)) -MMD -MP -c -o $@ $<
+
+build/dyn/teststop-hooks.o: CPPFLAGS += -DSHRINKBOX_TEST_HOOKS
+build/dyn/teststop-hooks.o build/dyn/teststop-plain.o: src/util/teststop.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 -include $(OBJS:.o=.d)
 

@@ -14,6 +14,7 @@
 #include "../plan/stack.h"
 #include "../util/err.h"
 #include "../util/log.h"
+#include "../util/teststop.h"
 #include "../util/units.h"
 
 /* libdevmapper's own messages go to our debug log; failures come back as -errno. */
@@ -203,6 +204,102 @@ int lvdm_reload(const char *name, const char *table)
 	if (r == 0)
 		r = run(DM_DEVICE_RESUME, name, NULL, NULL, NULL);
 	return r < 0 ? err_set(r, "device-mapper: cannot reload %s: %s", name, strerror(-r)) : 0;
+}
+
+/*
+ * A suspend of a suspended device changes nothing and succeeds
+ * (drivers/md/dm-ioctl.c, do_suspend), so a failed resume counts as held.
+ */
+static int hold(const struct lvdm_ops *ops, const char *name)
+{
+	int h = 0;
+
+	for (unsigned i = 0; i < LVDM_RELOAD_TRIES; i++) {
+		if (i)
+			ops->pause(ops->arg, LVDM_RELOAD_PAUSE_MS);
+		h = ops->suspend(ops->arg, name);
+		if (h == 0)
+			break;
+	}
+	return h;
+}
+
+int lvdm_reload_steps(const struct lvdm_ops *ops, const char *name, const char *table,
+		      enum lvdm_outcome *outcome, const char **step, int *hold_err)
+{
+	int r = 0, h;
+
+	*hold_err = 0;
+	for (unsigned i = 0; i < LVDM_RELOAD_TRIES; i++) {
+		if (i)
+			ops->pause(ops->arg, LVDM_RELOAD_PAUSE_MS);
+		/*
+		 * From the load each time: it replaces whatever a failed step left
+		 * in the inactive slot, and a load into a suspended device is what
+		 * the next resume swaps in (include/uapi/linux/dm-ioctl.h).
+		 */
+		*step = "load";
+		r = ops->load(ops->arg, name, table);
+		if (r == 0) {
+			*step = "suspend";
+			r = ops->suspend(ops->arg, name);
+		}
+		if (r == 0) {
+			*step = "resume";
+			r = ops->resume(ops->arg, name);
+		}
+		if (r == 0) {
+			*outcome = LVDM_RELOADED;
+			return 0;
+		}
+	}
+	h = hold(ops, name);
+	*hold_err = h;
+	*outcome = h ? LVDM_STALE : LVDM_HELD;
+	return r;
+}
+
+static int dm_load(void *arg, const char *name, const char *table)
+{
+	(void)arg;
+	if (test_inject("reload"))
+		return -EIO;
+	return run(DM_DEVICE_RELOAD, name, NULL, table, NULL);
+}
+
+static int dm_suspend(void *arg, const char *name)
+{
+	(void)arg;
+	if (test_inject("suspend"))
+		return -EIO;
+	return run(DM_DEVICE_SUSPEND, name, NULL, NULL, NULL);
+}
+
+static int dm_resume(void *arg, const char *name)
+{
+	(void)arg;
+	return run(DM_DEVICE_RESUME, name, NULL, NULL, NULL);
+}
+
+static void dm_pause(void *arg, unsigned ms)
+{
+	(void)arg;
+	usleep(ms * 1000);
+}
+
+static const struct lvdm_ops dm_ops = {
+	.load = dm_load, .suspend = dm_suspend, .resume = dm_resume, .pause = dm_pause,
+};
+
+int lvdm_reload_hold(const char *name, const char *table, enum lvdm_outcome *outcome,
+		     const char **step, int *hold_err)
+{
+	return lvdm_reload_steps(&dm_ops, name, table, outcome, step, hold_err);
+}
+
+int lvdm_hold(const char *name)
+{
+	return hold(&dm_ops, name);
 }
 
 int lvdm_remove(const char *name)

@@ -34,6 +34,58 @@ int lvdm_open_count(const char *name);
 int lvdm_create(const char *name, const char *uuid, const char *table);
 /* Loads a new table and swaps it in (suspend, resume): the LV's size changes under its users. */
 int lvdm_reload(const char *name, const char *table);
+
+/*
+ * A reload after a commit that moved an LV's extents: the old table maps
+ * extents that are free now, so a failure must not leave the LV live on it.
+ * Each try loads the table, suspends and resumes; a failed try is repeated
+ * (LVDM_RELOAD_TRIES in all, LVDM_RELOAD_PAUSE_MS apart: a transient ENOMEM or
+ * a udev probe holding the device). When every try failed the device is
+ * suspended, as often, and left so: its I/O waits in the kernel and nothing
+ * reaches the old extents. A load into a suspended device is swapped in by its
+ * next resume (include/uapi/linux/dm-ioctl.h, DM_TABLE_LOAD and DM_SUSPEND),
+ * which is what lvchange --refresh or dmsetup reload + resume do.
+ */
+#define LVDM_RELOAD_TRIES 3
+#define LVDM_RELOAD_PAUSE_MS 200
+
+enum lvdm_outcome {
+	LVDM_RELOADED,		/* live on the new table */
+	LVDM_HELD,		/* the reload failed; suspended, on the old table or between */
+	LVDM_STALE,		/* the reload failed and so did the suspend: live on the old table */
+};
+
+/* The steps, replaceable so that the unit tests drive the retries (-errno each). */
+struct lvdm_ops {
+	int (*load)(void *arg, const char *name, const char *table);
+	int (*suspend)(void *arg, const char *name);
+	int (*resume)(void *arg, const char *name);
+	void (*pause)(void *arg, unsigned ms);
+	void *arg;
+};
+
+/*
+ * Runs the tries with ops: 0 with *outcome LVDM_RELOADED, or the last failed
+ * reload step's -errno with *outcome LVDM_HELD or LVDM_STALE, *step naming
+ * that step ("load", "suspend", "resume") and *hold_err the last suspend's
+ * -errno when it could not hold (else 0). Records nothing.
+ */
+int lvdm_reload_steps(const struct lvdm_ops *ops, const char *name, const char *table,
+		      enum lvdm_outcome *outcome, const char **step, int *hold_err);
+
+/* lvdm_reload_steps() with the kernel's device-mapper (test hooks: reload, suspend). */
+int lvdm_reload_hold(const char *name, const char *table, enum lvdm_outcome *outcome,
+		     const char **step, int *hold_err);
+/* Only the suspend of the above, tried as often: 0 once the device is suspended, or -errno. */
+int lvdm_hold(const char *name);
+
+/*
+ * The -errno for an LV whose active table no longer matches the committed
+ * metadata after a failed reload (held or stale): nothing may use it until it
+ * is reloaded or the system rebooted; at boot the root must not be mounted.
+ * ESTALE is otherwise unused here.
+ */
+#define E_DM_STALE (-ESTALE)
 /* Removes the device; -EBUSY while it is open. */
 int lvdm_remove(const char *name);
 

@@ -17,6 +17,7 @@
 #include "../util/copy.h"
 #include "../util/err.h"
 #include "../util/io.h"
+#include "../util/strfmt.h"
 #include "../util/teststop.h"
 #include "../util/units.h"
 
@@ -85,19 +86,58 @@ static int copy_one(const struct side *src, const struct side *dst, uint64_t fro
 }
 
 /*
+ * How to put a held or stale LV on its committed table: lvm2 reads the table
+ * from the metadata (lvchange --refresh), or dmsetup loads this one; a reboot
+ * activates the LV from the committed metadata as well. Fits err_set()'s
+ * buffer: the dmsetup form only when the table is short.
+ */
+static void fix_words(const struct vgh *h, unsigned lv, const char *name, const char *table,
+		      char *out, size_t len)
+{
+	const char *lvn = h->vg->lvs[lv].name;
+	char lines[192];
+	size_t o = 0;
+	bool fits = true;
+
+	for (const char *t = table; *t && fits;) {
+		size_t k = strcspn(t, "\n");
+		int n = snprintf(lines + o, sizeof(lines) - o, " '%.*s'", (int)k, t);
+
+		fits = n > 0 && (size_t)n < sizeof(lines) - o;
+		o += fits ? (size_t)n : 0;
+		t += k + (t[k] == '\n');
+	}
+	if (!fits || str_fmt(out, len, "lvchange --refresh %s/%s, or printf '%%s\\n'%s | dmsetup "
+			     "reload %s && dmsetup resume %s", h->name, lvn, lines, name, name) < 0)
+		str_fmt(out, len, "lvchange --refresh %s/%s", h->name, lvn);
+}
+
+/*
  * An active LV (unused: the applet checked) follows its extents to their new
  * place: its table is reloaded right after the commit that moved them. Nothing
- * writes to it meanwhile, so both tables see the same data.
+ * writes to it meanwhile, so both tables see the same data. From that commit
+ * on the old table maps free extents: a reload that fails leaves the LV
+ * suspended (lvdm_reload_hold), never live on it, and says what puts it right.
  */
 static int reload_if_active(const struct vgh *h, unsigned lv)
 {
-	char name[256], *table = NULL;
+	char name[256], fix[320], *table = NULL;
+	const char *lvn = h->vg->lvs[lv].name, *step = "load";
+	enum lvdm_outcome out;
 	struct lvdm_info info;
 	dev_t *devs;
-	int r;
+	int r, hold;
 
-	lv_dm_name(h->name, h->vg->lvs[lv].name, name);
-	if (!lvdm_available() || lvdm_info(name, &info) < 0 || !info.exists)
+	lv_dm_name(h->name, lvn, name);
+	if (!lvdm_available())
+		return 0;
+	r = lvdm_info(name, &info);
+	if (r < 0)
+		return err_set(E_DM_STALE, "LV %s/%s: after the commit, device-mapper cannot say "
+			       "whether it is active (%s); if it is, its table maps the extents it "
+			       "left, free now: do not use it before lvchange --refresh %s/%s or a "
+			       "reboot", h->name, lvn, strerror(-r), h->name, lvn);
+	if (!info.exists)
 		return 0;
 	devs = calloc(h->vg->n_pvs ? h->vg->n_pvs : 1, sizeof(*devs));
 	if (!devs)
@@ -109,11 +149,30 @@ static int reload_if_active(const struct vgh *h, unsigned lv)
 			devs[h->devs[i].pv] = st.st_rdev;
 	}
 	r = lvdm_table(h->vg, lv, devs, &table);
-	if (r == 0)
-		r = lvdm_reload(name, table);
 	free(devs);
+	if (r == 0) {
+		r = lvdm_reload_hold(name, table, &out, &step, &hold);
+		if (r == 0) {
+			free(table);
+			return 0;
+		}
+	} else {
+		/* No table to load (a PV gone): hold the LV all the same. */
+		step = "table";
+		hold = lvdm_hold(name);
+		out = hold ? LVDM_STALE : LVDM_HELD;
+	}
+	fix_words(h, lv, name, table ? table : "", fix, sizeof(fix));
 	free(table);
-	return r;
+	if (out == LVDM_STALE)
+		return err_set(E_DM_STALE, "LV %s/%s: after the commit its table could not be "
+			       "reloaded (%s: %s) nor the LV suspended (%s): it is live on the old "
+			       "table, whose extents are free now. Do not use it; run %s, or reboot",
+			       h->name, lvn, step, strerror(-r), strerror(-hold), fix);
+	return err_set(E_DM_STALE, "LV %s/%s: after the commit its table could not be reloaded "
+		       "(%d tries, %s: %s); it is left suspended, so nothing reaches the extents "
+		       "it left, free now. Run %s, or reboot; then the same command again",
+		       h->name, lvn, LVDM_RELOAD_TRIES, step, strerror(-r), fix);
 }
 
 static int dev_of_pv(const struct vgh *h, unsigned pv)

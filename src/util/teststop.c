@@ -6,6 +6,13 @@
 
 #include "teststop.h"
 
+/*
+ * The only object the build flag changes (Makefile: teststop-hooks.o and
+ * teststop-plain.o), so that switching between the two builds relinks and
+ * recompiles nothing else.
+ */
+#ifdef SHRINKBOX_TEST_HOOKS
+
 void test_stop(const char *phase)
 {
 	const char *s = getenv("SHRINKBOX_TEST_STOP_AFTER");
@@ -16,3 +23,44 @@ void test_stop(const char *phase)
 		_exit(137);
 	}
 }
+
+bool test_inject(const char *what)
+{
+	const char *s = getenv("SHRINKBOX_TEST_FAIL");
+	size_t n = strlen(what);
+
+	/* A comma-separated list of whole words. */
+	while (s && *s) {
+		size_t k = strcspn(s, ",");
+
+		if (k == n && !strncmp(s, what, n))
+			return true;
+		s += k + (s[k] == ',');
+	}
+	return false;
+}
+
+const char *test_lock_dir(void)
+{
+	return getenv("SHRINKBOX_LOCK_DIR");
+}
+
+#else
+
+void test_stop(const char *phase)
+{
+	(void)phase;
+}
+
+bool test_inject(const char *what)
+{
+	(void)what;
+	return false;
+}
+
+const char *test_lock_dir(void)
+{
+	return NULL;
+}
+
+#endif

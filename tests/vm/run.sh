@@ -36,8 +36,9 @@ for tool in qemu-system-x86_64 dracut debugfs jq; do
 		exit 0
 	fi
 done
-# Always through make: a stale binary must not be what the guests test.
-if [ -z "${SHRINKBOX_BIN:-}" ] && ! make -s static >/dev/null; then
+# Always through make: a stale binary must not be what the guests test. With the test
+# hooks (src/util/teststop.h): scenarios inject faults.
+if [ -z "${SHRINKBOX_BIN:-}" ] && ! make -s static TEST_HOOKS=1 >/dev/null; then
 	echo "FAIL vm: make static failed"; echo "0 passed, 1 failed"; exit 1
 fi
 vm_kernel || { echo "FAIL vm: no kernel"; echo "0 passed, 1 failed"; exit 1; }

@@ -11,29 +11,84 @@
 #   rd.shrinkbox.key=PATH[:KEYDEV]      the LUKS key file for cryptresize (as rd.luks.key)
 #   rd.shrinkbox.cmd=APPLET,ARG,...     any other applet, words separated by commas
 #
-# DEVICE may be a path or UUID=, PARTUUID=, LABEL=, PARTLABEL=. SIZE has an
-# explicit unit (20GiB, 21474836480B). Once per boot (a guard in /run). The
-# only thing ever asked is the LUKS passphrase, and only when resizing a
-# mapping whose volume key is in the kernel keyring (cryptsetup's LUKS2
-# default, which dracut and cryptroot use): the kernel needs the key again to
-# reload the table, and the initramfs has no copy of it. Give rd.shrinkbox.key
-# to answer from a file; otherwise the console asks. Output goes to the
-# console and /run/initramfs/shrinkbox.log. The boot goes on whatever the
-# result; the log says what to do.
-#   SHRINKBOX=/usr/sbin/shrinkbox  SHRINKBOX_CMDLINE=/proc/cmdline  (for tests)
+# Without rd.shrinkbox.apply=yes nothing is written, whatever the other words
+# say: shrink and grow get --dry-run, and so does every applet of a cmd= but
+# the read-only ones (status, vgcfg show, bench cipher), right after the
+# applet's name, where no word of the cmd can undo it (the applets check
+# --dry-run before --yes: src/applet/common.c, applet_consent).
+#
+# DEVICE may be a path or UUID=, PARTUUID=, LABEL=, PARTLABEL=; one that more
+# than one device carries (a cloned disk, a USB copy) is refused, naming them.
+# SIZE has an explicit unit (20GiB, 21474836480B). Once per boot (a guard in
+# /run). The only thing ever asked is the LUKS passphrase, and only when
+# resizing a mapping whose volume key is in the kernel keyring (cryptsetup's
+# LUKS2 default, which dracut and cryptroot use): the kernel needs the key
+# again to reload the table, and the initramfs has no copy of it. Give
+# rd.shrinkbox.key to answer from a file; otherwise the console asks. Output
+# goes to the console and /run/initramfs/shrinkbox.log.
+#
+# The binary runs with a clean environment (env -i): the kernel command line's
+# words without a dot are init's environment, and none of them may reach it.
+#
+# Exit status, for the hooks: 0, the boot goes on whatever the result (the log
+# says what to do); 10, the boot must stop before the root is mounted: an LV
+# was left suspended, or (exit 5: E_DM_STALE, src/layer/lvdm.h) active on a
+# table that no longer matches its committed metadata, after a table reload
+# failed (src/plan/move.c). The hooks
+# then open the emergency shell; "shrinkbox-boot.sh --check" exits 10 while a
+# device-mapper device is still suspended.
+#
+# Options, for the tests and the hooks only (never taken from the environment):
+#   --bin PATH  the binary (/usr/sbin/shrinkbox)  --cmdline FILE  (/proc/cmdline)
+#   --check     only the suspended-device check above
 
 set -f	# words of the command line are never globs
-SB=${SHRINKBOX:-/usr/sbin/shrinkbox}
+SB=/usr/sbin/shrinkbox
+CMDLINE=/proc/cmdline
 LOG=/run/initramfs/shrinkbox.log
 GUARD=/run/shrinkbox.ran
+RC=/run/shrinkbox.rc
+STOP=10
+# What the binary's environment holds: the initramfs's PATH, C messages, and
+# libdevmapper making the /dev/mapper nodes itself (no udev to wait for).
+SB_ENV="PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C DM_DISABLE_UDEV=1"
 
 sb_say() {
-	echo "shrinkbox: $*" | tee -a "$LOG" >/dev/console 2>/dev/null || echo "shrinkbox: $*"
+	{ echo "shrinkbox: $*" | tee -a "$LOG" >/dev/console; } 2>/dev/null || echo "shrinkbox: $*" >&2
 }
+
+# sb_suspended: the names of the device-mapper devices that are suspended now.
+sb_suspended() {
+	local d s n
+	set +f
+	set -- /sys/block/dm-*
+	set -f
+	for d in "$@"; do
+		[ -r "$d/dm/suspended" ] || continue
+		read -r s <"$d/dm/suspended" || continue
+		[ "$s" = 1 ] || continue
+		read -r n <"$d/dm/name" || n=${d##*/}
+		echo "$n"
+	done
+}
+
+check=""
+while [ $# -gt 0 ]; do
+	case $1 in
+	--bin) SB=$2; shift 2 ;;
+	--cmdline) CMDLINE=$2; shift 2 ;;
+	--check) check=1; shift ;;
+	*) echo "shrinkbox-boot.sh: unknown option $1" >&2; exit 0 ;;
+	esac
+done
+if [ -n "$check" ]; then
+	[ -z "$(sb_suspended)" ] || exit $STOP
+	exit 0
+fi
 
 # The command line, read once with a builtin: with no rd.shrinkbox.* on it (every
 # ordinary boot) the script ends here, having started no other program.
-read -r SB_CMDLINE <"${SHRINKBOX_CMDLINE:-/proc/cmdline}" || true
+read -r SB_CMDLINE <"$CMDLINE" || true
 case " $SB_CMDLINE " in
 *" rd.shrinkbox."*) ;;
 *) exit 0 ;;
@@ -48,19 +103,36 @@ sb_arg() {
 	done
 }
 
+# sb_dev WHAT DEVICE: the device path; UUID= and the like must name exactly one
+# device. blkid probes afresh (no cache file: a stale one may name a device
+# that is gone), and lists every match, not the first (-l).
 sb_dev() {
-	case $1 in
+	local devs n=0 d
+	case $2 in
 	UUID=* | PARTUUID=* | LABEL=* | PARTLABEL=*)
-		blkid -l -o device -t "$1" 2>/dev/null || echo "$1"
+		devs=$(blkid -c /dev/null -o device -t "$2" 2>/dev/null)
+		for d in $devs; do n=$((n + 1)); done
+		if [ "$n" = 1 ]; then
+			echo "$devs"
+			return 0
+		fi
+		if [ "$n" = 0 ]; then
+			sb_say "$1: $2 matches no device: doing nothing"
+		else
+			# shellcheck disable=SC2086,SC2116 # the names on one line
+			sb_say "$1: $2 matches $n devices ($(echo $devs)), a copied disk? Refused," \
+				"doing nothing: name the device by its path or an ID only it has"
+		fi
+		return 1
 		;;
-	*) echo "$1" ;;
+	*) echo "$2" ;;
 	esac
 }
 
 # sb_key PATH[:KEYDEV]: copies the key file to tmpfs (0600) and prints its path.
 sb_key() {
 	local path=${1%%:*} dev="" mnt=/run/shrinkbox.keydev out=/run/shrinkbox.key
-	case $1 in *:*) dev=$(sb_dev "${1#*:}") ;; esac
+	case $1 in *:*) dev=$(sb_dev "rd.shrinkbox.key=$1" "${1#*:}") || return 1 ;; esac
 	(
 		umask 077
 		if [ -n "$dev" ]; then
@@ -86,8 +158,19 @@ sb_wipe() {
 	rm -f "$1"
 }
 
+# sb_readonly APPLET ARGS...: the applet changes nothing, with any arguments.
+sb_readonly() {
+	case $1 in
+	status) return 0 ;;
+	vgcfg) [ "${2:-}" = show ] ;;
+	bench) [ "${2:-}" = cipher ] ;;
+	*) return 1 ;;
+	esac
+}
+
 sb_main() {
 	local shrink grow apply cmd dev size lv set rc oldifs key keyfile="" in=/dev/null
+	local applet before held n
 	shrink=$(sb_arg rd.shrinkbox.shrink | tail -n 1)
 	grow=$(sb_arg rd.shrinkbox.grow | tail -n 1)
 	cmd=$(sb_arg rd.shrinkbox.cmd | tail -n 1)
@@ -103,7 +186,8 @@ sb_main() {
 	set --
 	if [ -n "$shrink$grow" ]; then
 		set=${shrink:-$grow}
-		dev=$(sb_dev "${set%%:*}")
+		dev=$(sb_dev "rd.shrinkbox.${shrink:+shrink}${grow:+grow}=$set" "${set%%:*}") ||
+			return 0
 		size=${set#"${set%%:*}"}
 		size=${size#:}
 		if [ -n "$shrink" ]; then
@@ -141,27 +225,56 @@ sb_main() {
 		# shellcheck disable=SC2086 # split on commas on purpose
 		set -- $cmd
 		IFS=$oldifs
+		applet=${1:-}
+		case $applet in
+		"" | *[!a-z0-9]*)
+			sb_say "rd.shrinkbox.cmd=$cmd: the first word must be an applet's name; doing nothing"
+			return 0
+			;;
+		esac
+		shift
+		if [ "$apply" != yes ] && ! sb_readonly "$applet" "$@"; then
+			set -- "$applet" --dry-run "$@"
+			sb_say "no rd.shrinkbox.apply=yes: $applet runs with --dry-run, nothing changes"
+		else
+			set -- "$applet" "$@"
+		fi
 	fi
+	before=" "
+	for n in $(sb_suspended); do before="$before$n "; done
 	sb_say "running: shrinkbox $*"
 	# stdin is /dev/null unless a passphrase may be needed (see the top).
 	{
-		DM_DISABLE_UDEV=1 "$SB" "$@" <"$in" 2>&1
-		echo $? >/run/shrinkbox.rc
+		# shellcheck disable=SC2086 # SB_ENV is words on purpose
+		env -i $SB_ENV "$SB" "$@" <"$in" 2>&1
+		echo $? >"$RC"
 	} | tee -a "$LOG" >/dev/console
-	rc=$(cat /run/shrinkbox.rc 2>/dev/null || echo 1)
+	rc=$(cat "$RC" 2>/dev/null || echo 1)
 	sb_wipe "$keyfile"
 	case $rc in
 	0)
-		if [ "$apply" = yes ] || [ -n "$cmd" ]; then
+		if [ "$apply" = yes ] || sb_readonly "$@"; then
 			sb_say "done (exit 0). Remove the rd.shrinkbox.* options; a re-run says \"No changes.\""
 		else
 			sb_say "plan printed, nothing changed (exit 0). Add rd.shrinkbox.apply=yes to apply it"
 		fi
 		;;
 	3) sb_say "refused (exit 3); nothing was changed. The reason is above and in $LOG" ;;
-	4) sb_say "stopped after changing something (exit 4); the stack is consistent. Boot again with the same options to finish" ;;
+	4) sb_say "stopped after changing something (exit 4); what is on the disks is consistent. Boot again with the same options to finish" ;;
+	5) sb_say "an LV is active on a table that does not match its committed metadata (exit 5)" ;;
 	*) sb_say "failed (exit $rc); see $LOG" ;;
 	esac
+	# A suspended device would hang the mount; one whose table is stale must not be written.
+	held=""
+	for n in $(sb_suspended); do
+		case $before in *" $n "*) ;; *) held="$held $n" ;; esac
+	done
+	if [ -n "$held" ] || [ "$rc" = 5 ]; then
+		sb_say "STOP: the boot stops before the root is mounted${held:+: left suspended:$held}." \
+			"Reboot (activation then follows the committed metadata), or in the shell run" \
+			"the command the message above names; leaving the shell goes on with the boot"
+		return $STOP
+	fi
 	return 0
 }
 
