@@ -9,6 +9,7 @@
 
 #include "common.h"
 #include "../layer/luks.h"
+#include "../layer/lvdm.h"
 #include "../lvm/edit.h"
 #include "../plan/lvdev.h"
 #include "../plan/fsresize.h"
@@ -141,6 +142,11 @@ const char *const *applet_device_list(void)
 int applet_fail(int r, const struct commit_result *res, const char *vg)
 {
 	log_error("%s", err_msg(r));
+	if (r == E_DM_STALE) {
+		if (res && res->backup[0])
+			log_error("the previous metadata is in %s", res->backup);
+		return EXIT_STALE;
+	}
 	if (res && res->wrote) {
 		if (res->backup[0])
 			log_error("the change was interrupted after it began writing; the previous "
@@ -397,8 +403,12 @@ void applet_print_layers(const char *dev, const struct stack_view *sv, const str
 	printf("  %-14s %-44s %s\n", "layer", "now", "after");
 	printf("  %-14s %" PRIu64 " s = %-30s %" PRIu64 " s = %s\n", "partition", sv->l.part_size,
 	       size_fmt(a, sv->l.part_size * ss), t->part_size, size_fmt(b, t->part_size * ss));
-	if (sv->table_repair)
-		printf("  %-14s a damaged copy (an interrupted write?); rewritten\n", "table");
+	if (sv->table_repair && sv->disk_grew)
+		printf("  %-14s the disk grew: the backup GPT header moves to its new last sector\n",
+		       "table");
+	else if (sv->table_repair)
+		printf("  %-14s an interrupted table write or a damaged copy; written whole again\n",
+		       "table");
 	if (sv->luks)
 		printf("  %-14s %" PRIu64 " s = %-30s %" PRIu64 " s = %s\n", "LUKS mapping",
 		       sv->luks->luks.active_size, size_fmt(a, sv->luks->luks.active_size * 512),

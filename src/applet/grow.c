@@ -26,6 +26,7 @@
 
 #include "common.h"
 #include "../applets.h"
+#include "../layer/part.h"
 #include "../plan/extmap.h"
 #include "../plan/stack.h"
 #include "../plan/stacksize.h"
@@ -220,6 +221,8 @@ int grow_main(int argc, char **argv)
 	if (r == 0)
 		r = applet_check_lv_targets(vg->name, lvt, n_lvt, (unsigned)sv.pv->pv_index,
 					    t.pe_count - pe_now);
+	if (r == 0 && (t.part_size != sv.l.part_size || sv.table_repair))
+		r = part_check_size(sv.disk, sv.entry->partno, t.part_size);
 	if (r == 0 && sv.luks && t.map_size != sv.luks->luks.active_size)
 		r = applet_check_key(sv.luks->luks.active_name, opt_keyfile);
 	if (r < 0) {

@@ -298,12 +298,24 @@ int partresize_main(int argc, char **argv)
 			       "end is lost\n", need.what);
 	}
 	if (pt->needs_write)
-		printf("  table: libfdisk found a damaged copy (a corrupt GPT header or entries, or a "
-		       "protective MBR of the wrong size: an interrupted write?); writing the table "
-		       "repairs it\n");
+		printf("  table: %s; writing the table %s\n", pt->backup_moves ?
+		       "the disk grew: the backup GPT header is not on its last sector" :
+		       "an interrupted table write, or a damaged copy (a GPT header or entry array, "
+		       "a staged copy of the array, a protective MBR of the wrong size)",
+		       pt->backup_moves ? "moves it to the end" : "finishes or repairs it");
 	if (ksize)
 		printf("  then tell the kernel (BLKPG_RESIZE_PARTITION): %s is %" PRIu64
 		       " s now\n", t.node, ksize);
+	if (new_size != e->size || pt->needs_write) {
+		/* Every decision of the write (libfdisk's checks, room to stage a GPT array), now. */
+		err_clear();
+		r = part_check_size(t.disk, t.partno, new_size);
+		if (r < 0) {
+			log_error("%s", err_msg(r));
+			rc = r == E_REFUSED ? EXIT_REFUSED : EXIT_FAILED;
+			goto out;
+		}
+	}
 	r = applet_consent();
 	if (r <= 0) {
 		rc = r == 0 ? EXIT_DONE : EXIT_REFUSED;
@@ -314,7 +326,8 @@ int partresize_main(int argc, char **argv)
 		r = part_set_size(t.disk, t.partno, new_size);
 		if (r < 0) {
 			log_error("%s", err_msg(r));
-			rc = EXIT_PARTIAL;
+			/* E_REFUSED: decided before its first write (the check above agrees). */
+			rc = r == E_REFUSED ? EXIT_REFUSED : EXIT_PARTIAL;
 			goto out;
 		}
 	}

@@ -24,6 +24,7 @@
 
 #include "common.h"
 #include "../applets.h"
+#include "../layer/part.h"
 #include "../lvm/commit.h"
 #include "../lvm/edit.h"
 #include "../plan/extmap.h"
@@ -313,6 +314,8 @@ int shrink_main(int argc, char **argv)
 	/* Every step's own checks, before the plan is shown and anything is written. */
 	err_clear();
 	r = applet_check_lv_targets(vg->name, lvt, n_lvt, (unsigned)sv.pv->pv_index, 0);
+	if (r == 0 && (t.part_size != sv.l.part_size || sv.table_repair))
+		r = part_check_size(sv.disk, sv.entry->partno, t.part_size);
 	if (r == 0 && sv.luks && (t.map_size != sv.luks->luks.active_size ||
 				  t.part_size != sv.l.part_size))
 		r = applet_check_key(sv.luks->luks.active_name, opt_keyfile);

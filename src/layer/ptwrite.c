@@ -636,7 +636,7 @@ static int copy_in(const struct dev *d, const struct dev *s, uint64_t lba, uint6
 
 static FILE *writelog_open(void)
 {
-	const char *p = getenv("SHRINKBOX_TEST_WRITELOG");
+	const char *p = test_writelog();
 
 	return p && *p ? fopen(p, "ae") : NULL;
 }

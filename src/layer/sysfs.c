@@ -257,3 +257,14 @@ bool blk_related(const char *a, const char *b)
 	return (S_ISBLK(sa.st_mode) && stacked_on(sa.st_rdev, &sb, 0)) ||
 	       (S_ISBLK(sb.st_mode) && stacked_on(sb.st_rdev, &sa, 0));
 }
+
+bool blk_suspended(const char *path)
+{
+	char p[PATH_MAX], buf[8];
+	struct stat st;
+
+	if (stat(path, &st) < 0 || !S_ISBLK(st.st_mode))
+		return false;
+	sys_path(st.st_rdev, "dm/suspended", p, sizeof(p));
+	return sysfs_read_attr(p, buf, sizeof(buf)) == 0 && buf[0] == '1';
+}

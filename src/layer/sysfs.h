@@ -36,6 +36,8 @@ int sysfs_read_attr(const char *path, char *out, size_t len);
  * device over that file. Writing to one then writes to the other.
  */
 bool blk_related(const char *a, const char *b);
+/* True when path is a suspended device-mapper device: a read of it would wait. */
+bool blk_suspended(const char *path);
 /* True when a filesystem on dev is mounted (in this mount namespace). */
 bool blk_mounted(dev_t dev);
 

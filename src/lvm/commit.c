@@ -17,6 +17,7 @@
 #include "edit.h"
 #include "ring.h"
 #include "../util/cleanup.h"
+#include "../layer/sysfs.h"
 #include "../util/err.h"
 #include "../util/strfmt.h"
 #include "../util/teststop.h"
@@ -101,7 +102,7 @@ int vg_dev_init_mda(struct vg_dev *d, const struct disk_locn *where)
 
 static int lock_vg(const char *name, int *fd_out)
 {
-	const char *dir = getenv("SHRINKBOX_LOCK_DIR");
+	const char *dir = test_lock_dir();
 	char path[DEV_PATH_MAX + 64];
 	int fd;
 
@@ -195,6 +196,9 @@ static int scan_one(const char *path, void *ctx)
 	bool blk;
 	int fd;
 
+	/* A suspended LV (a move whose reload failed holds it so) would block the scan. */
+	if (blk_suspended(path))
+		return 0;
 	fd = dev_open(path, O_RDONLY, &d.size, &blk);
 	/* As root, EPERM is a policy's (a sandbox, a locked-down device), not ours to explain. */
 	if ((fd == -EACCES || fd == -EPERM) && geteuid() != 0)

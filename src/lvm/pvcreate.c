@@ -14,6 +14,7 @@
 #include "pvcreate.h"
 #include "../util/cleanup.h"
 #include "../util/err.h"
+#include "../util/teststop.h"
 #include "../util/strfmt.h"
 #include "../util/units.h"
 
@@ -339,7 +340,7 @@ int pvcreate_fd(int fd, const char *name, uint64_t dev_bytes, const struct pvcre
 
 int pv_global_lock(int *fd_out)
 {
-	const char *dir = getenv("SHRINKBOX_LOCK_DIR");
+	const char *dir = test_lock_dir();
 	char path[DEV_PATH_MAX + 16];
 	int fd;
 

@@ -23,6 +23,7 @@ int stack_view_find(const struct stack *st, struct stack_view *sv)
 		return err_set(-ENOENT, "%s: partition %u not found", root->path, root->focus);
 	sv->disk = root->path;
 	sv->table_repair = root->pt.needs_write;
+	sv->disk_grew = root->pt.backup_moves;
 	v = sv->part;
 	if (v->error[0])
 		return err_set(-EIO, "%s: %s", v->name, v->error);

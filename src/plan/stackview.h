@@ -16,6 +16,7 @@ struct stack_view {
 	const struct part_entry *entry;
 	const char *disk;
 	bool table_repair;		/* the partition table needs a write to be whole again */
+	bool disk_grew;			/* GPT: the backup header is not on the disk's last sector */
 	struct layers l;
 };
 

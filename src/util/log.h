@@ -29,6 +29,8 @@ enum {
 	EXIT_USAGE = 2,		/* bad command line */
 	EXIT_REFUSED = 3,	/* refused as unsafe or unsupported; nothing was changed */
 	EXIT_PARTIAL = 4,	/* failed after changing something; the message says what next */
+	EXIT_STALE = 5,		/* changed something, and an LV's active table no longer matches
+				   its metadata: do not use it (the boot stops) until fixed */
 };
 
 #endif

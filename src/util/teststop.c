@@ -45,6 +45,11 @@ const char *test_lock_dir(void)
 	return getenv("SHRINKBOX_LOCK_DIR");
 }
 
+const char *test_writelog(void)
+{
+	return getenv("SHRINKBOX_TEST_WRITELOG");
+}
+
 #else
 
 void test_stop(const char *phase)
@@ -59,6 +64,11 @@ bool test_inject(const char *what)
 }
 
 const char *test_lock_dir(void)
+{
+	return NULL;
+}
+
+const char *test_writelog(void)
 {
 	return NULL;
 }

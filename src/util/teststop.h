@@ -9,8 +9,9 @@
  * SHRINKBOX_TEST_STOP_AFTER=PHASE ends the process dead (exit 137, no cleanup,
  * as SIGKILL would) when it reaches the named phase: the host's power cut.
  * Phases: text, precommit, commit1 (lvm/commit.c), copy1 (plan/move.c),
- * fs-shrunk (plan/fsresize.c), mig-pvcreate, mig-extend, mig-reduce
- * (applet/migrate.c).
+ * fs-shrunk (plan/fsresize.c), pv-label (lvm/pvresize.c), part-resized
+ * (applet/partresize.c), pt-backup, pt-staged, pt-home (layer/ptwrite.c),
+ * mig-pvcreate, mig-extend, mig-reduce (applet/migrate.c).
  *
  * SHRINKBOX_TEST_FAIL=WHAT[,WHAT...] makes test_inject(WHAT) true: the caller
  * fails that operation as if the kernel had refused it. WHATs: reload (the
@@ -30,5 +31,9 @@ bool test_inject(const char *what);
  * other; NULL in a default build, which uses lvm2's default /run/lock/lvm.
  */
 const char *test_lock_dir(void);
+
+/* SHRINKBOX_TEST_WRITELOG: where the table writer logs its writes (layer/ptwrite.h); NULL in a
+   default build. */
+const char *test_writelog(void);
 
 #endif
