@@ -65,6 +65,36 @@ static int open_loop(const struct vgh *h, unsigned lv, struct lvdev *d)
 	return 0;
 }
 
+/*
+ * A node of our own for a temporary device, not /dev/mapper/NAME: with udev
+ * running, the remove event of an earlier temporary device of the same name
+ * (the plan's look, then the step's) can delete /dev/mapper/NAME under the
+ * e2fsck or resize2fs of the next one (seen in the VM: "No such file or
+ * directory while opening /dev/mapper/vg-root"). udev never touches this one.
+ */
+#define PRIVATE_NODE_DIR "/run/shrinkbox/dev"
+
+static int private_node(struct lvdev *d)
+{
+	struct lvdm_info info;
+	int r = lvdm_info(d->dm_name, &info);
+
+	if (r == 0 && !info.exists)
+		r = -ENODEV;
+	if (r < 0)
+		return err_set(r, "device-mapper: %s vanished after it was created", d->dm_name);
+	mkdir("/run/shrinkbox", 0700);
+	mkdir(PRIVATE_NODE_DIR, 0700);
+	r = str_fmt(d->path, sizeof(d->path), PRIVATE_NODE_DIR "/%s", d->dm_name);
+	if (r < 0)
+		return r;
+	unlink(d->path);
+	if (mknod(d->path, S_IFBLK | 0600, info.dev) < 0)
+		return err_set(-errno, "%s: cannot make a device node: %m", d->path);
+	d->own_node = true;
+	return 0;
+}
+
 int lvdev_open(const struct vgh *h, unsigned lv, struct lvdev *d)
 {
 	const struct vg_lv *l = &h->vg->lvs[lv];
@@ -105,7 +135,9 @@ int lvdev_open(const struct vgh *h, unsigned lv, struct lvdev *d)
 		free(table);
 		if (r == 0) {
 			d->kind = LVDEV_TEMP_DM;
-			return str_fmt(d->path, sizeof(d->path), "/dev/mapper/%s", d->dm_name);
+			r = private_node(d);
+			if (r < 0)
+				lvdev_close(d);
 		}
 		return r;
 	}
@@ -143,6 +175,9 @@ int lvdev_refresh(const struct vgh *h, unsigned lv, struct lvdev *d)
 
 void lvdev_close(struct lvdev *d)
 {
+	if (d->own_node)
+		unlink(d->path);
+	d->own_node = false;
 	if (d->kind == LVDEV_TEMP_DM)
 		lvdm_remove(d->dm_name);
 	if (d->loopfd >= 0)

@@ -20,6 +20,7 @@ struct lvdev {
 	char path[DEV_PATH_MAX];
 	char dm_name[256];
 	int loopfd;
+	bool own_node;		/* path is our private node of a temporary device (lvdev.c) */
 };
 
 int lvdev_open(const struct vgh *h, unsigned lv, struct lvdev *d);
