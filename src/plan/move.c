@@ -65,6 +65,15 @@ static int copy_one(const struct side *src, const struct side *dst, uint64_t fro
 		return err_set(-errno, "%s: flush failed: %m", dst->path);
 	if (!o->verify)
 		return 0;
+	/*
+	 * Without O_DIRECT the reads below would be served from the pages the
+	 * copy just filled, proving nothing: drop them (clean after the flush) so
+	 * both sides are read from their devices.
+	 */
+	if (!dst->direct)
+		(void)posix_fadvise(dst->fd, (off_t)to, (off_t)len, POSIX_FADV_DONTNEED);
+	if (!src->direct)
+		(void)posix_fadvise(src->fd, (off_t)from, (off_t)len, POSIX_FADV_DONTNEED);
 	for (uint64_t done = 0; done < len;) {
 		size_t n = len - done < o->chunk ? (size_t)(len - done) : o->chunk;
 		const struct side *bad = src;
