@@ -92,7 +92,7 @@ build/fuzz/%: fuzz/%.c $(LIB_SRCS)
 	@mkdir -p $(dir $@)
 	clang $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Isrc \
 		$(shell $(PKG_CONFIG) --cflags $(LIBS_PC)) -o $@ $< \
-		$(filter src/lvm/% src/util/%,$(LIB_SRCS))
+		$(filter src/lvm/% src/util/% src/layer/sysfs.c,$(LIB_SRCS))
 fuzz: $(FUZZ_TARGETS)
 fuzz-smoke: fuzz
 	scripts/fuzz-smoke.sh $(FUZZ_SECONDS)
