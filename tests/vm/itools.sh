@@ -422,8 +422,9 @@ else
 	bad "boot without rd.shrinkbox.*: the real root did not reach its end ($W/noop.log)"
 fi
 
-# 2. A dry run: the plan, nothing changed.
-if it_boot dryrun "$IMG_WITH" "$NOFSCK $IT_SHRINK"; then
+# 2. A dry run: the plan, nothing changed. With the key: a dry run checks it as the real
+# run would (without it, both refuse before any write).
+if it_boot dryrun "$IMG_WITH" "$NOFSCK $IT_SHRINK $IT_KEYARG"; then
 	ok "dry-run boot: the real root came up and ended"
 	check "dry-run boot: the log says \"Dry run\"" has "$W/dryrun.step-r1.out" "Dry run"
 	check "dry-run boot: the disk image is byte-identical" test "$(disk_sum)" = "$before"
