@@ -70,27 +70,36 @@ static int open_loop(const struct vgh *h, unsigned lv, struct lvdev *d)
  * running, the remove event of an earlier temporary device of the same name
  * (the plan's look, then the step's) can delete /dev/mapper/NAME under the
  * e2fsck or resize2fs of the next one (seen in the VM: "No such file or
- * directory while opening /dev/mapper/vg-root"). udev never touches this one.
+ * directory while opening /dev/mapper/vg-root"). udev never touches a node it
+ * did not make. It lives on /dev (devtmpfs): /run is mounted nodev in an
+ * initramfs. Where it cannot be made or opened, /dev/mapper/NAME it is.
  */
-#define PRIVATE_NODE_DIR "/run/shrinkbox/dev"
+#define PRIVATE_NODE_DIR "/dev/.shrinkbox"
 
 static int private_node(struct lvdev *d)
 {
+	char path[DEV_PATH_MAX];
 	struct lvdm_info info;
-	int r = lvdm_info(d->dm_name, &info);
+	int r = lvdm_info(d->dm_name, &info), fd;
 
 	if (r == 0 && !info.exists)
 		r = -ENODEV;
 	if (r < 0)
 		return err_set(r, "device-mapper: %s vanished after it was created", d->dm_name);
-	mkdir("/run/shrinkbox", 0700);
+	r = str_fmt(d->path, sizeof(d->path), "/dev/mapper/%s", d->dm_name);
+	if (r < 0 || str_fmt(path, sizeof(path), PRIVATE_NODE_DIR "/%s", d->dm_name) < 0)
+		return r < 0 ? r : 0;
 	mkdir(PRIVATE_NODE_DIR, 0700);
-	r = str_fmt(d->path, sizeof(d->path), PRIVATE_NODE_DIR "/%s", d->dm_name);
-	if (r < 0)
-		return r;
-	unlink(d->path);
-	if (mknod(d->path, S_IFBLK | 0600, info.dev) < 0)
-		return err_set(-errno, "%s: cannot make a device node: %m", d->path);
+	unlink(path);
+	if (mknod(path, S_IFBLK | 0600, info.dev) < 0)
+		return 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		unlink(path);
+		return 0;
+	}
+	close(fd);
+	memcpy(d->path, path, sizeof(path));
 	d->own_node = true;
 	return 0;
 }
