@@ -16,7 +16,9 @@ cut:
   b:K      every entry up to and including the K-th flush (a flush boundary)
   e        every entry (differs from the last boundary only when writes
            follow the last flush)
-  t:SEED:I torn variant I: a flush boundary K (drawn from SEED and I) plus a
+  t:SEED:I torn variant I: a flush boundary K (drawn from SEED and I: half
+           the variants uniformly among the epochs that can tear, half
+           weighted by their number of writes) plus a
            random subset of the writes between flush K and flush K+1, and,
            where one of them spans several tear units, only a random subset of
            that write's units
@@ -118,7 +120,12 @@ def torn(log, seed, i):
              or any(tearable(log, e) for e in log.epoch(k))]
     if not cands:
         return None
-    k = rng.choice(cands)
+    # Half the variants pick an epoch uniformly, half by its number of writes
+    # (each write is a point where a cut can land: resize2fs's epoch holds most).
+    if rng.random() < 0.5:
+        k = rng.choice(cands)
+    else:
+        k = rng.choices(cands, weights=[len(log.epoch(c)) for c in cands])[0]
     ws = log.epoch(k)
     free = [e for e in ws if not e[3] & FUA]
     while True:
