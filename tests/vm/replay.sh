@@ -9,6 +9,7 @@
 #   SHRINKBOX_REPLAY_STATES=N           a seeded sample of N states per command (CI: 3)
 #   SHRINKBOX_REPLAY_TORN=N             torn variants drawn per command (default 10)
 #   SHRINKBOX_REPLAY_SEED=S             the seed of the torn variants and the sample (default 1)
+#   SHRINKBOX_REPLAY_ONLY="b:24 t:1:3"  only these states (names as printed)
 # Prints one line per state, the four counts per command, and
 # "N passed, N failed, N skipped" (a state passes when converged or refused-clean).
 set -uo pipefail
@@ -110,14 +111,16 @@ writes_between() {
 	[ -n "$a" ] && [ -n "$b" ] && echo $((b - a))
 }
 
-# data_check RESULT: sets LOST (checksums that differ) and UNREAD (not read).
+# data_check RESULT: sets LOST (checksums that differ) and UNREAD (not read:
+# no checksum, or the checksum of nothing, as when dd found no partition).
 data_check() {
-	local f lv now
+	local f lv now empty
+	empty=$(sha256sum </dev/null | cut -d' ' -f1)
 	LOST="" UNREAD=""
 	for f in "$MK"/sum-*; do
 		lv=${f##*/sum-}
 		now=$(vm_result "$1" "now-$lv")
-		if [ -z "$now" ]; then
+		if [ -z "$now" ] || [ "$now" = "$empty" ]; then
 			UNREAD+="$lv "
 		elif [ "$now" != "$(cat "$f")" ]; then
 			LOST+="$lv "
@@ -204,6 +207,7 @@ for name in "${names[@]}"; do
 	why+=$(fs_vg_check "$r")
 	if [ -n "$why" ]; then
 		echo "FAIL $name: the record run: $why(console: $work/rec-console.log)"
+		rm -f "$work"/*.img
 		fail=$((fail + 1)); continue
 	fi
 	sizes "$r" >"$work/clean-sizes"
@@ -213,6 +217,8 @@ for name in "${names[@]}"; do
 	echo "  log: $info (record run $rec_s s; $((total - limit)) entries after the command)"
 	mapfile -t states < <(python3 "$RP" states "$work/rec.log" --limit "$limit" --torn "$TORN" \
 		--seed "$SEED" ${STATES:+--sample "$STATES"})
+	# SHRINKBOX_REPLAY_ONLY="b:24 t:1:3": only these states (a reported one, replayed).
+	[ -n "${SHRINKBOX_REPLAY_ONLY:-}" ] && read -ra states <<<"$SHRINKBOX_REPLAY_ONLY"
 	nb=$(grep -c '^[be]' < <(printf '%s\n' "${states[@]}"))
 	echo "  states: ${#states[@]} ($nb flush boundaries, $((${#states[@]} - nb)) torn; seed $SEED${STATES:+, a sample of $STATES})"
 
