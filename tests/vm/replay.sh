@@ -8,6 +8,7 @@
 #                                       CI=true: those with a "ci" line)
 #   SHRINKBOX_REPLAY_STATES=N           a seeded sample of N states per command (CI: 3)
 #   SHRINKBOX_REPLAY_TORN=N             torn variants drawn per command (default 10)
+#   SHRINKBOX_REPLAY_PREFIX=N           prefix variants (in-order disk cut mid-epoch; default 5)
 #   SHRINKBOX_REPLAY_SEED=S             the seed of the torn variants and the sample (default 1)
 #   SHRINKBOX_REPLAY_ONLY="b:24 t:1:3"  only these states (names as printed)
 # Prints one line per state, the four counts per command, and
@@ -20,6 +21,7 @@ cd "$(dirname "$0")/../.."
 RDIR=tests/vm/replay
 RP=$RDIR/replay.py
 TORN=${SHRINKBOX_REPLAY_TORN:-10}
+PREFIX=${SHRINKBOX_REPLAY_PREFIX:-5}
 SEED=${SHRINKBOX_REPLAY_SEED:-1}
 # CI samples: the self-test, the record run and 3 states of shrink take about 7 minutes
 # on 2 busy cores (110 s per state, 90 s the record run).
@@ -216,11 +218,12 @@ for name in "${names[@]}"; do
 	echo "$name: $command"
 	echo "  log: $info (record run $rec_s s; $((total - limit)) entries after the command)"
 	mapfile -t states < <(python3 "$RP" states "$work/rec.log" --limit "$limit" --torn "$TORN" \
-		--seed "$SEED" ${STATES:+--sample "$STATES"})
+		--prefix "$PREFIX" --seed "$SEED" ${STATES:+--sample "$STATES"})
 	# SHRINKBOX_REPLAY_ONLY="b:24 t:1:3": only these states (a reported one, replayed).
 	[ -n "${SHRINKBOX_REPLAY_ONLY:-}" ] && read -ra states <<<"$SHRINKBOX_REPLAY_ONLY"
 	nb=$(grep -c '^[be]' < <(printf '%s\n' "${states[@]}"))
-	echo "  states: ${#states[@]} ($nb flush boundaries, $((${#states[@]} - nb)) torn; seed $SEED${STATES:+, a sample of $STATES})"
+	np=$(grep -c '^p' < <(printf '%s\n' "${states[@]}"))
+	echo "  states: ${#states[@]} ($nb flush boundaries, $((${#states[@]} - nb - np)) torn, $np prefix; seed $SEED${STATES:+, a sample of $STATES})"
 
 	# Each state: the same setup steps, /proc/partitions first, the command
 	# twice with /sys/block/vda/stat around each run, the tags, the oracles.

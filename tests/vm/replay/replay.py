@@ -22,13 +22,16 @@ cut:
            random subset of the writes between flush K and flush K+1, and,
            where one of them spans several tear units, only a random subset of
            that write's units
+  p:SEED:I prefix variant I: a disk that writes in log order, cut inside an
+           epoch: boundary K (drawn as for t), the first j writes after it,
+           and the next one cut after some of its units when it has several
 Writes are applied in log order (a later write to a sector wins); FUA writes
 are always kept, as the disk reported them durable.
 
   replay.py info LOG [--limit N]
   replay.py list LOG [--limit N]           one line per entry
   replay.py super LOG                      prints the super block's nr_entries
-  replay.py states LOG --torn N --seed S [--sample M] [--limit N]
+  replay.py states LOG --torn N --prefix N --seed S [--sample M] [--limit N]
   replay.py describe LOG STATE [--limit N]
   replay.py apply LOG IMAGE STATE [--limit N]
 """
@@ -150,6 +153,32 @@ def torn(log, seed, i):
     return k, plan, text
 
 
+def prefix(log, seed, i):
+    """Prefix variant i of seed: a disk that writes in order, cut inside an
+    epoch: boundary K, the first j of the writes after it (0 < j < n), and the
+    next write torn when it spans several units. (boundary, plan, text)."""
+    rng = random.Random(f"p:{seed}:{i}")
+    cands = [k for k in range(len(log.flushes) + 1)
+             if len(log.epoch(k)) >= 2 or any(tearable(log, e) for e in log.epoch(k))]
+    if not cands:
+        return None
+    if rng.random() < 0.5:
+        k = rng.choice(cands)
+    else:
+        k = rng.choices(cands, weights=[len(log.epoch(c)) for c in cands])[0]
+    ws = log.epoch(k)
+    j = rng.randint(1, len(ws) - 1) if len(ws) >= 2 else 0
+    plan = [(e, None) for e in ws[:j]]
+    text = f"boundary {k} + the first {j} of the {len(ws)} writes after it"
+    if j < len(ws) and tearable(log, ws[j]):
+        t = ws[j]
+        n = len(units(log, t))
+        m = rng.randint(1, n - 1)
+        plan.append((t, list(range(m))))
+        text += f", then write {t[0]} (sector {t[1]}) cut after {m} of its {n} units"
+    return k, plan, text
+
+
 def parse_state(log, spec):
     """(entries of the boundary part, torn plan, text) of a state."""
     p = spec.split(":")
@@ -162,6 +191,12 @@ def parse_state(log, spec):
         t = torn(log, p[1], int(p[2]))
         if t is None:
             sys.exit("no epoch of this log can be torn")
+        k, plan, text = t
+        return log.upto(k), plan, text
+    if p[0] == "p" and len(p) == 3:
+        t = prefix(log, p[1], int(p[2]))
+        if t is None:
+            sys.exit("no epoch of this log can be cut")
         k, plan, text = t
         return log.upto(k), plan, text
     sys.exit(f"bad state {spec}")
@@ -182,6 +217,8 @@ def state_list(log, a):
     t = []
     if a.torn > 0 and torn(log, a.seed, 0) is not None:
         t = [f"t:{a.seed}:{i}" for i in range(a.torn)]
+    if a.prefix > 0 and prefix(log, a.seed, 0) is not None:
+        t += [f"p:{a.seed}:{i}" for i in range(a.prefix)]
     allst = b + t
     if a.sample is None or a.sample >= len(allst):
         return allst
@@ -229,6 +266,7 @@ def main():
     ap.add_argument("rest", nargs="*")
     ap.add_argument("--limit", type=int)
     ap.add_argument("--torn", type=int, default=0)
+    ap.add_argument("--prefix", type=int, default=0)
     ap.add_argument("--seed", default="1")
     ap.add_argument("--sample", type=int)
     a = ap.parse_args()

@@ -27,7 +27,7 @@ info=$(python3 "$RP" info "$t/log") || { echo "FAIL replayer: info"; exit 1; }
 bad=""
 # Which epoch ends at each flush: the entries before it name the writes it covers.
 nb=0
-for s in $(python3 "$RP" states "$t/log" --torn 12 --seed 5); do
+for s in $(python3 "$RP" states "$t/log" --torn 12 --prefix 6 --seed 5); do
 	cp "$t/x0" "$t/st"
 	python3 "$RP" apply "$t/log" "$t/st" "$s" >/dev/null || { bad+="apply $s failed; "; continue; }
 	d=$(python3 "$RP" describe "$t/log" "$s")
@@ -42,7 +42,7 @@ for s in $(python3 "$RP" states "$t/log" --torn 12 --seed 5); do
 		case $w in 0) x=0 ;; 1) x=1 ;; 2 | 3) x=2 ;; *) x=3 ;; esac
 		cmp -s "$t/st" "$t/x$x" || bad+="$s ($w writes) differs from epoch $x; "
 		;;
-	t:*)
+	t:* | p:*)
 		k=$(sed -n 's/^boundary \([0-9]*\) .*/\1/p' <<<"$d")
 		w=$(python3 "$RP" info "$t/log" --limit "$(python3 "$RP" list "$t/log" |
 			awk -v k="$k" 'k == 0 {print 0; exit} $2 == "flush" && ++n == k {print $1 + 1; exit}')" |
@@ -61,4 +61,4 @@ done
 if [ -n "$bad" ]; then
 	echo "FAIL replayer: $bad"; exit 1
 fi
-echo "PASS replayer: $info; every boundary and 12 torn variants as expected"
+echo "PASS replayer: $info; every boundary, 12 torn and 6 prefix variants as expected"
