@@ -23,8 +23,8 @@ RP=$RDIR/replay.py
 TORN=${SHRINKBOX_REPLAY_TORN:-10}
 PREFIX=${SHRINKBOX_REPLAY_PREFIX:-5}
 SEED=${SHRINKBOX_REPLAY_SEED:-1}
-# CI samples: the self-test, the record run and 3 states of shrink take about 7 minutes
-# on 2 busy cores (110 s per state, 90 s the record run).
+# CI samples: the self-test, the record run and 3 states of shrink took 348 s
+# on 2 busy cores (86 s per state, 69 s the record run).
 [ "${CI:-}" = true ] && : "${SHRINKBOX_REPLAY_STATES:=3}"
 STATES=${SHRINKBOX_REPLAY_STATES:-}
 TIMEOUT=${SHRINKBOX_REPLAY_TIMEOUT:-600}
