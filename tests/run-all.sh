@@ -2,12 +2,12 @@
 # Runs every test level this machine supports and prints one closing line,
 # "N passed, N failed, N skipped", summed over the levels. A level that cannot
 # run here (not root, no QEMU) is reported as skipped, visibly, with the reason.
-#   SHRINKBOX_LEVELS="unit loop vm fuzz"   which levels (default: all)
+#   SHRINKBOX_LEVELS="unit loop vm replay fuzz"   which levels (default: all)
 #   FUZZ_SECONDS=60                         per fuzz target (30 in CI, to keep its run short)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-levels=${SHRINKBOX_LEVELS:-unit loop fuzz vm}
+levels=${SHRINKBOX_LEVELS:-unit loop fuzz vm replay}
 tp=0 tf=0 ts=0
 summary=()
 
@@ -81,6 +81,16 @@ for level in $levels; do
 		if [ "${SHRINKBOX_NO_VM:-}" != 1 ] && [ -x tests/vm/itools.sh ] &&
 			command -v qemu-system-x86_64 >/dev/null; then
 			run_level vm-itools tests/vm/itools.sh
+		fi
+		;;
+	replay)
+		# Every flush boundary of a command's write log, booted (tests/vm/replay.sh).
+		if [ "${SHRINKBOX_NO_VM:-}" = 1 ]; then
+			skip_level replay "SHRINKBOX_NO_VM=1"
+		elif ! command -v qemu-system-x86_64 >/dev/null; then
+			skip_level replay "qemu-system-x86_64 not installed"
+		else
+			run_level replay tests/vm/replay.sh
 		fi
 		;;
 	esac
