@@ -65,9 +65,10 @@ $(STATIC_DIR)/env.mk: scripts/build-static-deps.sh
 # ---- tests ---------------------------------------------------------------
 UNIT_SRCS  := $(wildcard tests/unit/*.c)
 SAN        := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+# The unit tests exercise the test hooks too (the table writer's write log): always with them.
 build/unit/run-unit: $(UNIT_SRCS) $(LIB_SRCS) $(wildcard src/*.h src/*/*.h tests/unit/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -std=gnu11 $(WARN) -O1 -g $(SAN) -Isrc \
+	$(CC) $(CPPFLAGS) -DSHRINKBOX_TEST_HOOKS -std=gnu11 $(WARN) -O1 -g $(SAN) -Isrc \
 		$(shell $(PKG_CONFIG) --cflags $(LIBS_PC)) -o $@ $(UNIT_SRCS) $(LIB_SRCS) \
 		$(shell $(PKG_CONFIG) --libs $(LIBS_PC))
 
