@@ -425,19 +425,29 @@ other:
 	return err_set(r, "%s: cannot check the key: %s", dev, strerror(-r));
 }
 
+static int load_header(const char *path, struct crypt_device **cd)
+{
+	int r = crypt_init(cd, path);
+
+	if (r == 0)
+		r = crypt_load(*cd, CRYPT_LUKS, NULL);
+	if (r < 0) {
+		crypt_free(*cd);
+		*cd = NULL;
+		return err_set(r, "%s: cannot load the LUKS header: %s", path, strerror(-r));
+	}
+	return 0;
+}
+
 int luks_check_key(const char *path, const char *key, size_t key_len, int *slot,
 		   const char **loaded)
 {
 	struct crypt_device *cd = NULL;
 	int r;
 
-	r = crypt_init(&cd, path);
-	if (r == 0)
-		r = crypt_load(cd, CRYPT_LUKS, NULL);
-	if (r < 0) {
-		crypt_free(cd);
-		return err_set(r, "%s: cannot load the LUKS header: %s", path, strerror(-r));
-	}
+	r = load_header(path, &cd);
+	if (r < 0)
+		return r;
 	/* A NULL name: the key slot is decrypted and its digest checked, nothing activated. */
 	r = luks_activate_key(cd, NULL, key, key_len, 0, loaded);
 	crypt_free(cd);
@@ -453,13 +463,9 @@ int luks_open(const char *path, const char *name, const char *key, size_t key_le
 	struct crypt_device *cd = NULL;
 	int r;
 
-	r = crypt_init(&cd, path);
-	if (r == 0)
-		r = crypt_load(cd, CRYPT_LUKS, NULL);
-	if (r < 0) {
-		crypt_free(cd);
-		return err_set(r, "%s: cannot load the LUKS header: %s", path, strerror(-r));
-	}
+	r = load_header(path, &cd);
+	if (r < 0)
+		return r;
 	crypt_volume_key_keyring(cd, 0);
 	r = luks_activate_key(cd, name, key, key_len, 0, NULL);
 	crypt_free(cd);
