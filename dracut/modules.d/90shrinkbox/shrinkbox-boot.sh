@@ -207,14 +207,15 @@ sb_main() {
 		if [ -n "$key" ]; then
 			keyfile=$(sb_key "$key") || sb_say "rd.shrinkbox.key=$key: cannot read it"
 		fi
+		# The dry run checks the key as the real run does (before its first write), so
+		# both get it. Without a key file, the passphrase may be asked on the console.
+		if [ -n "$keyfile" ]; then
+			set -- "$@" --key-file "$keyfile"
+		elif [ -c /dev/console ]; then
+			in=/dev/console
+		fi
 		if [ "$apply" = yes ]; then
 			set -- "$@" --yes
-			# Without a key file, cryptresize may have to ask for the passphrase.
-			if [ -n "$keyfile" ]; then
-				set -- "$@" --key-file "$keyfile"
-			elif [ -c /dev/console ]; then
-				in=/dev/console
-			fi
 		else
 			set -- "$@" --dry-run
 			sb_say "no rd.shrinkbox.apply=yes: printing the plan only (--dry-run)"
