@@ -527,10 +527,13 @@ static int early_open(struct mig *m)
  */
 static int check_not_a_pv(const struct mig *m)
 {
+	/* By device, not name: the scan names the mapping /dev/dm-N, we /dev/mapper/NAME. */
+	int ours = m->need_format ? -1 : vgh_find_dev(m->h, m->mapping);
+
 	for (unsigned i = 0; i < m->h->n_devs; i++) {
 		const char *pv = m->h->devs[i].path;
 
-		if (!m->need_format && !strcmp(pv, m->mapping))
+		if ((int)i == ours)
 			continue;
 		if (blk_related(opt_to, pv))
 			return err_set(E_REFUSED, "--to %s: %s is a PV of VG %s on the same device; "
