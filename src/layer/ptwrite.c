@@ -386,7 +386,7 @@ static int gpt_commit(struct writer *w, const struct dev *d, const struct dev *s
 		r = w_update(w, 0, pmbr, 1);
 	if (r == 0)
 		r = w_flush(w);
-	if (r == 0)
+	if (r == 0 && !w->check)
 		test_stop("pt-backup");
 	if (r == 0 && stage) {
 		_cleanup_free_ uint8_t *hg = malloc(d->ss);
@@ -402,7 +402,7 @@ static int gpt_commit(struct writer *w, const struct dev *d, const struct dev *s
 			r = w_update(w, 1, hg, 1);
 		if (r == 0)
 			r = w_flush(w);
-		if (r == 0)
+		if (r == 0 && !w->check)
 			test_stop("pt-staged");
 		w->st.staged = true;
 	}
@@ -415,7 +415,7 @@ static int gpt_commit(struct writer *w, const struct dev *d, const struct dev *s
 		r = w_update(w, 1, hf, 1);
 	if (r == 0)
 		r = w_flush(w);
-	if (r == 0)
+	if (r == 0 && !w->check)
 		test_stop("pt-home");
 	/* Clear what this or an interrupted earlier write left in a slot. */
 	for (unsigned i = 0; r == 0 && home == GPT_HOME && i < nslot; i++) {
