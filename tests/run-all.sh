@@ -4,18 +4,26 @@
 # run here (not root, no QEMU) is reported as skipped, visibly, with the reason.
 #   SHRINKBOX_LEVELS="unit loop vm replay fuzz"   which levels (default: all)
 #   FUZZ_SECONDS=60                         per fuzz target (30 in CI, to keep its run short)
+#   SHRINKBOX_LANES=1|2                     2 (the default with 2 or more CPUs): the VM
+#                                           levels (vm, itools) run beside the others
+# A TCG guest keeps one CPU busy; the other levels (loop devices, fuzzing, the
+# replay's guests) keep the other one: two lanes halve the suite's time on two
+# cores. The lanes share no binary that either rebuilds: both static flavours are
+# built first and each level is given its own copy (SHRINKBOX_BIN).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 levels=${SHRINKBOX_LEVELS:-unit loop fuzz vm replay}
-tp=0 tf=0 ts=0
-summary=()
+lanes=${SHRINKBOX_LANES:-$( [ "$(nproc)" -ge 2 ] && echo 2 || echo 1)}
+t_all=$(date +%s)
+SUM=$(mktemp)	# one line per level: "p f s TEXT"
 
-# run_level NAME CMD...: runs it, tees its output, adds its closing line's counts.
+# run_level NAME CMD...: runs it, tees its output, records its closing line's counts.
 run_level() {
-	local name=$1 log line p f s rc
+	local name=$1 log line p f s rc t0
 	shift
 	log=$(mktemp)
+	t0=$(date +%s)
 	echo "==== $name: $*"
 	"$@" 2>&1 | tee "$log"
 	rc=${PIPESTATUS[0]}
@@ -23,8 +31,7 @@ run_level() {
 	rm -f "$log"
 	if [ -z "$line" ]; then
 		echo "==== $name: no closing line (exit $rc): counted as 1 failure"
-		tf=$((tf + 1))
-		summary+=("$name: no result (exit $rc)")
+		echo "0 1 0 $name: no result (exit $rc)" >>"$SUM"
 		return
 	fi
 	p=$(grep -oE '[0-9]+ passed' <<<"$line" | grep -oE '[0-9]+')
@@ -33,17 +40,34 @@ run_level() {
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		f=1	# a runner that failed without counting it still failed
 	fi
-	tp=$((tp + p)) tf=$((tf + f)) ts=$((ts + s))
-	summary+=("$name: $p passed, $f failed, $s skipped")
+	echo "$p $f $s $name: $p passed, $f failed, $s skipped ($(($(date +%s) - t0)) s)" >>"$SUM"
 }
 
 skip_level() {
 	echo "==== $1: SKIPPED: $2"
-	ts=$((ts + 1))
-	summary+=("$1: skipped ($2)")
+	echo "0 0 1 $1: skipped ($2)" >>"$SUM"
 }
 
-for level in $levels; do
+# Both static flavours, built once, each copied for the levels that test it: the
+# VM scenarios inject faults (TEST_HOOKS=1); itools and the replay boot the plain build.
+BIN_HOOKS="" BIN_PLAIN=""
+if [ "$lanes" = 2 ] && [[ " $levels " =~ \ (vm|replay)\  ]] && [ "${SHRINKBOX_NO_VM:-}" != 1 ] &&
+	command -v qemu-system-x86_64 >/dev/null; then
+	mkdir -p build/ci
+	if make -s static TEST_HOOKS=1 >/dev/null && cp build/static/shrinkbox build/ci/shrinkbox-hooks &&
+		make -s static >/dev/null && cp build/static/shrinkbox build/ci/shrinkbox-plain; then
+		BIN_HOOKS=$PWD/build/ci/shrinkbox-hooks BIN_PLAIN=$PWD/build/ci/shrinkbox-plain
+	else
+		echo "==== make static failed: the levels run in one lane and build for themselves"
+		lanes=1
+	fi
+else
+	lanes=1
+fi
+
+# run_levels LEVEL...: each in turn.
+run_levels() {
+for level in "$@"; do
 	case $level in
 	unit)
 		run_level unit build/unit/run-unit tests/data
@@ -75,12 +99,12 @@ for level in $levels; do
 		elif [ ! -x tests/vm/run.sh ]; then
 			skip_level vm "tests/vm/run.sh missing"
 		else
-			run_level vm tests/vm/run.sh
+			SHRINKBOX_BIN=${BIN_HOOKS:-${SHRINKBOX_BIN:-}} run_level vm tests/vm/run.sh
 		fi
 		# The same boot flow through Debian's initramfs-tools (skips itself when it cannot run).
 		if [ "${SHRINKBOX_NO_VM:-}" != 1 ] && [ -x tests/vm/itools.sh ] &&
 			command -v qemu-system-x86_64 >/dev/null; then
-			run_level vm-itools tests/vm/itools.sh
+			SHRINKBOX_BIN=${BIN_PLAIN:-${SHRINKBOX_BIN:-}} run_level vm-itools tests/vm/itools.sh
 		fi
 		;;
 	replay)
@@ -90,13 +114,36 @@ for level in $levels; do
 		elif ! command -v qemu-system-x86_64 >/dev/null; then
 			skip_level replay "qemu-system-x86_64 not installed"
 		else
-			run_level replay tests/vm/replay.sh
+			SHRINKBOX_BIN=${BIN_PLAIN:-${SHRINKBOX_BIN:-}} run_level replay tests/vm/replay.sh
 		fi
 		;;
 	esac
 done
+}
 
-echo "==== summary"
-printf '  %s\n' "${summary[@]}"
+if [ "$lanes" = 2 ]; then
+	# The vm level (with itools) in a second lane, its output kept and shown when it ends.
+	others=() vmlane=()
+	for level in $levels; do
+		if [ "$level" = vm ]; then vmlane+=(vm); else others+=("$level"); fi
+	done
+	LANE_LOG=$(mktemp)
+	echo "==== lanes: ${vmlane[*]:-none} beside ${others[*]:-none} (output of the vm lane at its end)"
+	run_levels "${vmlane[@]}" >"$LANE_LOG" 2>&1 &
+	lane_pid=$!
+	run_levels "${others[@]}"
+	wait "$lane_pid"
+	echo "==== the vm lane's output"
+	cat "$LANE_LOG"
+	rm -f "$LANE_LOG"
+else
+	# shellcheck disable=SC2086 # a list of level names
+	run_levels $levels
+fi
+
+echo "==== summary ($(($(date +%s) - t_all)) s, $lanes lane(s))"
+cut -d' ' -f4- "$SUM" | sed 's/^/  /'
+read -r tp tf ts < <(awk '{p += $1; f += $2; s += $3} END {print p + 0, f + 0, s + 0}' "$SUM")
+rm -f "$SUM"
 echo "$tp passed, $tf failed, $ts skipped"
 [ "$tf" -eq 0 ]
