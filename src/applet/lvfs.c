@@ -108,8 +108,8 @@ int lvfs_main(const char *name, int argc, char **argv, bool grow)
 		printf("  the LV carries the tag %s: a resize2fs was cut off; it is finished now\n",
 		       RESIZE_MARK);
 	if (plan.repair)
-		printf("  the filesystem carries the errors mark: e2fsck -f -n first; e2fsck -f -y only "
-		       "if all it reports is what an interrupted resize2fs leaves (else refused)\n");
+		printf("  so e2fsck -f -n first; e2fsck -f -y only if all it reports is what an "
+		       "interrupted resize2fs leaves (else refused)\n");
 	if (plan.min_after_repair)
 		printf("  resize2fs's minimum is read again after that repair (its figure now, %"
 		       PRIu64 " B, counts the stale free blocks)\n", plan.fs_min);

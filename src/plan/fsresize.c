@@ -166,7 +166,12 @@ int fsresize_plan_ahead(const struct vgh *h, unsigned lv, uint64_t new_le,
 	p->lv_changes = new_le != p->old_le;
 	p->fs_changes = p->fs.size != p->fs_final;
 	p->marked = p->kind == FS_EXT && vg_lv_has_tag(h->vg, lv, RESIZE_MARK);
-	p->repair = p->marked && p->fs.ext_errors;
+	/*
+	 * The mark alone decides: resize2fs sets the errors flag in the same
+	 * superblock write as its other changes, so a cut before that write's
+	 * flush leaves a half-rewritten resize inode under a clean flag.
+	 */
+	p->repair = p->marked;
 	if (p->fs.size > p->old_le * p->ext)
 		return err_set(E_REFUSED, "%s: the filesystem (%" PRIu64 " B) is larger than its LV "
 			       "(%" PRIu64 " B); it is damaged or was never resized: repair it first",
@@ -220,14 +225,41 @@ int fsresize_plan_ahead(const struct vgh *h, unsigned lv, uint64_t new_le,
  * e2fsprogs 1.47.0 e2fsck/problem.c: free block, free inode and directory
  * counts, bitmap differences, bitmap padding), plus e2fsck's own progress and
  * summary lines. Anything else is left to a human.
+ *
+ * The resize inode's problems are named by its number: a growing resize2fs
+ * cut off mid-way leaves inode 7's block map for the new size with its old
+ * i_blocks ("Inode 7, i_blocks is 3560, should be 8", a write-log replay of
+ * grow), or blocks past the old end ("Inode 7 has illegal block(s)",
+ * "Illegal block #N (B) in inode 7"). Inode 7 holds no file data; e2fsck -y
+ * clears it and recreates it (check_resize_inode() in e2fsck/super.c). A line
+ * naming any other inode, or multiply-claimed blocks, is not benign, and an
+ * e2fsck that stopped ("e2fsck: aborted") did not read everything.
  */
+static bool starts(const char *s, const char *prefix)
+{
+	return !strncmp(s, prefix, strlen(prefix));
+}
+
+/* "Inode 7, ...", "Inode 7 has ...", "Illegal [double indirect ]block ... in inode 7.", "Too many ..." */
+static bool names_resize_inode(const char *line)
+{
+	const char *p;
+
+	if (starts(line, "Inode 7") && strchr(" ,.", line[7]) && line[7])
+		return true;
+	if (!starts(line, "Illegal ") && !starts(line, "Too many illegal blocks in inode"))
+		return false;
+	p = strstr(line, " in inode 7");
+	return p && strchr(" ,.", p[11]) && p[11];
+}
+
 static bool benign_line(const char *l, size_t n)
 {
 	static const char *const prefix[] = {
 		"e2fsck ", "Pass ", "Resize inode not valid.  Recreate? no",
 		"Free blocks count wrong", "Free inodes count wrong", "Directories count wrong",
 		"Block bitmap differences:", "Inode bitmap differences:", "Padding at end of",
-		"Fix? no", NULL,
+		"Fix? no", "Clear? no", "Clear inode? no", "Suppress messages? no", "IGNORED.", NULL,
 	};
 	static const char *const contains[] = {
 		"WARNING: Filesystem still has errors", "contains a file system with errors",
@@ -245,6 +277,10 @@ static bool benign_line(const char *l, size_t n)
 		return false;
 	memcpy(line, l, n);
 	line[n] = '\0';
+	if (strstr(line, "aborted") || strstr(line, "ultiply-claimed"))
+		return false;
+	if (names_resize_inode(line))
+		return true;
 	for (unsigned i = 0; prefix[i]; i++)
 		if (!strncmp(line, prefix[i], strlen(prefix[i])))
 			return true;
@@ -255,30 +291,88 @@ static bool benign_line(const char *l, size_t n)
 	return strspn(line, " +-()0123456789") == n;
 }
 
-/* 1: -y may repair it; 0: clean already; else a refusal with e2fsck's words. */
+int e2fsck_n_verdict(const char *out, char *bad, size_t bad_len)
+{
+	const char *l = out, *nl;
+	char line[512];
+	bool resize = false, stuck7 = false;
+	size_t n;
+
+	for (; *l; l = *nl ? nl + 1 : nl) {
+		nl = strchrnul(l, '\n');
+		n = nl - l;
+		while (n && (*l == ' ' || *l == '\t')) {
+			l++;
+			n--;
+		}
+		snprintf(line, sizeof(line), "%.*s", (int)n, l);
+		/* e2fsck stopped inside inode 7's block map: what follows was never read. */
+		if (starts(line, "Error while iterating over blocks in inode 7:")) {
+			stuck7 = true;
+			continue;
+		}
+		if (stuck7 && !strcmp(line, "e2fsck: aborted"))
+			return 2;
+		if (!benign_line(l, n)) {
+			snprintf(bad, bad_len, "%s", line);
+			return -1;
+		}
+		if (starts(line, "Resize inode not valid") || names_resize_inode(line))
+			resize = true;
+	}
+	if (stuck7) {
+		snprintf(bad, bad_len, "Error while iterating over blocks in inode 7");
+		return -1;
+	}
+	return resize;
+}
+
+/*
+ * 1: -y may repair it; 0: clean already; else a refusal with e2fsck's words.
+ * An e2fsck -n that stopped in inode 7's block map (a pointer past the end of
+ * a grown filesystem's old size) cannot vouch for the rest; e2fsck -y would
+ * clear inode 7 and go on, answering yes to whatever it found next. So
+ * inode 7 alone is cleared first (debugfs clri: its on-disk inode zeroed, the
+ * filesystem's data untouched; e2fsck then recreates it, check_resize_inode()
+ * in e2fsck/super.c) and e2fsck -n reads everything again.
+ */
 static int resize_repair_allowed(const char *dev, const struct fsresize_opts *o)
 {
 	char *argv[] = { "e2fsck", "-f", "-n", (char *)dev, NULL };
-	char out[16384], *l, *save = NULL;
-	bool resize;
+	char *clri[] = { "debugfs", "-w", "-R", "clri <7>", (char *)dev, NULL };
+	char out[16384], bad[256];
 	int st, r;
 
-	o->say("e2fsck -f -n %s (the LV is tagged %s: a resize2fs was cut off)", dev, RESIZE_MARK);
-	r = run_program(argv, &st, out, sizeof(out));
-	if (r < 0)
-		return r;
-	if (st == 0)
-		return 0;
-	if (strlen(out) + 1 >= sizeof(out))
-		return err_set(E_REFUSED, "e2fsck -f -n %s reported more than shrinkbox reads; run "
-			       "\"e2fsck -f %s\" yourself, then try again", dev, dev);
-	resize = strstr(out, "Resize inode not valid") != NULL;
-	for (l = strtok_r(out, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
-		if (!benign_line(l, strlen(l)))
+	for (int round = 0;; round++) {
+		o->say("e2fsck -f -n %s (the LV is tagged %s: a resize2fs was cut off)", dev,
+		       RESIZE_MARK);
+		r = run_program(argv, &st, out, sizeof(out));
+		if (r < 0)
+			return r;
+		if (st == 0)
+			return 0;
+		if (strlen(out) + 1 >= sizeof(out))
+			return err_set(E_REFUSED, "e2fsck -f -n %s reported more than shrinkbox reads; "
+				       "run \"e2fsck -f %s\" yourself, then try again", dev, dev);
+		r = e2fsck_n_verdict(out, bad, sizeof(bad));
+		if (r < 0)
 			return err_set(E_REFUSED, "e2fsck -f -n %s reports more than an interrupted "
 				       "resize2fs leaves (\"%.200s\"); run \"e2fsck -f %s\" yourself, "
-				       "then try again", dev, l, dev);
-	return resize ? 1 : 0;
+				       "then try again", dev, bad, dev);
+		if (r != 2)
+			return r;
+		if (round)
+			return err_set(E_REFUSED, "e2fsck -f -n %s still stops in inode 7 after it was "
+				       "cleared; run \"e2fsck -f %s\" yourself, then try again", dev, dev);
+		o->say("debugfs -w -R \"clri <7>\" %s (e2fsck -n stopped in the resize inode's block "
+		       "map; e2fsck recreates it)", dev);
+		r = run_program(clri, &st, out, sizeof(out));
+		if (r < 0)
+			return r;
+		if (st != 0)
+			return err_set(E_REFUSED, "debugfs could not clear inode 7 of %s (exit %d): %.200s",
+				       dev, st, out);
+	}
 }
 
 static int e2fsck(const char *dev, bool repair, const struct fsresize_opts *o)

@@ -30,7 +30,7 @@ struct fsresize_plan {
 	uint64_t fs_min;			/* ext shrink: resize2fs's own minimum (-P) */
 	bool lv_changes, fs_changes;
 	bool marked;				/* carries RESIZE_MARK: a resize2fs was cut off */
-	bool repair;				/* marked and the ext errors flag: e2fsck -n, then
+	bool repair;				/* marked (ext): e2fsck -n, then
 						   -y if only the cut-off resize shows */
 	bool min_after_repair;			/* fs_min is only known after that repair */
 };
@@ -62,6 +62,13 @@ struct fsresize_ahead {
 int fsresize_plan_ahead(const struct vgh *h, unsigned lv, uint64_t new_le,
 			const struct lvdev *d, const struct fsresize_ahead *ahead,
 			struct fsresize_plan *p);
+/*
+ * What e2fsck -f -n printed on a filesystem whose LV carries RESIZE_MARK: 1 if
+ * every line is what an interrupted resize2fs leaves and the resize inode is
+ * among it (e2fsck -f -y may repair it), 0 if every line is benign without
+ * it, -1 with the first other line copied to bad.
+ */
+int e2fsck_n_verdict(const char *out, char *bad, size_t bad_len);
 int fsresize_apply(struct vgh *h, const struct fsresize_plan *p, struct lvdev *d,
 		   const struct fsresize_opts *o, struct commit_result *res);
 

@@ -195,4 +195,42 @@ holds vgck "vgck" vgck "$vg"
 end_case
 umount "$TMPD/mnt" 2>/dev/null; losetup -d "$l"
 
+# A growing resize2fs cut off before its superblock with the errors flag was
+# flushed (a write-log replay of grow): the LV is tagged, the flag is clean,
+# and inode 7 (the resize inode) points past the old end, where e2fsck -n
+# stops ("Error while iterating over blocks in inode 7", "e2fsck: aborted").
+# Only the tag says a resize2fs was cut off: inode 7 alone is cleared, e2fsck
+# -n reads everything, -y repairs, then the grow. Before: e2fsck -p refused,
+# every re-run exited 3 and the grow never finished.
+q lvcreate -an -Zn -n cut7 -L 40M "$vg"
+l=$(lv_loop "$vg" cut7); mkfs.ext4 -q "$l"
+mount "$l" "$TMPD/mnt" && yes "cut7 data" | head -c 8M >"$TMPD/mnt/data" && sync
+csum=$(sha256sum <"$TMPD/mnt/data"); umount "$TMPD/mnt"
+q debugfs -w -R "set_inode_field <7> block[DIND] 99999999" "$l"
+n_out=$(e2fsck -f -n "$l" 2>&1)
+losetup -d "$l"
+q lvchange --addtag shrinkbox_resize2fs "$vg/cut7"
+before=$(sha256sum <"$d")
+out_dry=$(sb lvgrow "$vg/cut7" --size 48MiB --dry-run 2>&1); rc_dry=$?
+dry_same=$([ "$(sha256sum <"$d")" = "$before" ] && echo yes)
+out=$(sb lvgrow "$vg/cut7" --size 48MiB --yes 2>&1); rc=$?
+out2=$(sb lvgrow "$vg/cut7" --size 48MiB --yes 2>&1); rc2=$?
+l=$(lv_loop "$vg" cut7)
+begin tagged_inode7_cleared_then_grown
+holds damaged_state "e2fsck -n did not stop: $(tail -n 3 <<<"$n_out" | tr '\n' ' ')" grep -q "e2fsck: aborted" <<<"$n_out"
+same rc_dry_run "$rc_dry" 0
+holds dry_run_bytes "the dry run changed the PV" [ "$dry_same" = yes ]
+same rc "$rc" 0
+holds cleared "said: $(tr '\n' ' ' <<<"$out")" grep -q 'debugfs -w -R "clri <7>"' <<<"$out"
+holds repaired "said: $(tr '\n' ' ' <<<"$out")" grep -q "^  e2fsck -f -y /" <<<"$out"
+same fs_bytes "$(fs_bytes "$l")" $((48 * 1048576))
+holds fsck "e2fsck -fn" e2fsck -fn "$l"
+holds resize_inode "dumpe2fs: no resize_inode" sh -c "dumpe2fs -h $l 2>/dev/null | grep -q resize_inode"
+holds data "data changed" sh -c "mount -o ro $l $TMPD/mnt && [ \"\$(sha256sum <$TMPD/mnt/data)\" = \"$csum\" ]"
+holds untagged "tag left" [ -z "$(lvs --noheadings -o lv_tags "$vg/cut7" 2>/dev/null | tr -d ' ')" ]
+same rerun "$rc2 $(tail -n 1 <<<"$out2")" "0 No changes."
+holds vgck "vgck" vgck "$vg"
+end_case
+umount "$TMPD/mnt" 2>/dev/null; losetup -d "$l"
+
 finish

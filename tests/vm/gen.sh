@@ -45,7 +45,7 @@ gen_maker() {
 			echo "cryptsetup luksFormat -q --type $ver $* --key-file \$KEY \$(part $val)"
 			echo "cryptsetup open --key-file \$KEY \$(part $val) $name"
 			;;
-		pv) echo "lvm pvcreate -q $val"; PV=$val ;;
+		pv) echo "lvm pvcreate -q $val $rest"; PV=$val ;;
 		vg) echo "lvm vgcreate -q $val $PV"; VG=$val ;;
 		lv)
 			set -- $rest

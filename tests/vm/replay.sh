@@ -5,8 +5,9 @@
 # state boots, the same command runs again and must converge or refuse
 # cleanly. See "Write-log replay" in tests/vm/README.md.
 #   tests/vm/replay.sh [NAME...]        replays tests/vm/replay/NAME.rpl (default: all;
-#                                       CI=true: those with a "ci" line)
-#   SHRINKBOX_REPLAY_STATES=N           a seeded sample of N states per command (CI: 3)
+#                                       CI=true: those with a "ci N" line)
+#   SHRINKBOX_REPLAY_STATES=N           a seeded sample of N states per command (CI: the
+#                                       N of the "ci N" line)
 #   SHRINKBOX_REPLAY_TORN=N             torn variants drawn per command (default 10)
 #   SHRINKBOX_REPLAY_PREFIX=N           prefix variants (in-order disk cut mid-epoch; default 5)
 #   SHRINKBOX_REPLAY_SEED=S             the seed of the torn variants and the sample (default 1)
@@ -25,15 +26,13 @@ PREFIX=${SHRINKBOX_REPLAY_PREFIX:-5}
 SEED=${SHRINKBOX_REPLAY_SEED:-1}
 # CI samples: the self-test, the record run and 3 states of shrink took 348 s
 # on 2 busy cores (86 s per state, 69 s the record run).
-[ "${CI:-}" = true ] && : "${SHRINKBOX_REPLAY_STATES:=3}"
-STATES=${SHRINKBOX_REPLAY_STATES:-}
 TIMEOUT=${SHRINKBOX_REPLAY_TIMEOUT:-600}
 
 names=("$@")
 # Without names: every .rpl; in CI only those with a "ci" line (the time budget).
 if [ ${#names[@]} = 0 ]; then
 	for f in "$RDIR"/*.rpl; do
-		[ "${CI:-}" = true ] && ! grep -qx ci "$f" && continue
+		[ "${CI:-}" = true ] && ! grep -qE '^ci [0-9]+$' "$f" && continue
 		f=${f##*/}
 		names+=("${f%.rpl}")
 	done
@@ -156,10 +155,18 @@ for name in "${names[@]}"; do
 	rpl=$RDIR/$name.rpl
 	[ -f "$rpl" ] || { echo "FAIL $name: no $rpl"; fail=$((fail + 1)); continue; }
 	layout=$(awk '$1 == "layout" {print $2}' "$rpl")
-	scn=tests/vm/scenarios/$layout.scn
-	[ -f "$scn" ] || { echo "FAIL $name: no layout scenario $scn"; fail=$((fail + 1)); continue; }
 	command=$(sed -n 's/^command //p' "$rpl")
+	STATES=${SHRINKBOX_REPLAY_STATES:-}
+	[ "${CI:-}" = true ] && [ -z "$STATES" ] && STATES=$(awk '$1 == "ci" {print $2}' "$rpl")
 	work=$(mktemp -d /var/tmp/sbreplay.XXXXXX)
+	# "layout NAME": a VM scenario's disk; else the .rpl's own layout lines make one.
+	if [ -n "$layout" ]; then
+		scn=tests/vm/scenarios/$layout.scn
+	else
+		layout=replay-$name scn=$work/own.scn
+		grep -vE '^(#|(step|command|ci|layout)\b)' "$rpl" >"$scn"
+	fi
+	[ -f "$scn" ] || { echo "FAIL $name: no layout scenario $scn"; fail=$((fail + 1)); continue; }
 	if ! vm_make "$layout" "$scn"; then
 		echo "FAIL $name: the maker stage of $layout did not finish"; fail=$((fail + 1)); continue
 	fi

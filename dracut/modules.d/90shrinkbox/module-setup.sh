@@ -26,7 +26,7 @@ install() {
 	local bin=${SHRINKBOX_BIN:-/usr/sbin/shrinkbox}
 
 	inst_simple "$bin" /usr/sbin/shrinkbox
-	inst_multiple e2fsck resize2fs tee cat tail blkid dd wc mount umount env
+	inst_multiple e2fsck resize2fs debugfs tee cat tail blkid dd wc mount umount env
 	inst_simple "$moddir/shrinkbox-boot.sh" /usr/lib/shrinkbox/shrinkbox-boot.sh
 	inst_hook pre-mount 50 "$moddir/shrinkbox-hook.sh"
 }

@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * e2fsck_n_verdict over what e2fsck 1.47.0 -f -n printed on real damage
+ * (tests/data/e2fsck/make.sh) and on a write-log replay of a grow cut off in
+ * resize2fs (grow-cut.txt): which states e2fsck -f -y may repair unattended.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "test.h"
+#include "plan/fsresize.h"
+
+static int verdict(const char *name, char *bad, size_t len)
+{
+	char *out = fixture_read(name, NULL);
+	int r;
+
+	bad[0] = '\0';
+	r = e2fsck_n_verdict(out, bad, len);
+	free(out);
+	return r;
+}
+
+TEST(e2fsck_n_verdict_resize_inode_only)
+{
+	char bad[256];
+
+	/* The replayed grow: inode 7's i_blocks, the resize inode, pass-5 summaries. */
+	CHECK_INT(verdict("e2fsck/grow-cut.txt", bad, sizeof(bad)), 1);
+	CHECK_INT(verdict("e2fsck/inode7-iblocks.txt", bad, sizeof(bad)), 1);
+}
+
+TEST(e2fsck_n_verdict_stopped_in_inode_7)
+{
+	char bad[256];
+
+	/* "Error while iterating over blocks in inode 7" then "e2fsck: aborted". */
+	CHECK_INT(verdict("e2fsck/inode7-illegal.txt", bad, sizeof(bad)), 2);
+}
+
+TEST(e2fsck_n_verdict_refuses_file_damage)
+{
+	char bad[256];
+
+	CHECK_INT(verdict("e2fsck/file-illegal.txt", bad, sizeof(bad)), -1);
+	CHECK_STR(bad, "Inode 12 has illegal block(s).  Clear? no");
+	/* Inode 7 sharing a block with a file: -y would clone or delete. */
+	CHECK_INT(verdict("e2fsck/inode7-dup.txt", bad, sizeof(bad)), -1);
+	CHECK(strstr(bad, "claimed") != NULL);
+}
+
+TEST(e2fsck_n_verdict_lines)
+{
+	char bad[256];
+
+	CHECK_INT(e2fsck_n_verdict("Pass 1: Checking inodes\nInode 70, i_blocks is 8, should be 0."
+				   "  Fix? no\n", bad, sizeof(bad)), -1);
+	CHECK_INT(e2fsck_n_verdict("Illegal indirect block (123) in inode 7.  IGNORED.\n", bad,
+				   sizeof(bad)), 1);
+	CHECK_INT(e2fsck_n_verdict("Illegal block #3 (99) in inode 71.  IGNORED.\n", bad,
+				   sizeof(bad)), -1);
+	CHECK_INT(e2fsck_n_verdict("Free blocks count wrong (5, counted=6).\nFix? no\n", bad,
+				   sizeof(bad)), 0);
+	/* An abort anywhere else is not a reading of everything. */
+	CHECK_INT(e2fsck_n_verdict("Pass 1: Checking inodes\ne2fsck: aborted\n", bad, sizeof(bad)),
+		  -1);
+	CHECK_INT(e2fsck_n_verdict("Error while iterating over blocks in inode 7: x\n", bad,
+				   sizeof(bad)), -1);
+}
