@@ -413,6 +413,46 @@ void applet_print_layers(const char *dev, const struct stack_view *sv, const str
 		printf("  %-14s %" PRIu64 " s = %-30s %" PRIu64 " s = %s\n", "LUKS mapping",
 		       sv->luks->luks.active_size, size_fmt(a, sv->luks->luks.active_size * 512),
 		       t->map_size, size_fmt(b, t->map_size * 512));
+	if (sv->luks)
+		applet_print_luks_tokens(sv->part->name, &sv->luks->luks,
+					 t->part_size != sv->l.part_size || sv->table_repair);
+}
+
+/*
+ * systemd-cryptenroll's TPM2 token unseals its key only while the PCRs of its
+ * policy hold the values they had at enrolment; PCR 5 holds the firmware's
+ * measurement of the GPT (TCG PC Client Platform Firmware Profile: the
+ * EFI_GPT_DATA event), so a changed partition table changes it.
+ */
+int applet_check_luks_tokens(const char *dev, const struct luks_info *li, bool table_changes)
+{
+	if (!table_changes || !li->tpm2_pcr5 || li->passphrase_slots)
+		return 0;
+	return err_set(E_REFUSED, "%s: its only keyslot%s (%u) belong to a TPM2 token bound to PCR 5 "
+		       "(the partition table), which this changes: nothing could unlock it on the "
+		       "next boot; add a passphrase first (cryptsetup luksAddKey %s, or "
+		       "systemd-cryptenroll --password %s)", dev, li->keyslots == 1 ? "" : "s",
+		       li->keyslots, dev, dev);
+}
+
+void applet_print_luks_tokens(const char *dev, const struct luks_info *li, bool table_changes)
+{
+	if (!li->tokens)
+		return;
+	printf("  %-14s %u LUKS2 token(s): %s; %u keyslot(s) open by passphrase or key file\n",
+	       "tokens", li->tokens, li->token_types, li->passphrase_slots);
+	if (li->tpm2_slot < 0)
+		return;
+	if (table_changes && li->tpm2_pcr5)
+		printf("  %-14s the TPM2 token (keyslot %d, PCRs %s) is bound to PCR 5, the partition "
+		       "table, which this changes: the next boot asks for the passphrase; then "
+		       "enrol it again: systemd-cryptenroll --wipe-slot=tpm2 --tpm2-device=auto "
+		       "--tpm2-pcrs=%s %s\n", "", li->tpm2_slot, li->tpm2_pcrs, li->tpm2_pcrs, dev);
+	else
+		printf("  %-14s the TPM2 token (keyslot %d, PCRs %s) %s\n", "", li->tpm2_slot,
+		       li->tpm2_pcrs[0] ? li->tpm2_pcrs : "none",
+		       table_changes ? "is not bound to PCR 5: changing the partition table keeps it "
+				       "working" : "is not affected");
 }
 
 unsigned applet_add_tagged(const struct vg *vg, struct lv_target *t, unsigned n)

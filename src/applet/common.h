@@ -128,4 +128,10 @@ struct stack_view;
 struct targets;
 void applet_print_layers(const char *dev, const struct stack_view *sv, const struct targets *t);
 
+struct luks_info;
+/* A TPM2 token bound to PCR 5 and no other keyslot, when the table changes: E_REFUSED. */
+int applet_check_luks_tokens(const char *dev, const struct luks_info *li, bool table_changes);
+/* The tokens of a LUKS2 header, and what a changed partition table does to a TPM2 token. */
+void applet_print_luks_tokens(const char *dev, const struct luks_info *li, bool table_changes);
+
 #endif

@@ -61,7 +61,7 @@ int cryptresize_main(int argc, char **argv)
 	struct secret pw = { 0 };
 	struct luks_info li;
 	struct need need;
-	char path[300], a[SIZE_FMT_LEN], b[SIZE_FMT_LEN];
+	char path[300], bk[DEV_PATH_MAX], a[SIZE_FMT_LEN], b[SIZE_FMT_LEN];
 	const char *name, *under;
 	uint64_t dev_bytes, ss, max, target, bytes;
 	poptContext ctx;
@@ -103,6 +103,13 @@ int cryptresize_main(int argc, char **argv)
 		log_error("%s: %s; shrinkbox does not rewrite LUKS2 metadata", under,
 			  li.requirements ? "LUKS2 requirements are set (an unfinished reencryption?)"
 					  : "the LUKS2 data segment has a fixed size");
+		rc = EXIT_REFUSED;
+		goto out;
+	}
+	if (li.integrity[0]) {
+		log_error("%s: LUKS2 with dm-integrity (%s) under dm-crypt: its integrity tags cover "
+			  "the device's size, which crypt_resize cannot change; shrinkbox does not "
+			  "resize it", under, li.integrity);
 		rc = EXIT_REFUSED;
 		goto out;
 	}
@@ -163,7 +170,24 @@ int cryptresize_main(int argc, char **argv)
 		rc = r == 0 ? EXIT_DONE : EXIT_REFUSED;
 		goto out;
 	}
+	err_clear();
+	r = luks_header_backup(under, mutate.backup_dir ? mutate.backup_dir : DEFAULT_BACKUP_DIR,
+			       bk, sizeof(bk));
+	if (r < 0) {
+		log_error("%s (nothing was changed)", err_msg(r));
+		goto out;
+	}
+	printf("  LUKS header saved: %s (cryptsetup luksHeaderRestore %s --header-backup-file %s)\n",
+	       bk, under, bk);
 	r = crypt_resize(cd, name, target);
+	/*
+	 * The volume key is in the kernel keyring: a token (e.g. systemd-tpm2, where
+	 * this libcryptsetup has its plugin) may load it again unattended, before
+	 * anyone is asked.
+	 */
+	if (r == -EPERM && li.tokens && !applet_key_from_file() &&
+	    crypt_activate_by_token(cd, NULL, CRYPT_ANY_TOKEN, NULL, CRYPT_ACTIVATE_KEYRING_KEY) >= 0)
+		r = crypt_resize(cd, name, target);
 	if (r == -EPERM) {
 		/* The volume key is in the kernel keyring: load it there again from a keyslot. */
 		if (secret_alloc(&pw) < 0 || applet_read_key(&pw, "Passphrase: ") < 0) {

@@ -225,6 +225,9 @@ int grow_main(int argc, char **argv)
 		r = part_check_size(sv.disk, sv.entry->partno, t.part_size);
 	if (r == 0 && sv.luks && t.map_size != sv.luks->luks.active_size)
 		r = applet_check_key(sv.luks->luks.active_name, opt_keyfile);
+	if (r == 0 && sv.luks)
+		r = applet_check_luks_tokens(sv.part->name, &sv.luks->luks,
+					     t.part_size != sv.l.part_size || sv.table_repair);
 	if (r < 0) {
 		log_error("%s", err_msg(r));
 		rc = r == -EINVAL ? EXIT_USAGE : r == E_REFUSED ? EXIT_REFUSED : EXIT_FAILED;

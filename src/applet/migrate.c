@@ -642,6 +642,16 @@ static int do_luks(struct mig *m)
 		printf("Formatting %s as LUKS%d (UUID %s)...\n", opt_to, m->lo.version, m->luks_uuid);
 		fflush(stdout);
 		r = luks_format(opt_to, &m->lo, pw.buf, pw.len);
+		/* The new header is the only way into everything moved onto it: a copy first. */
+		if (r == 0) {
+			char bk[DEV_PATH_MAX];
+
+			r = luks_header_backup(opt_to, mutate.backup_dir ? mutate.backup_dir :
+					       DEFAULT_BACKUP_DIR, bk, sizeof(bk));
+			if (r == 0)
+				printf("LUKS header saved: %s (cryptsetup luksHeaderRestore %s "
+				       "--header-backup-file %s)\n", bk, opt_to, bk);
+		}
 	}
 	if (r == 0 && m->need_open) {
 		r = luks_open(opt_to, m->name, pw.buf, pw.len);

@@ -25,6 +25,7 @@
 #include "common.h"
 #include "../applets.h"
 #include "../layer/part.h"
+#include "../layer/ptbackup.h"
 #include "../layer/swap.h"
 #include "../layer/sysfs.h"
 #include "../plan/need.h"
@@ -296,6 +297,17 @@ int partresize_main(int argc, char **argv)
 		else if (need.unknown && new_size < e->size)
 			printf("  content: %s; --force-unknown-content: whatever lies past the new "
 			       "end is lost\n", need.what);
+		if (content->kind == VOL_LUKS)
+			applet_print_luks_tokens(content->name, &content->luks, true);
+	}
+	if (content && content->kind == VOL_LUKS && (new_size != e->size || pt->needs_write)) {
+		err_clear();
+		r = applet_check_luks_tokens(content->name, &content->luks, true);
+		if (r < 0) {
+			log_error("%s", err_msg(r));
+			rc = EXIT_REFUSED;
+			goto out;
+		}
 	}
 	if (pt->needs_write)
 		printf("  table: %s; writing the table %s\n", pt->backup_moves ?
@@ -322,6 +334,18 @@ int partresize_main(int argc, char **argv)
 		goto out;
 	}
 	if (new_size != e->size || pt->needs_write) {
+		char bk[DEV_PATH_MAX];
+
+		/* The table as it is, for sfdisk to restore, before anything is written. */
+		err_clear();
+		r = pt_backup(t.disk, mutate.backup_dir ? mutate.backup_dir : DEFAULT_BACKUP_DIR, bk,
+			      sizeof(bk));
+		if (r < 0) {
+			log_error("%s (nothing was changed)", err_msg(r));
+			rc = EXIT_FAILED;
+			goto out;
+		}
+		printf("  table saved: %s (sfdisk %s < %s restores it)\n", bk, t.disk, bk);
 		err_clear();
 		r = part_set_size(t.disk, t.partno, new_size);
 		if (r < 0) {

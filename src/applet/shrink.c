@@ -319,6 +319,9 @@ int shrink_main(int argc, char **argv)
 	if (r == 0 && sv.luks && (t.map_size != sv.luks->luks.active_size ||
 				  t.part_size != sv.l.part_size))
 		r = applet_check_key(sv.luks->luks.active_name, opt_keyfile);
+	if (r == 0 && sv.luks)
+		r = applet_check_luks_tokens(sv.part->name, &sv.luks->luks,
+					     t.part_size != sv.l.part_size || sv.table_repair);
 	if (r < 0) {
 		rc = applet_fail(r, NULL, vg->name);
 		goto out;

@@ -229,6 +229,19 @@ static void text_luks(const struct volume *v, unsigned d)
 		indent(d + 1);
 		printf("has LUKS2 requirements (e.g. an unfinished reencryption)\n");
 	}
+	if (l->integrity[0]) {
+		indent(d + 1);
+		printf("dm-integrity %s under dm-crypt (not resized by shrinkbox)\n", l->integrity);
+	}
+	if (l->tokens) {
+		indent(d + 1);
+		printf("%u token(s): %s; %u keyslot(s) open by passphrase or key file", l->tokens,
+		       l->token_types, l->passphrase_slots);
+		if (l->tpm2_slot >= 0)
+			printf("; TPM2 keyslot %d, PCRs %s", l->tpm2_slot,
+			       l->tpm2_pcrs[0] ? l->tpm2_pcrs : "none");
+		printf("\n");
+	}
 	if (l->active) {
 		indent(d + 1);
 		printf("open as %s: %" PRIu64 " s = %s\n", l->active_path, l->active_size,
@@ -494,6 +507,10 @@ static struct json_object *json_luks(const struct volume *v)
 	J_ADD(o, "sector_size", J_U64(l->sector_size));
 	J_ADD(o, "segment_size", l->size_fixed ? J_U64(l->fixed_size) : J_STR("dynamic"));
 	J_ADD(o, "keyslots", J_U64(l->keyslots));
+	J_ADD(o, "passphrase_keyslots", J_U64(l->passphrase_slots));
+	J_ADD(o, "tokens", J_U64(l->tokens));
+	if (l->integrity[0])
+		J_ADD(o, "integrity", json_object_new_string(l->integrity));
 	J_ADD(o, "requirements", json_object_new_boolean(l->requirements));
 	if (l->active) {
 		struct json_object *a = json_object_new_object();

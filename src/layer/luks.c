@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <json-c/json.h>
 #include <libcryptsetup.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <linux/if_alg.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -15,6 +17,8 @@
 #include "lvdm.h"
 #include "../util/err.h"
 #include "../util/exec.h"
+#include "../util/io.h"
+#include "../util/strfmt.h"
 #include "../util/log.h"
 
 static void crypt_log_to_debug(int level, const char *msg, void *usrptr)
@@ -33,11 +37,66 @@ bool luks_magic(const uint8_t *buf, size_t len)
 	return len >= 6 && (!memcmp(buf, "LUKS\xba\xbe", 6) || !memcmp(buf, "SKUL\xba\xbe", 6));
 }
 
-/* LUKS2: the data segment's "size" ("dynamic" or bytes) and any requirements. */
-static void luks2_segment(struct crypt_device *cd, struct luks_info *li)
+/*
+ * LUKS2 tokens (docs/ondisk.md, LUKS2 JSON "tokens"): each names the keyslots
+ * it unlocks. A keyslot no token names is one a passphrase or key file opens.
+ * A systemd-tpm2 token (systemd's src/cryptsetup/cryptsetup-tokens) records
+ * the PCRs its policy binds in "tpm2-pcrs"; PCR 5 measures the GPT, so a
+ * changed partition table makes that token fail on the next boot.
+ */
+static void luks2_tokens(struct json_object *root, struct luks_info *li, bool used[32])
+{
+	struct json_object *toks, *type, *slots, *pcrs;
+	size_t tl = 0;
+
+	li->tpm2_slot = -1;
+	if (!json_object_object_get_ex(root, "tokens", &toks))
+		return;
+	json_object_object_foreach(toks, key, tok) {
+		const char *t;
+
+		(void)key;
+		li->tokens++;
+		t = json_object_object_get_ex(tok, "type", &type) ? json_object_get_string(type) : "?";
+		if (tl < sizeof(li->token_types))
+			tl += (size_t)snprintf(li->token_types + tl, sizeof(li->token_types) - tl,
+					       "%s%s", tl ? "," : "", t);
+		if (json_object_object_get_ex(tok, "keyslots", &slots) &&
+		    json_object_is_type(slots, json_type_array)) {
+			for (size_t i = 0; i < json_object_array_length(slots); i++) {
+				int ks = atoi(json_object_get_string(json_object_array_get_idx(slots,
+											 i)));
+
+				if (ks >= 0 && ks < 32)
+					used[ks] = true;
+				if (!strcmp(t, "systemd-tpm2") && li->tpm2_slot < 0)
+					li->tpm2_slot = ks;
+			}
+		}
+		if (strcmp(t, "systemd-tpm2") || !json_object_object_get_ex(tok, "tpm2-pcrs", &pcrs) ||
+		    !json_object_is_type(pcrs, json_type_array))
+			continue;
+		for (size_t i = 0, pl = strlen(li->tpm2_pcrs); i < json_object_array_length(pcrs);
+		     i++) {
+			int pcr = json_object_get_int(json_object_array_get_idx(pcrs, i));
+
+			li->tpm2_pcr5 |= pcr == 5;
+			if (pl < sizeof(li->tpm2_pcrs))
+				pl += (size_t)snprintf(li->tpm2_pcrs + pl, sizeof(li->tpm2_pcrs) - pl,
+						       "%s%d", pl ? "+" : "", pcr);
+		}
+	}
+}
+
+/*
+ * LUKS2: the data segment's "size" ("dynamic" or bytes), its "integrity"
+ * (dm-integrity under dm-crypt: cryptsetup --integrity), any requirements,
+ * the tokens.
+ */
+static void luks2_segment(struct crypt_device *cd, struct luks_info *li, bool used[32])
 {
 	const char *json = NULL;
-	struct json_object *root, *segs, *cfg, *req;
+	struct json_object *root, *segs, *cfg, *req, *integ, *itype;
 
 	if (crypt_dump_json(cd, &json, 0) < 0 || !json)
 		return;
@@ -53,6 +112,10 @@ static void luks2_segment(struct crypt_device *cd, struct luks_info *li)
 			    strcmp(json_object_get_string(type), "crypt") ||
 			    !json_object_object_get_ex(seg, "size", &size))
 				continue;
+			if (json_object_object_get_ex(seg, "integrity", &integ) &&
+			    json_object_object_get_ex(integ, "type", &itype))
+				snprintf(li->integrity, sizeof(li->integrity), "%s",
+					 json_object_get_string(itype));
 			if (strcmp(json_object_get_string(size), "dynamic")) {
 				li->size_fixed = true;
 				li->fixed_size = strtoull(json_object_get_string(size), NULL, 10);
@@ -63,16 +126,19 @@ static void luks2_segment(struct crypt_device *cd, struct luks_info *li)
 	if (json_object_object_get_ex(root, "config", &cfg) &&
 	    json_object_object_get_ex(cfg, "requirements", &req))
 		li->requirements = true;
+	luks2_tokens(root, li, used);
 	json_object_put(root);
 }
 
 int luks_read(const char *path, struct luks_info *li)
 {
 	struct crypt_device *cd = NULL;
+	bool used[32] = { false };
 	const char *type;
 	int r;
 
 	memset(li, 0, sizeof(*li));
+	li->tpm2_slot = -1;
 	r = crypt_init(&cd, path);
 	if (r < 0)
 		return err_set(r, "%s: libcryptsetup cannot open it: %s", path, strerror(-r));
@@ -90,13 +156,16 @@ int luks_read(const char *path, struct luks_info *li)
 	li->key_bits = (unsigned)crypt_get_volume_key_size(cd) * 8;
 	li->data_offset = crypt_get_data_offset(cd);
 	li->sector_size = (unsigned)crypt_get_sector_size(cd);
+	if (li->version == 2)
+		luks2_segment(cd, li, used);
 	for (int ks = 0; ks < crypt_keyslot_max(type); ks++) {
 		crypt_keyslot_info ki = crypt_keyslot_status(cd, ks);
+		bool active = ki == CRYPT_SLOT_ACTIVE || ki == CRYPT_SLOT_ACTIVE_LAST;
 
-		li->keyslots += ki == CRYPT_SLOT_ACTIVE || ki == CRYPT_SLOT_ACTIVE_LAST;
+		li->keyslots += active;
+		li->passphrase_slots += active && !(ks < 32 && used[ks]);
 	}
 	if (li->version == 2) {
-		luks2_segment(cd, li);
 		snprintf(li->label, sizeof(li->label), "%s",
 			 crypt_get_label(cd) ? crypt_get_label(cd) : "");
 		snprintf(li->subsystem, sizeof(li->subsystem), "%s",
@@ -470,4 +539,40 @@ int luks_open(const char *path, const char *name, const char *key, size_t key_le
 	r = luks_activate_key(cd, name, key, key_len, 0, NULL);
 	crypt_free(cd);
 	return r < 0 ? r : 0;
+}
+
+int luks_header_backup(const char *path, const char *dir, char *out, size_t out_len)
+{
+	struct crypt_device *cd = NULL;
+	const char *base = strrchr(path, '/');
+	int r, fd;
+
+	r = mkdir_parents(dir, 0700);
+	if (r < 0)
+		return err_set(r, "cannot create the backup directory %s: %s", dir, strerror(-r));
+	if (str_fmt(out, out_len, "%s/%s_%lld.luksheader", dir, base ? base + 1 : path,
+		    (long long)time(NULL)) < 0)
+		return err_set(-ENAMETOOLONG, "backup path too long");
+	r = crypt_init(&cd, path);
+	if (r < 0)
+		return err_set(r, "%s: libcryptsetup cannot open it: %s", path, strerror(-r));
+	r = crypt_load(cd, CRYPT_LUKS, NULL);
+	if (r >= 0) {
+		/* crypt_header_backup refuses an existing file: a re-run in the same second. */
+		unlink(out);
+		r = crypt_header_backup(cd, NULL, out);
+	}
+	crypt_free(cd);
+	if (r < 0)
+		return err_set(r, "cannot back up the LUKS header of %s to %s: %s", path, out,
+			       strerror(-r));
+	fd = open(out, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd) < 0) {
+		r = -errno;
+		if (fd >= 0)
+			close(fd);
+		return err_set(r, "cannot flush the backup %s: %m", out);
+	}
+	close(fd);
+	return 0;
 }

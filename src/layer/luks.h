@@ -17,6 +17,13 @@ struct luks_info {
 	uint64_t fixed_size;		/* bytes, when size_fixed */
 	bool requirements;		/* LUKS2 requirements set (e.g. unfinished reencrypt) */
 	unsigned keyslots;		/* active keyslots */
+	char integrity[64];		/* LUKS2 data segment's dm-integrity type, "" if none */
+	unsigned tokens;		/* LUKS2 tokens */
+	char token_types[96];		/* their types, comma-separated ("systemd-tpm2") */
+	unsigned passphrase_slots;	/* active keyslots no token names: a passphrase or key file */
+	bool tpm2_pcr5;			/* a systemd-tpm2 token's policy includes PCR 5 (the GPT) */
+	int tpm2_slot;			/* the keyslot of the first systemd-tpm2 token, or -1 */
+	char tpm2_pcrs[64];		/* its "tpm2-pcrs", e.g. "5+7" */
 	char label[64], subsystem[64];	/* LUKS2 only; "" otherwise */
 
 	bool active;			/* an open mapping of this device was found */
@@ -102,5 +109,12 @@ int luks_activate_key(struct crypt_device *cd, const char *name, const char *key
  */
 int luks_check_key(const char *path, const char *key, size_t key_len, int *slot,
 		   const char **loaded);
+
+/*
+ * A header backup of path into dir, in the format of cryptsetup
+ * luksHeaderBackup (crypt_header_backup: restorable with cryptsetup
+ * luksHeaderRestore), flushed; its name in out.
+ */
+int luks_header_backup(const char *path, const char *dir, char *out, size_t out_len);
 
 #endif

@@ -474,26 +474,6 @@ fail:
 
 /* ---------------------------------------------------------------- commit */
 
-/* mkdir -p: the backup directory may be new, on a fresh /run or a USB stick. */
-static int mkdir_parents(const char *dir, mode_t mode)
-{
-	char path[DEV_PATH_MAX];
-
-	if (str_fmt(path, sizeof(path), "%s", dir) < 0)
-		return -ENAMETOOLONG;
-	for (char *p = path + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(path, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(path, mode) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 static int stamp(struct vgh *h, uint64_t seqno, const char *description)
 {
 	struct utsname u;

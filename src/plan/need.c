@@ -44,6 +44,11 @@ static void need_luks(const struct volume *v, struct need *n)
 			 "reencryption?)");
 		return;
 	}
+	if (l->integrity[0]) {
+		snprintf(n->what, sizeof(n->what), "LUKS2 with dm-integrity (%s), which shrinkbox "
+			 "does not resize", l->integrity);
+		return;
+	}
 	if (!l->active) {
 		snprintf(n->what, sizeof(n->what), "LUKS%d, closed: what is inside cannot be "
 			 "checked; unlock it first", l->version);

@@ -35,6 +35,10 @@ int stack_view_find(const struct stack *st, struct stack_view *sv)
 		if (v->luks.size_fixed || v->luks.requirements)
 			return err_set(E_REFUSED, "%s: a LUKS2 fixed-size segment or requirements; "
 				       "shrinkbox does not rewrite LUKS2 metadata", v->name);
+		if (v->luks.integrity[0])
+			return err_set(E_REFUSED, "%s: LUKS2 with dm-integrity (%s): its integrity tags "
+				       "cover the device's size, which shrinkbox does not resize",
+				       v->name, v->luks.integrity);
 		v = v->inner;
 		if (v->error[0])
 			return err_set(-EIO, "%s: %s", v->name, v->error);

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <linux/fs.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include "cleanup.h"
 #include "err.h"
 #include "io.h"
+#include "strfmt.h"
 
 int dev_open(const char *path, int flags, uint64_t *size, bool *is_blk)
 {
@@ -148,4 +150,24 @@ struct region region_sub(const struct region *r, uint64_t off, uint64_t len)
 	s.off = r->off + off;
 	s.size = len;
 	return s;
+}
+
+/* mkdir -p: the backup directory may be new, on a fresh /run or a USB stick. */
+int mkdir_parents(const char *dir, mode_t mode)
+{
+	char path[PATH_MAX];
+
+	if (str_fmt(path, sizeof(path), "%s", dir) < 0)
+		return -ENAMETOOLONG;
+	for (char *p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(path, mode) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
 }

@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <stdbool.h>
 
 struct region {
@@ -42,6 +43,9 @@ int region_read(const struct region *r, uint64_t off, void *buf, size_t len);
  */
 int pread_all(int fd, void *buf, size_t len, uint64_t off, size_t *done);
 int pwrite_all(int fd, const void *buf, size_t len, uint64_t off, size_t *done);
+
+/* mkdir -p DIR (the last component with mode): 0 or -errno. */
+int mkdir_parents(const char *dir, mode_t mode);
 
 /* The sub-region [off, off+len) of r, clamped to r. */
 struct region region_sub(const struct region *r, uint64_t off, uint64_t len);
