@@ -20,6 +20,7 @@
 	APPLET(partresize, "shrink or grow a GPT or MBR partition; tells the kernel even while in use") \
 	APPLET(pvcreate, "make a device an orphan LVM2 PV, laid out as lvm2's pvcreate does") \
 	APPLET(pvresize, "shrink a PV (refusing to cut allocated extents) or grow it to its device") \
+	APPLET(schedule, "plan a shrink or grow now and run it once, on the next boot, before root mounts") \
 	APPLET(shrink, "shrink partition, LUKS, PV and LVs together to one declared size") \
 	APPLET(status, "show the whole stack: partition, LUKS, PV, VG, LVs, filesystems, extent map") \
 	APPLET(unlock, "open a LUKS1/LUKS2 device and activate the LVs inside") \

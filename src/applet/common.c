@@ -59,6 +59,13 @@ int applet_parse(const char *name, int argc, char **argv, const struct poptOptio
 	}
 	if (verbose)
 		log_setup(name, LOG_DEBUG);
+	if (mutate.plan_live && !mutate.dry_run) {
+		log_error("--plan-live plans only: it needs --dry-run");
+		poptFreeContext(*ctx);
+		*ctx = NULL;
+		return EXIT_USAGE;
+	}
+	lvdev_plan_live = mutate.plan_live;
 	return 0;
 }
 
@@ -93,6 +100,9 @@ const struct poptOption mutate_table[] = {
 	  "where to save the previous metadata (default " DEFAULT_BACKUP_DIR ")", "DIR" },
 	{ "devices", 0, POPT_ARG_STRING, &mutate.devices, 0,
 	  "look for PVs only on these devices (comma-separated)", "DEV,..." },
+	/* For schedule only: the next boot's plan, made while the filesystems are mounted. */
+	{ "plan-live", 0, POPT_ARG_NONE | POPT_ARGFLAG_DOC_HIDDEN, &mutate.plan_live, 0,
+	  "with --dry-run: plan mounted and open LVs as if unmounted", NULL },
 	POPT_TABLEEND
 };
 

@@ -25,6 +25,7 @@ struct mutate_opts {
 	const char *backup_dir;
 	const char *devices;		/* comma-separated list limiting the device scan */
 	int json;			/* the applet prints JSON on stdout: messages go to stderr */
+	int plan_live;			/* --plan-live (with --dry-run): the plan schedule shows */
 };
 extern struct mutate_opts mutate;
 extern const struct poptOption mutate_table[];

@@ -104,6 +104,8 @@ static int private_node(struct lvdev *d)
 	return 0;
 }
 
+bool lvdev_plan_live;
+
 int lvdev_open(const struct vgh *h, unsigned lv, struct lvdev *d)
 {
 	const struct vg_lv *l = &h->vg->lvs[lv];
@@ -118,6 +120,8 @@ int lvdev_open(const struct vgh *h, unsigned lv, struct lvdev *d)
 		d->kind = LVDEV_ACTIVE;
 		if (stat(d->path, &st) < 0)
 			return err_set(-errno, "%s: %m", d->path);
+		if (lvdev_plan_live)
+			return 0;
 		if (blk_mounted(st.st_rdev))
 			return err_set(E_REFUSED, "LV %s/%s is mounted (%s): unmount it first; "
 				       "shrinkbox resizes filesystems offline", h->name, l->name,

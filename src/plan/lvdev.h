@@ -24,6 +24,13 @@ struct lvdev {
 };
 
 int lvdev_open(const struct vgh *h, unsigned lv, struct lvdev *d);
+
+/*
+ * Set for a dry run on the running system (schedule): an LV that is mounted,
+ * swapped on or open is opened for planning as the next boot will find it,
+ * before anything mounts it, instead of refused.
+ */
+extern bool lvdev_plan_live;
 /* After a metadata change: the dm table follows the LV's new segments (or the loop its size). */
 int lvdev_refresh(const struct vgh *h, unsigned lv, struct lvdev *d);
 void lvdev_close(struct lvdev *d);

@@ -11,6 +11,16 @@
 #   rd.shrinkbox.key=PATH[:KEYDEV]      the LUKS key file for cryptresize (as rd.luks.key)
 #   rd.shrinkbox.cmd=APPLET,ARG,...     any other applet, words separated by commas
 #
+# With none of these, a request left by "shrinkbox schedule" runs, once: when
+# the image records where requests live (/etc/shrinkbox/request-fs, the UUID
+# of the /boot or ESP filesystem, written by the hooks when the image was
+# built), that filesystem is mounted read-only; if it holds
+# shrinkbox/request, it is remounted read-write, the request renamed to
+# request.taken and flushed before anything runs (so no later boot runs it
+# again, whatever happens), run with --yes (the schedule was the consent),
+# and its exit code, log and words left as shrinkbox/last.rc, last.log,
+# last.request (src/applet/schedule.c; docs/schedule.md).
+#
 # Without rd.shrinkbox.apply=yes nothing is written, whatever the other words
 # say: shrink and grow get --dry-run, and so does every applet of a cmd= but
 # the read-only ones (status, vgcfg show, bench cipher), right after the
@@ -40,6 +50,7 @@
 #
 # Options, for the tests and the hooks only (never taken from the environment):
 #   --bin PATH  the binary (/usr/sbin/shrinkbox)  --cmdline FILE  (/proc/cmdline)
+#   --request-fs FILE  the record of the request filesystem (/etc/shrinkbox/request-fs)
 #   --check     only the suspended-device check above
 
 set -f	# words of the command line are never globs
@@ -48,6 +59,9 @@ CMDLINE=/proc/cmdline
 LOG=/run/initramfs/shrinkbox.log
 GUARD=/run/shrinkbox.ran
 RC=/run/shrinkbox.rc
+REQ_FS=/etc/shrinkbox/request-fs
+REQ_MNT=/run/shrinkbox.req
+RUNLOG=/run/shrinkbox.run.log
 STOP=10
 # What the binary's environment holds: the initramfs's PATH, C messages, and
 # libdevmapper making the /dev/mapper nodes itself (no udev to wait for).
@@ -77,6 +91,7 @@ while [ $# -gt 0 ]; do
 	case $1 in
 	--bin) SB=$2; shift 2 ;;
 	--cmdline) CMDLINE=$2; shift 2 ;;
+	--request-fs) REQ_FS=$2; shift 2 ;;
 	--check) check=1; shift ;;
 	*) echo "shrinkbox-boot.sh: unknown option $1" >&2; exit 0 ;;
 	esac
@@ -86,12 +101,17 @@ if [ -n "$check" ]; then
 	exit 0
 fi
 
-# The command line, read once with a builtin: with no rd.shrinkbox.* on it (every
-# ordinary boot) the script ends here, having started no other program.
+# The command line, read once with a builtin: with no rd.shrinkbox.* on it and
+# no record of a request filesystem in the image (every ordinary boot) the
+# script ends here, having started no other program.
 read -r SB_CMDLINE <"$CMDLINE" || true
+MODE=cmdline
 case " $SB_CMDLINE " in
 *" rd.shrinkbox."*) ;;
-*) exit 0 ;;
+*)
+	[ -s "$REQ_FS" ] || exit 0
+	MODE=request
+	;;
 esac
 
 # sb_arg NAME: the values of NAME= on the command line, one per line.
@@ -170,7 +190,7 @@ sb_readonly() {
 
 sb_main() {
 	local shrink grow apply cmd dev size lv set rc oldifs key keyfile="" in=/dev/null
-	local applet before held n
+	local applet
 	shrink=$(sb_arg rd.shrinkbox.shrink | tail -n 1)
 	grow=$(sb_arg rd.shrinkbox.grow | tail -n 1)
 	cmd=$(sb_arg rd.shrinkbox.cmd | tail -n 1)
@@ -241,16 +261,8 @@ sb_main() {
 			set -- "$applet" "$@"
 		fi
 	fi
-	before=" "
-	for n in $(sb_suspended); do before="$before$n "; done
-	sb_say "running: shrinkbox $*"
-	# stdin is /dev/null unless a passphrase may be needed (see the top).
-	{
-		# shellcheck disable=SC2086 # SB_ENV is words on purpose
-		env -i $SB_ENV "$SB" "$@" <"$in" 2>&1
-		echo $? >"$RC"
-	} | tee -a "$LOG" >/dev/console
-	rc=$(cat "$RC" 2>/dev/null || echo 1)
+	sb_run "$in" "$@"
+	rc=$SB_RC
 	sb_wipe "$keyfile"
 	case $rc in
 	0)
@@ -265,12 +277,35 @@ sb_main() {
 	5) sb_say "an LV is active on a table that does not match its committed metadata (exit 5)" ;;
 	*) sb_say "failed (exit $rc); see $LOG" ;;
 	esac
+	sb_held
+}
+
+# sb_run IN ARGS...: the binary with ARGS (stdin IN), output to the console, $LOG
+# and $RUNLOG; its exit code in SB_RC. Notes the suspended devices first (sb_held).
+sb_run() {
+	local in=$1 n
+	shift
+	SB_BEFORE=" "
+	for n in $(sb_suspended); do SB_BEFORE="$SB_BEFORE$n "; done
+	sb_say "running: shrinkbox $*"
+	: >"$RUNLOG"
+	# stdin is /dev/null unless a passphrase may be needed (see the top).
+	{
+		# shellcheck disable=SC2086 # SB_ENV is words on purpose
+		env -i $SB_ENV "$SB" "$@" <"$in" 2>&1
+		echo $? >"$RC"
+	} | tee -a "$LOG" "$RUNLOG" >/dev/console
+	SB_RC=$(cat "$RC" 2>/dev/null || echo 1)
+}
+
+# sb_held: $STOP when a device was left suspended or an LV's table is stale (exit 5).
+sb_held() {
+	local held="" n
 	# A suspended device would hang the mount; one whose table is stale must not be written.
-	held=""
 	for n in $(sb_suspended); do
-		case $before in *" $n "*) ;; *) held="$held $n" ;; esac
+		case $SB_BEFORE in *" $n "*) ;; *) held="$held $n" ;; esac
 	done
-	if [ -n "$held" ] || [ "$rc" = 5 ]; then
+	if [ -n "$held" ] || [ "$SB_RC" = 5 ]; then
 		sb_say "STOP: the boot stops before the root is mounted${held:+: left suspended:$held}." \
 			"Reboot (activation then follows the committed metadata), or in the shell run" \
 			"the command the message above names; leaving the shell goes on with the boot"
@@ -279,4 +314,79 @@ sb_main() {
 	return 0
 }
 
-sb_main
+# sb_request: the request "shrinkbox schedule" left, run once (see the top).
+sb_request() {
+	local uuid dev type dir line key="" keyfile="" in=/dev/null ok=1 rc
+	read -r uuid <"$REQ_FS" || return 0
+	[ -e "$GUARD" ] && return 0
+	dev=$(blkid -c /dev/null -o device -t "UUID=$uuid" 2>/dev/null)
+	case $dev in "" | *"
+"*) return 0 ;; esac	# not here (another disk), or copies of it: never guess
+	type=$(blkid -c /dev/null -o value -s TYPE "$dev")
+	mkdir -p "$REQ_MNT" && mount -t "$type" -o ro "$dev" "$REQ_MNT" 2>/dev/null || return 0
+	dir=$REQ_MNT/shrinkbox
+	if [ ! -f "$dir/request" ]; then
+		umount "$REQ_MNT"
+		return 0
+	fi
+	mkdir -p /run/initramfs
+	: >"$GUARD"
+	if ! mount -o remount,rw "$REQ_MNT" 2>/dev/null; then
+		sb_say "the request on $dev cannot be taken (read-only): it is left, not run"
+		umount "$REQ_MNT"
+		return 0
+	fi
+	# Taken, and on the disk, before anything runs: it never runs on a second boot.
+	if ! mv "$dir/request" "$dir/request.taken" || ! sync; then
+		sb_say "the request on $dev cannot be taken: not run"
+		umount "$REQ_MNT"
+		return 0
+	fi
+	set --
+	while IFS= read -r line; do
+		case $line in
+		"shrinkbox-request 1" | "created "*) ;;
+		"key "*) key=${line#key } ;;
+		"arg "*) set -- "$@" "${line#arg }" ;;
+		*) ok="" ;;
+		esac
+	done <"$dir/request.taken"
+	[ "$(head -n 1 "$dir/request.taken")" = "shrinkbox-request 1" ] || ok=""
+	case ${1:-} in shrink | grow) ;; *) ok="" ;; esac
+	if [ -z "$ok" ]; then
+		sb_say "the request on $dev is not one this shrinkbox reads: not run"
+		echo "not a request this shrinkbox reads" >"$RUNLOG"
+		SB_RC=2
+	else
+		if [ -n "$key" ]; then
+			keyfile=$(sb_key "$key") || sb_say "the request's key $key: cannot read it"
+		fi
+		if [ -n "$keyfile" ]; then
+			set -- "$@" --key-file "$keyfile"
+		elif [ -c /dev/console ]; then
+			in=/dev/console
+		fi
+		sb_say "the request scheduled on $dev (shrinkbox schedule)"
+		sb_run "$in" "$@" --yes
+		sb_wipe "$keyfile"
+	fi
+	rc=$SB_RC
+	cp "$RUNLOG" "$dir/last.log"
+	echo "$rc" >"$dir/last.rc"
+	mv "$dir/request.taken" "$dir/last.request"
+	sync
+	umount "$REQ_MNT"
+	case $rc in
+	0) sb_say "the scheduled $1 is done (exit 0); \"shrinkbox schedule --status\" shows its log" ;;
+	3) sb_say "the scheduled $1 was refused (exit 3); nothing was changed; it does not run again" ;;
+	4) sb_say "the scheduled $1 stopped after a change (exit 4); the disks are consistent; schedule it again to finish" ;;
+	*) sb_say "the scheduled ${1:-request} failed (exit $rc); it does not run again; see $LOG" ;;
+	esac
+	sb_held
+}
+
+if [ "$MODE" = request ]; then
+	sb_request
+else
+	sb_main
+fi
