@@ -151,8 +151,9 @@ fi
 badlinks=
 for a in $applets; do
 	l=$root/usr/lib/shrinkbox/bin/$a
+	h=$("$l" --help 2>/dev/null)
 	[ -L "$l" ] && [ "$(realpath "$l")" = "$(realpath "$sb")" ] &&
-		"$l" --help 2>/dev/null | head -n 1 | grep -q "^Usage: $a\b" || badlinks+=" $a"
+		[[ ${h%%$'\n'*} == "Usage: $a "* ]] || badlinks+=" $a"
 done
 if [ -z "$badlinks" ]; then
 	ok "deb: every applet link leads to the binary and runs as its applet"
@@ -193,6 +194,8 @@ check "deb: dracut module, boot script, hook and local-premount script are execu
 
 # The completion: applets as the first word, then the applet's long options (some named
 # here, so a completion that offers nothing, or the wrong applet's options, fails).
+# (Grep reads what was captured: grep -q exiting early would fail the pipe under pipefail.)
+has() { grep -qx -- "$2" <<<"$1"; }
 complete_words() { # COMPLETION_FILE WORD...: what _shrinkbox offers for the last word
 	bash -c '. "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _shrinkbox
 		printf "%s\n" "${COMPREPLY[@]}"' _ "$@"
@@ -204,13 +207,13 @@ completion_ok() { # COMPLETION_FILE
 		{ echo "first word: $got"; return 1; }
 	[ "$(complete_words "$c" shrinkbox partr)" = partresize ] || { echo "partr"; return 1; }
 	for o in --free --lv --key-file --size --dry-run; do
-		complete_words "$c" shrinkbox shrink -- | grep -qx -- "$o" || { echo "shrink $o"; return 1; }
+		has "$(complete_words "$c" shrinkbox shrink --)" "$o" || { echo "shrink $o"; return 1; }
 	done
-	complete_words "$c" shrinkbox partresize --force- | grep -qx -- --force-unknown-content ||
+	has "$(complete_words "$c" shrinkbox partresize --force-)" --force-unknown-content ||
 		{ echo "partresize --force-unknown-content"; return 1; }
-	complete_words "$c" shrinkbox status -- | grep -qx -- --free && { echo "status --free"; return 1; }
+	has "$(complete_words "$c" shrinkbox status --)" --free && { echo "status --free"; return 1; }
 	for a in $applets; do
-		complete_words "$c" shrinkbox "$a" -- | grep -qx -- --help || { echo "$a --help"; return 1; }
+		has "$(complete_words "$c" shrinkbox "$a" --)" --help || { echo "$a --help"; return 1; }
 	done
 }
 check "deb: bash completion offers the applets, then each applet's options" \
