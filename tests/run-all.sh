@@ -2,12 +2,12 @@
 # Runs every test level this machine supports and prints one closing line,
 # "N passed, N failed, N skipped", summed over the levels. A level that cannot
 # run here (not root, no QEMU) is reported as skipped, visibly, with the reason.
-#   SHRINKBOX_LEVELS="unit loop vm replay fuzz"   which levels (default: all)
+#   SHRINKBOX_LEVELS="unit pkg loop vm replay fuzz"   which levels (default: all)
 #   FUZZ_SECONDS=60                         per fuzz target (30 in CI, to keep its run short)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-levels=${SHRINKBOX_LEVELS:-unit loop fuzz vm replay}
+levels=${SHRINKBOX_LEVELS:-unit pkg loop fuzz vm replay}
 tp=0 tf=0 ts=0
 summary=()
 
@@ -47,6 +47,14 @@ for level in $levels; do
 	case $level in
 	unit)
 		run_level unit build/unit/run-unit tests/data
+		;;
+	pkg)
+		# The .deb (and the RPM) built from a clean tree, linted, installed into a scratch root.
+		if ! command -v dpkg-buildpackage >/dev/null || ! command -v dh >/dev/null; then
+			skip_level pkg "dpkg-buildpackage or debhelper not installed (scripts/setup.sh)"
+		else
+			run_level pkg tests/pkg/run.sh
+		fi
 		;;
 	loop)
 		if [ "$(id -u)" != 0 ]; then
