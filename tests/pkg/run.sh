@@ -10,7 +10,7 @@
 #   SHRINKBOX_PKG_KEEP=1    keep the scratch roots (their path is printed)
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$top"
+cd "$top" || exit 1
 
 pass=0 fail=0 skip=0
 ok() { echo "PASS $1"; pass=$((pass + 1)); }
