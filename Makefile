@@ -3,6 +3,7 @@
 #   make static     fully static musl build (libraries built from Debian sources)
 #   make check      every test level this machine supports; closing line "N passed, N failed"
 #   make install DESTDIR=...
+#   make deb / make rpm   the packages, from a clean tree (git archive of HEAD), in build/pkg
 
 VERSION    := 0.1
 CC         ?= cc
