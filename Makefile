@@ -3,6 +3,7 @@
 #   make static     fully static musl build (libraries built from Debian sources)
 #   make check      every test level this machine supports; closing line "N passed, N failed"
 #   make install DESTDIR=...
+#   make deb / make rpm   the packages, from a clean tree (git archive of HEAD), in build/pkg
 
 VERSION    := 0.1
 CC         ?= cc
@@ -99,11 +100,42 @@ fuzz-smoke: fuzz
 	scripts/fuzz-smoke.sh $(FUZZ_SECONDS)
 
 # ---- install ---------------------------------------------------------------
-install: shrinkbox
-	install -D -m 0755 shrinkbox $(DESTDIR)$(SBINDIR)/shrinkbox
+# INSTALL_BIN: the binary make install installs, the dynamic build unless told (the packages
+# install the static one, make install-package). Its --list names the applet links.
+INSTALL_BIN   ?= shrinkbox
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
+install: $(INSTALL_BIN)
+	install -D -m 0755 $(INSTALL_BIN) $(DESTDIR)$(SBINDIR)/shrinkbox
 	install -d $(DESTDIR)$(APPLETDIR)
-	for a in $$(./shrinkbox --list); do ln -sf $(SBINDIR)/shrinkbox $(DESTDIR)$(APPLETDIR)/$$a; done
-	install -D -m 0644 man/shrinkbox.8 $(DESTDIR)$(MANDIR)/man8/shrinkbox.8
+	for a in $$($(DESTDIR)$(SBINDIR)/shrinkbox --list); do \
+		ln -sf $(SBINDIR)/shrinkbox $(DESTDIR)$(APPLETDIR)/$$a; done
+	install -d $(DESTDIR)$(MANDIR)/man8
+	install -m 0644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
+
+# The bash completion, generated from the installed binary's --list and each applet's --help.
+.PHONY: install-completion install-package deb rpm
+install-completion:
+	install -d $(DESTDIR)$(COMPLETIONDIR)
+	packaging/gen-completion.sh $(DESTDIR)$(SBINDIR)/shrinkbox \
+		>$(DESTDIR)$(COMPLETIONDIR)/shrinkbox
+	chmod 0644 $(DESTDIR)$(COMPLETIONDIR)/shrinkbox
+
+# What the packages contain (debian/rules, packaging/shrinkbox.spec), from an existing
+# make static: the static binary and its applet links, the manual, the boot script, the
+# dracut module, the initramfs-tools hook and script, the bash completion.
+install-package:
+	$(MAKE) install INSTALL_BIN=$(STATIC_DIR)/shrinkbox
+	$(MAKE) install-boot install-completion
+
+# ---- packages ----------------------------------------------------------------
+# From a clean tree: git archive of HEAD (uncommitted changes are not in it), then
+# dpkg-buildpackage -b or rpmbuild -bb there; the static libraries are seeded from this
+# tree's build/static when it has them (packaging/seed-static-deps.sh). Output in build/pkg.
+PKG_OUT    := build/pkg
+deb:
+	packaging/mkpkg.sh deb $(PKG_OUT)
+rpm:
+	packaging/mkpkg.sh rpm $(PKG_OUT)
 
 clean:
 	rm -rf build/dyn build/unit build/fuzz shrinkbox

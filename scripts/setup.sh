@@ -8,11 +8,14 @@ pkgs=(
 	build-essential pkg-config clang
 	libcryptsetup-dev libdevmapper-dev libblkid-dev libfdisk-dev libpopt-dev libjson-c-dev
 	# static build (the script fetches sources itself; these are its tools)
-	musl-tools dpkg-dev autoconf automake libtool autopoint gettext cmake file
+	musl-tools dpkg-dev autoconf automake libtool autopoint gettext cmake file bison flex
 	# loop-device tests: the real tools as oracles
 	lvm2 cryptsetup-bin fdisk e2fsprogs util-linux jq python3 xfsprogs
 	# VM tests
 	qemu-system-x86 qemu-utils dracut-core busybox-static cpio kmod
+	# packages (make deb, make rpm, tests/pkg): dpkg-buildpackage (dpkg-dev, above) with
+	# debhelper, fakeroot for the binary target, lintian, and rpmbuild from Debian's rpm
+	debhelper fakeroot lintian rpm git
 )
 
 missing=()

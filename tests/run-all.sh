@@ -2,7 +2,7 @@
 # Runs every test level this machine supports and prints one closing line,
 # "N passed, N failed, N skipped", summed over the levels. A level that cannot
 # run here (not root, no QEMU) is reported as skipped, visibly, with the reason.
-#   SHRINKBOX_LEVELS="unit loop vm replay fuzz"   which levels (default: all)
+#   SHRINKBOX_LEVELS="unit pkg loop vm replay fuzz"   which levels (default: all)
 #   FUZZ_SECONDS=60                         per fuzz target (30 in CI, to keep its run short)
 #   SHRINKBOX_LANES=1|2                     2 (the default with 2 or more CPUs): the VM
 #                                           levels (vm, itools) run beside the others
@@ -13,7 +13,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-levels=${SHRINKBOX_LEVELS:-unit loop fuzz vm replay}
+levels=${SHRINKBOX_LEVELS:-unit pkg loop fuzz vm replay}
 lanes=${SHRINKBOX_LANES:-$( [ "$(nproc)" -ge 2 ] && echo 2 || echo 1)}
 t_all=$(date +%s)
 SUM=$(mktemp)	# one line per level: "p f s TEXT"
@@ -71,6 +71,14 @@ for level in "$@"; do
 	case $level in
 	unit)
 		run_level unit build/unit/run-unit tests/data
+		;;
+	pkg)
+		# The .deb (and the RPM) built from a clean tree, linted, installed into a scratch root.
+		if ! command -v dpkg-buildpackage >/dev/null || ! command -v dh >/dev/null; then
+			skip_level pkg "dpkg-buildpackage or debhelper not installed (scripts/setup.sh)"
+		else
+			run_level pkg tests/pkg/run.sh
+		fi
 		;;
 	loop)
 		if [ "$(id -u)" != 0 ]; then
