@@ -223,8 +223,9 @@ int fsresize_plan_ahead(const struct vgh *h, unsigned lv, uint64_t new_le,
  * is the resize inode or one of the pass-5 summary fixes that preen mode makes
  * on its own without a message (PR_PREEN_OK | PR_PREEN_NOMSG in
  * e2fsprogs 1.47.0 e2fsck/problem.c: free block, free inode and directory
- * counts, bitmap differences, bitmap padding), plus e2fsck's own progress and
- * summary lines. Anything else is left to a human.
+ * counts, bitmap differences, bitmap padding, the last group's BLOCK_UNINIT
+ * flag that a grow cut off leaves, PR_0_BB_UNINIT_LAST), plus e2fsck's own
+ * progress and summary lines. Anything else is left to a human.
  *
  * The resize inode's problems are named by its number: a growing resize2fs
  * cut off mid-way leaves inode 7's block map for the new size with its old
@@ -259,7 +260,8 @@ static bool benign_line(const char *l, size_t n)
 		"e2fsck ", "Pass ", "Resize inode not valid.  Recreate? no",
 		"Free blocks count wrong", "Free inodes count wrong", "Directories count wrong",
 		"Block bitmap differences:", "Inode bitmap differences:", "Padding at end of",
-		"Fix? no", "Clear? no", "Clear inode? no", "Suppress messages? no", "IGNORED.", NULL,
+		"Fix? no", "Clear? no", "Clear inode? no", "Suppress messages? no", "IGNORED.",
+		"Last group block bitmap uninitialized.", NULL,
 	};
 	static const char *const contains[] = {
 		"WARNING: Filesystem still has errors", "contains a file system with errors",

@@ -61,6 +61,10 @@ TEST(e2fsck_n_verdict_lines)
 				   sizeof(bad)), -1);
 	CHECK_INT(e2fsck_n_verdict("Free blocks count wrong (5, counted=6).\nFix? no\n", bad,
 				   sizeof(bad)), 0);
+	/* A grow cut off before the last group's flags were final (replay of grow, b:19). */
+	CHECK_INT(e2fsck_n_verdict("Last group block bitmap uninitialized.  Fix? no\n\n"
+				   "Inode 7, i_blocks is 3560, should be 8.  Fix? no\n", bad,
+				   sizeof(bad)), 1);
 	/* An abort anywhere else is not a reading of everything. */
 	CHECK_INT(e2fsck_n_verdict("Pass 1: Checking inodes\ne2fsck: aborted\n", bad, sizeof(bad)),
 		  -1);

@@ -92,7 +92,7 @@ gen_maker() {
 	printf '%b' "$lvs_after"
 	cat <<'EOS'
 lvm vgchange -q -an
-for m in $(dmsetup ls --target crypt 2>/dev/null | awk '{print $1}'); do cryptsetup close "$m"; done
+for m in $(dmsetup ls --target crypt 2>/dev/null | awk '$2 ~ /^\(/ {print $1}'); do cryptsetup close "$m"; done
 sync
 echo SBMAKER-OK
 EOS
