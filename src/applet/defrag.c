@@ -52,6 +52,30 @@ static const struct poptOption defrag_opts[] = {
 	POPT_TABLEEND
 };
 
+const struct applet_help defrag_help = {
+	.synopsis = "PV [--end PE | --size SIZE] [--verify] [--chunk SIZE] [--copy-swap] "
+		    "[--json]\nPV --to PV2 [--verify] [--chunk SIZE] [--json]",
+	.description = "Compacts a PV: moves exactly the allocated extents at or beyond a "
+		       "target end into free extents below it, keeping LVs in few segments; "
+		       "each move is copied (read and write overlapped), flushed, then "
+		       "committed, so a power cut leaves the old or the new mapping and "
+		       "running the same command again continues. The target end is by default "
+		       "the number of allocated extents (pack everything); --end PE or --size "
+		       "SIZE (the PV must fit in SIZE) clears only what lies beyond it. --to "
+		       "moves every extent of PV onto PV2 instead.\n\nThe LVs whose extents "
+		       "move must not be in use (mounted, swapped on, open); active ones have "
+		       "their tables reloaded after each commit. Of an inactive swap area only "
+		       "its header page is copied unless --copy-swap.",
+	.opts = defrag_opts,
+	.examples = {
+		{ "defrag /dev/mapper/cryptroot --dry-run",
+		  "the moves that would pack every allocated extent at the start of the PV" },
+		{ "defrag /dev/sdb1 --size 100GiB --verify --yes",
+		  "clear everything beyond the PV's first 100 GiB, each copy read back before "
+		  "its commit" },
+	},
+};
+
 /* Bytes the plan copies: all of every move but the swap areas' pages (keep[]). */
 static uint64_t copy_total(const struct vgh *h, const struct defrag_plan *p, const uint64_t *keep)
 {

@@ -36,6 +36,28 @@ static const struct poptOption status_opts[] = {
 	POPT_TABLEEND
 };
 
+const struct applet_help status_help = {
+	.synopsis = "DEVICE [--json]",
+	.description = "Shows every layer that can be seen from DEVICE (a whole disk, a "
+		       "partition, an image file, an open LUKS mapping or a PV): the partition "
+		       "table with each partition's start, end and size and what follows it; "
+		       "the LUKS header (version, cipher, key size, data offset, sector size, "
+		       "segment size) and its open mapping; the PV, its VG and LVs with their "
+		       "segments as PE ranges; the filesystems' own sizes from their "
+		       "superblocks; and a to-scale map of each PV's extents. Sizes are exact: "
+		       "bytes, 512-byte sectors, extents. Read-only.\n\nExit status 1 when a "
+		       "layer could not be read or is damaged: the report says which, and so "
+		       "does one line on stderr per problem.",
+	.opts = status_opts,
+	.examples = {
+		{ "status /dev/sda",
+		  "every layer of the disk /dev/sda and of what its partitions hold" },
+		{ "status /dev/mapper/cryptroot --json",
+		  "the PV inside an open LUKS mapping, its VG, LVs and extent map, as one JSON "
+		  "document" },
+	},
+};
+
 static const char *kind_name(enum vol_kind k)
 {
 	switch (k) {

@@ -23,6 +23,20 @@ static const struct poptOption vgcfg_opts[] = {
 	POPT_TABLEEND
 };
 
+const struct applet_help vgcfg_help = {
+	.synopsis = "show VG\nbackup VG [--backup-dir DIR]",
+	.description = "show prints the VG's committed metadata text as it is on disk; backup "
+		       "saves it as a file that vgcfgrestore -f FILE VG accepts, in "
+		       "--backup-dir. Read-only on the disks.",
+	.opts = vgcfg_opts,
+	.examples = {
+		{ "vgcfg show vg",
+		  "the committed metadata text of VG vg" },
+		{ "vgcfg backup vg --backup-dir /mnt/usb",
+		  "save it on a USB stick, as a file vgcfgrestore -f accepts" },
+	},
+};
+
 int vgcfg_main(int argc, char **argv)
 {
 	struct commit_result res = { 0 };
