@@ -219,6 +219,7 @@ static int bench_cipher(void)
 		root = json_object_new_object();
 		kdfs = json_object_new_array();
 		ciphers = json_object_new_array();
+		J_ADD(root, "schema_version", J_U64(1));
 		J_ADD(root, "pbkdf", kdfs);
 		J_ADD(root, "ciphers", ciphers);
 	} else {
@@ -346,7 +347,7 @@ static struct json_object *row_json(const char *path, uint64_t off,
 
 	J_ADD(o, "path", J_STR(path));
 	J_ADD(o, "offset_bytes", J_U64(off));
-	J_ADD(o, "bytes", J_U64(res->bytes));
+	J_ADD(o, "size_bytes", J_U64(res->bytes));
 	J_ADD(o, "direct", json_object_new_boolean(res->direct));
 	snprintf(k, sizeof(k), "%s_mib_s", what);
 	J_ADD(o, k, J_RATE(iobench_mibs(res)));
@@ -360,8 +361,9 @@ static void device_json(const struct bench_run *b)
 	const struct bench_target *t = &b->t;
 	struct json_object *o = json_object_new_object();
 
+	J_ADD(o, "schema_version", J_U64(1));
 	J_ADD(o, "path", J_STR(b->path));
-	J_ADD(o, "bytes", J_U64(b->len));
+	J_ADD(o, "size_bytes", J_U64(b->len));
 	J_ADD(o, "chunk_bytes", J_U64(IOBENCH_CHUNK));
 	J_ADD(o, "smaller_than_asked", json_object_new_boolean(b->clamped));
 	J_ADD(o, "clear", row_json(t->clear, t->mapped ? t->map_off : 0, &b->clear, "read"));

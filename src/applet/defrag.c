@@ -127,12 +127,13 @@ static void print_plan_json(const struct vgh *h, const struct defrag_plan *p, co
 	uint64_t ext = h->vg->extent_size * SECTOR_SIZE;
 	struct json_object *o = json_object_new_object(), *moves = json_object_new_array();
 
+	json_object_object_add(o, "schema_version", json_object_new_int(1));
 	json_object_object_add(o, "vg", json_object_new_string(h->name));
 	json_object_object_add(o, "pv", json_object_new_string(pv));
 	json_object_object_add(o, "to", json_object_new_string(to ? to : pv));
 	json_object_object_add(o, "target_end_pe", json_object_new_int64((int64_t)p->target_end));
 	json_object_object_add(o, "extents", json_object_new_int64((int64_t)p->moved));
-	json_object_object_add(o, "bytes", json_object_new_int64((int64_t)(p->moved * ext)));
+	json_object_object_add(o, "moved_bytes", json_object_new_int64((int64_t)(p->moved * ext)));
 	json_object_object_add(o, "copy_bytes",
 			       json_object_new_int64((int64_t)copy_total(h, p, keep)));
 	for (size_t i = 0; i < p->n; i++) {

@@ -6,7 +6,9 @@
 # every applet's --help; an option with a value given twice is exit 2 naming
 # it, in every applet; --version, --quiet and --debug everywhere. Then lvm2's
 # +SIZE/-SIZE in lvresize, lvgrow and lvshrink, with lvm2 (lvs, vgck), e2fsck
-# and dumpe2fs as the oracles.
+# and dumpe2fs as the oracles. Last, every JSON document (status of a GPT disk,
+# a LUKS2 device and a PV; defrag; bench device and cipher) carries
+# "schema_version": 1, and every numeric key names its unit.
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/check.sh
@@ -144,5 +146,38 @@ l=$(lv_loop root)
 	q e2fsck -fn "$l" && q vgck "$vg" && ok lvshrink_minus_size ||
 	bad lvshrink_minus_size "rc $rc LV $(lv_bytes root) fs $(fs_bytes "$l"): $out"
 losetup -d "$l"
+
+# ---- 4. JSON: schema_version, and every number's key names its unit (or is a count of one).
+UNIT='^(pe_|le_)|_(bytes|sectors?|pe|bits|ms|kb|mib_s|seconds|ratio)$'
+COUNT='^(extents|blocks|free_blocks|seqno|number|version|keyslots|stripe_count|schema_version|next_partition|iterations|iterations_per_second|parallel_threads)$'
+json_bad=()
+# json_check NAME JSON: schema_version 1 at the top; the numeric keys without a unit.
+json_check() {
+	local v keys
+	v=$(jq -r '.schema_version' <<<"$2" 2>/dev/null)
+	[ "$v" = 1 ] || json_bad+=("$1: schema_version '$v'")
+	keys=$(jq -r '[paths(numbers) | .[-1] | strings] | unique | .[]' <<<"$2" 2>/dev/null |
+		grep -vE "$UNIT" | grep -vE "$COUNT")
+	[ -z "$keys" ] || json_bad+=("$1: $(echo $keys)")
+}
+img=$TMPD/gpt.img
+truncate -s 64M "$img"
+printf 'label: gpt\n,16M\n,16M\n' | sfdisk -q "$img" >/dev/null 2>&1
+j=$("$SB" status "$img" --json 2>/dev/null)
+json_check status-gpt "$j"
+[ "$(jq -r '.volume.partition_table.partitions[0].start_sector' <<<"$j")" = 2048 ] ||
+	json_bad+=("status-gpt: partition 1 start_sector $(jq -c '.volume.partition_table.partitions[0]' <<<"$j")")
+lk=$(new_loop 32M)
+echo -n pass | cryptsetup luksFormat -q --type luks2 --pbkdf pbkdf2 --pbkdf-force-iterations 1000 \
+	"$lk" - >/dev/null 2>&1
+j=$("$SB" status "$lk" --json 2>/dev/null)
+json_check status-luks2 "$j"
+[ "$(jq -r '.volume.luks.sector_size_bytes' <<<"$j")" = "$(cryptsetup luksDump --dump-json-metadata "$lk" | jq -r '.segments."0".sector_size')" ] ||
+	json_bad+=("status-luks2: sector_size_bytes $(jq -c '.volume.luks' <<<"$j")")
+json_check status-pv "$("$SB" status "$d" --json 2>/dev/null)"
+json_check defrag "$("$SB" defrag "$d" --json --dry-run --devices "$d" 2>/dev/null)"
+json_check bench-device "$("$SB" bench device "$d" --size 1MiB --json 2>/dev/null)"
+json_check bench-cipher "$("$SB" bench cipher --iter-time 50 --json 2>/dev/null)"
+[ ${#json_bad[@]} = 0 ] && ok json_schema_version_and_units || bad json_schema_version_and_units "${json_bad[*]}"
 
 finish
