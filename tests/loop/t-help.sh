@@ -146,6 +146,13 @@ l=$(lv_loop root)
 	q e2fsck -fn "$l" && q vgck "$vg" && ok lvshrink_minus_size ||
 	bad lvshrink_minus_size "rc $rc LV $(lv_bytes root) fs $(fs_bytes "$l"): $out"
 losetup -d "$l"
+# vgcfg backup --dry-run (what the boot script runs without rd.shrinkbox.apply=yes) saves nothing.
+out=$("$SB" vgcfg --dry-run backup "$vg" --devices "$d" --backup-dir "$TMPD/bk2" 2>&1); rc=$?
+out2=$("$SB" vgcfg backup "$vg" --devices "$d" --backup-dir "$TMPD/bk3" 2>&1); rc2=$?
+f=$(ls "$TMPD"/bk3/* 2>/dev/null | head -n 1)
+[ $rc = 0 ] && [ ! -e "$TMPD/bk2" ] && [ $rc2 = 0 ] && [ -n "$f" ] &&
+	q vgcfgrestore --test -f "$f" "$vg" && ok vgcfg_backup_dry_run_saves_nothing ||
+	bad vgcfg_backup_dry_run_saves_nothing "rc $rc/$rc2: $out / $out2"
 
 # ---- 4. JSON: schema_version, and every number's key names its unit (or is a count of one).
 UNIT='^(pe_|le_)|_(bytes|sectors?|pe|bits|ms|kb|mib_s|seconds|ratio)$'
