@@ -5,7 +5,8 @@
 #   make install DESTDIR=...
 #   make deb / make rpm   the packages, from a clean tree (git archive of HEAD), in build/pkg
 
-VERSION    := 0.1
+# A top-level VERSION file, when there is one, else this default (src/version.h has the same).
+VERSION    ?= $(or $(shell cat VERSION 2>/dev/null),0.1)
 CC         ?= cc
 PKG_CONFIG ?= pkg-config
 LIBS_PC    := libcryptsetup devmapper blkid fdisk popt json-c
@@ -38,7 +39,7 @@ MANDIR     ?= $(PREFIX)/share/man
 # shadow lvm2's tools of the same name, which mean something else.
 APPLETDIR  ?= $(PREFIX)/lib/shrinkbox/bin
 
-.PHONY: all static check unit loopcheck vmcheck fuzz fuzz-smoke install clean demo
+.PHONY: all static check unit loopcheck vmcheck fuzz fuzz-smoke install clean demo man
 all: shrinkbox
 
 shrinkbox: $(OBJS) $(FLAVOUR)
@@ -98,6 +99,14 @@ build/fuzz/%: fuzz/%.c $(LIB_SRCS)
 fuzz: $(FUZZ_TARGETS)
 fuzz-smoke: fuzz
 	scripts/fuzz-smoke.sh $(FUZZ_SECONDS)
+
+# ---- manual ----------------------------------------------------------------
+# man/shrinkbox.8 is generated, by the binary itself, from man/shrinkbox.8.in
+# and the help text beside each applet's options (src/applet/help.h), and
+# committed; the unit test man_page_current fails when it is stale.
+man: shrinkbox
+	./shrinkbox --man man/shrinkbox.8.in >man/shrinkbox.8.tmp
+	mv man/shrinkbox.8.tmp man/shrinkbox.8
 
 # ---- install ---------------------------------------------------------------
 # INSTALL_BIN: the binary make install installs, the dynamic build unless told (the packages

@@ -4,7 +4,7 @@
 #include "applets.h"
 
 const struct applet applets[] = {
-#define APPLET(n, s) { #n, s, n##_main },
+#define APPLET(n, s) { #n, s, n##_main, &n##_help },
 	APPLET_LIST
 #undef APPLET
 };

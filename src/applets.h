@@ -2,7 +2,9 @@
 /*
  * The applets of this build, sorted by name (a unit test checks the order).
  * APPLET(name, one-line summary). Applets that are planned but not written
- * are not listed: the README says which they are.
+ * are not listed: the README says which they are. Each applet's file defines
+ * NAME_main and NAME_help, its help text beside its option table
+ * (applet/help.h), from which --help and the manual page are printed.
  */
 #ifndef SB_APPLETS_H
 #define SB_APPLETS_H
@@ -26,7 +28,10 @@
 	APPLET(unlock, "open a LUKS1/LUKS2 device and activate the LVs inside") \
 	APPLET(vgcfg, "show or back up a VG's committed metadata")
 
-#define APPLET(name, summary) int name##_main(int argc, char **argv);
+struct applet_help;
+
+#define APPLET(name, summary) int name##_main(int argc, char **argv); \
+	extern const struct applet_help name##_help;
 APPLET_LIST
 #undef APPLET
 
@@ -34,6 +39,7 @@ struct applet {
 	const char *name;
 	const char *summary;
 	int (*main)(int argc, char **argv);
+	const struct applet_help *help;
 };
 
 extern const struct applet applets[];

@@ -7,11 +7,9 @@
 #include <string.h>
 
 #include "applets.h"
+#include "version.h"
+#include "applet/help.h"
 #include "util/log.h"
-
-#ifndef SHRINKBOX_VERSION
-#define SHRINKBOX_VERSION "0.0-dev"
-#endif
 
 static void usage(FILE *f)
 {
@@ -22,9 +20,11 @@ static void usage(FILE *f)
 		   "Applets:\n");
 	for (unsigned i = 0; i < n_applets; i++)
 		fprintf(f, "  %-12s %s\n", applets[i].name, applets[i].summary);
-	fprintf(f, "\n\"shrinkbox APPLET --help\" shows an applet's options.\n"
+	fprintf(f, "\n\"shrinkbox APPLET --help\" shows an applet's usage, options and examples;\n"
+		   "\"man shrinkbox\" all of them, the boot parameters and the exit codes.\n"
 		   "Exit codes: 0 done or nothing to do, 1 failed (nothing changed), 2 usage,\n"
-		   "3 refused as unsafe or unsupported (nothing changed), 4 failed after a change.\n");
+		   "3 refused as unsafe or unsupported (nothing changed), 4 failed after a change,\n"
+		   "5 changed, and an LV's active table is stale.\n");
 }
 
 int main(int argc, char **argv)
@@ -50,6 +50,19 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "--version")) {
 		printf("shrinkbox %s\n", SHRINKBOX_VERSION);
 		return EXIT_DONE;
+	}
+	/*
+	 * Hidden (not in the usage): the manual page from the template, as "make
+	 * man" runs it (applet/help.h).
+	 */
+	if (!strcmp(argv[1], "--man") && argc == 3) {
+		int r = help_man(stdout, argv[2]);
+
+		if (r < 0) {
+			log_error("%s: %s", argv[2], strerror(-r));
+			return EXIT_FAILED;
+		}
+		return fflush(stdout) ? EXIT_FAILED : EXIT_DONE;
 	}
 	if (!strcmp(argv[1], "--list")) {
 		for (unsigned i = 0; i < n_applets; i++)

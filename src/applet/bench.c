@@ -69,6 +69,34 @@ static const struct poptOption bench_opts[] = {
 	POPT_TABLEEND
 };
 
+const struct applet_help bench_help = {
+	.synopsis = "cipher [--iter-time MS] [--json]\ndevice PATH [--size SIZE] [--write "
+		    "--yes] [--json]",
+	.description = "cipher: what encryption costs on this machine, in memory, through "
+		       "libcryptsetup's benchmark API: PBKDF2 (sha1, sha256, sha512) "
+		       "iterations per second and the Argon2i/Argon2id costs a new LUKS2 "
+		       "keyslot would get, then the encryption and decryption MiB/s of "
+		       "aes-cbc, aes-xts, serpent-xts and twofish-xts, laid out as cryptsetup "
+		       "benchmark lays them out. A cipher the kernel lacks is N/A, not an "
+		       "error.\n\ndevice: the sequential read rate of a block device or image "
+		       "file, O_DIRECT in 4 MiB chunks, over the first SIZE bytes (default 256 "
+		       "MiB, or all of it if smaller). For a LUKS device with an open mapping, "
+		       "or the mapping itself, the device under the mapping and the mapping "
+		       "are read over the same bytes and shown side by side with the "
+		       "encrypted/clear time ratio. Read-only unless --write, which also "
+		       "overwrites those bytes of PATH (destroying them) and times it up to "
+		       "the flush: only with --yes, and refused (exit 3) when PATH is mounted, "
+		       "is swap, has holders or a partition in use, or an exclusive open fails.",
+	.opts = bench_opts,
+	.examples = {
+		{ "bench cipher",
+		  "PBKDF and cipher speed of this machine, as cryptsetup benchmark shows them" },
+		{ "bench device /dev/nvme0n1p3 --size 1GiB --json",
+		  "the read rate of its first GiB, clear and through its open dm-crypt "
+		  "mapping, as JSON" },
+	},
+};
+
 #define J_ADD(o, k, v) json_object_object_add(o, k, v)
 #define J_U64(v) json_object_new_int64((int64_t)(v))
 #define J_STR(s) json_object_new_string(s)
@@ -191,6 +219,7 @@ static int bench_cipher(void)
 		root = json_object_new_object();
 		kdfs = json_object_new_array();
 		ciphers = json_object_new_array();
+		J_ADD(root, "schema_version", J_U64(1));
 		J_ADD(root, "pbkdf", kdfs);
 		J_ADD(root, "ciphers", ciphers);
 	} else {
@@ -318,7 +347,7 @@ static struct json_object *row_json(const char *path, uint64_t off,
 
 	J_ADD(o, "path", J_STR(path));
 	J_ADD(o, "offset_bytes", J_U64(off));
-	J_ADD(o, "bytes", J_U64(res->bytes));
+	J_ADD(o, "size_bytes", J_U64(res->bytes));
 	J_ADD(o, "direct", json_object_new_boolean(res->direct));
 	snprintf(k, sizeof(k), "%s_mib_s", what);
 	J_ADD(o, k, J_RATE(iobench_mibs(res)));
@@ -332,8 +361,9 @@ static void device_json(const struct bench_run *b)
 	const struct bench_target *t = &b->t;
 	struct json_object *o = json_object_new_object();
 
+	J_ADD(o, "schema_version", J_U64(1));
 	J_ADD(o, "path", J_STR(b->path));
-	J_ADD(o, "bytes", J_U64(b->len));
+	J_ADD(o, "size_bytes", J_U64(b->len));
 	J_ADD(o, "chunk_bytes", J_U64(IOBENCH_CHUNK));
 	J_ADD(o, "smaller_than_asked", json_object_new_boolean(b->clamped));
 	J_ADD(o, "clear", row_json(t->clear, t->mapped ? t->map_off : 0, &b->clear, "read"));

@@ -8,6 +8,9 @@
 #include <libcryptsetup.h>
 
 #include "common.h"
+#include "help.h"
+#include "../applets.h"
+#include "../version.h"
 #include "../layer/luks.h"
 #include "../layer/lvdm.h"
 #include "../lvm/edit.h"
@@ -22,12 +25,61 @@
 #include "../util/secret.h"
 #include "../util/units.h"
 
-static int verbose;
+static int quiet, verbose, debug, want_version, want_help;
 
-static const struct poptOption common_opts[] = {
-	{ "verbose", 'v', POPT_ARG_NONE, &verbose, 0, "more messages (debug)", NULL },
+const struct poptOption common_table[] = {
+	{ "quiet", 'q', POPT_ARG_NONE, &quiet, 0, "only warnings and errors on stderr", NULL },
+	{ "verbose", 'v', POPT_ARG_NONE, &verbose, 0,
+	  "debug messages too, the libraries' (libdevmapper, libcryptsetup) included", NULL },
+	{ "debug", 0, POPT_ARG_NONE, &debug, 0,
+	  "as --verbose, with libcryptsetup's own debug output (as cryptsetup --debug)", NULL },
+	{ "version", 'V', POPT_ARG_NONE, &want_version, 0, "print the version and exit", NULL },
+	{ "help", 'h', POPT_ARG_NONE, &want_help, 0,
+	  "show the usage, the options and examples, and exit", NULL },
 	POPT_TABLEEND
 };
+
+/*
+ * popt takes the last of an option given twice; "--size 1GiB --size 2GiB" is
+ * more likely a mistake than a correction, so applet_parse refuses it, as
+ * lvm2 does ("Option --size may not be repeated", tools/lvmcmdline.c). It
+ * parses a copy of the tables in which every option has a val of its own,
+ * which poptGetNextOpt returns each time it meets the option. A flag given
+ * twice means the same as once (the boot script puts --dry-run before the
+ * words of rd.shrinkbox.cmd, which may hold it too), and POPT_ARG_ARGV options
+ * (--lv) are repeatable by design: only options with a value are counted.
+ */
+#define PARSE_MAX_OPTS 128
+#define PARSE_VAL_BASE 0x5b00
+static struct poptOption parse_pool[PARSE_MAX_OPTS];
+static const struct poptOption *parse_orig[PARSE_MAX_OPTS];
+static unsigned parse_used, parse_seen[PARSE_MAX_OPTS];
+
+static struct poptOption *parse_tag(const struct poptOption *t)
+{
+	struct poptOption *copy = &parse_pool[parse_used];
+	size_t n = 0;
+
+	while (t[n].longName || t[n].shortName || t[n].argInfo || t[n].arg)
+		n++;
+	if (parse_used + n + 1 > PARSE_MAX_OPTS)
+		return NULL;
+	parse_used += (unsigned)n + 1;
+	for (size_t i = 0; i <= n; i++) {
+		copy[i] = t[i];
+		if (i == n)
+			break;
+		if ((t[i].argInfo & POPT_ARG_MASK) == POPT_ARG_INCLUDE_TABLE) {
+			copy[i].arg = parse_tag(t[i].arg);
+			if (!copy[i].arg)
+				return NULL;
+		} else if (!t[i].val) {
+			copy[i].val = PARSE_VAL_BASE + (int)(&copy[i] - parse_pool);
+			parse_orig[&copy[i] - parse_pool] = &t[i];
+		}
+	}
+	return copy;
+}
 
 int applet_parse(const char *name, int argc, char **argv, const struct poptOption *opts,
 		 const char *usage_args, poptContext *ctx)
@@ -36,20 +88,47 @@ int applet_parse(const char *name, int argc, char **argv, const struct poptOptio
 	static struct poptOption table[] = {
 		{ NULL, 0, POPT_ARG_INCLUDE_TABLE, NULL, 0, "Options:", NULL },
 		{ NULL, 0, POPT_ARG_INCLUDE_TABLE, NULL, 0, "Common options:", NULL },
-		POPT_AUTOHELP
 		POPT_TABLEEND
 	};
+	const struct applet *a = applet_find(name);
 	int rc;
 
-	table[0].arg = (void *)opts;
-	table[1].arg = (void *)common_opts;
+	(void)usage_args;	/* the synopsis is the applet's help text now (help.h) */
+	quiet = verbose = debug = want_version = want_help = 0;
+	parse_used = 0;
+	memset(parse_seen, 0, sizeof(parse_seen));
+	memset(parse_orig, 0, sizeof(parse_orig));
+	table[0].arg = parse_tag(opts);
+	table[1].arg = parse_tag(common_table);
+	if (!table[0].arg || !table[1].arg) {
+		log_error("internal error: more than %d options", PARSE_MAX_OPTS);
+		return EXIT_USAGE;
+	}
 
 	*ctx = poptGetContext(name, argc, (const char **)argv, table, 0);
 	if (!*ctx)
 		return EXIT_USAGE;
-	poptSetOtherOptionHelp(*ctx, usage_args);
-	while ((rc = poptGetNextOpt(*ctx)) > 0)
-		;
+	while ((rc = poptGetNextOpt(*ctx)) > 0) {
+		const struct poptOption *o;
+		int type;
+
+		if (rc < PARSE_VAL_BASE || rc >= PARSE_VAL_BASE + PARSE_MAX_OPTS)
+			continue;
+		o = parse_orig[rc - PARSE_VAL_BASE];
+		type = o ? (int)(o->argInfo & POPT_ARG_MASK) : POPT_ARG_NONE;
+		if (parse_seen[rc - PARSE_VAL_BASE]++ && type != POPT_ARG_NONE &&
+		    type != POPT_ARG_ARGV) {
+			char sh[8] = "";
+
+			if (o->shortName)
+				snprintf(sh, sizeof(sh), " (-%c)", o->shortName);
+			log_error("--%s%s given more than once: give it once (\"%s --help\" lists "
+				  "the options)", o->longName, sh, name);
+			poptFreeContext(*ctx);
+			*ctx = NULL;
+			return EXIT_USAGE;
+		}
+	}
 	if (rc < -1) {
 		log_error("%s: %s (\"%s --help\" lists the options)",
 			  poptBadOption(*ctx, POPT_BADOPTION_NOALIAS), poptStrerror(rc), name);
@@ -57,7 +136,23 @@ int applet_parse(const char *name, int argc, char **argv, const struct poptOptio
 		*ctx = NULL;
 		return EXIT_USAGE;
 	}
-	if (verbose)
+	if (want_help && a) {
+		help_print(stdout, a);
+		exit(EXIT_DONE);
+	}
+	if (want_version) {
+		printf("shrinkbox %s\n", SHRINKBOX_VERSION);
+		exit(EXIT_DONE);
+	}
+	if (quiet && (verbose || debug)) {
+		log_error("--quiet with --%s: give one of them", verbose ? "verbose" : "debug");
+		poptFreeContext(*ctx);
+		*ctx = NULL;
+		return EXIT_USAGE;
+	}
+	if (quiet)
+		log_setup(name, LOG_WARN);
+	if (verbose || debug)
 		log_setup(name, LOG_DEBUG);
 	if (mutate.plan_live && !mutate.dry_run) {
 		log_error("--plan-live plans only: it needs --dry-run");
@@ -66,6 +161,11 @@ int applet_parse(const char *name, int argc, char **argv, const struct poptOptio
 		return EXIT_USAGE;
 	}
 	lvdev_plan_live = mutate.plan_live;
+	if (debug) {
+		/* Its debug lines through our log (stderr), never onto stdout's JSON. */
+		luks_quiet();
+		crypt_set_debug_level(CRYPT_DEBUG_ALL);
+	}
 	return 0;
 }
 
@@ -88,6 +188,31 @@ int applet_args(poptContext ctx, const char *name, unsigned min, unsigned max,
 		return -1;
 	}
 	return (int)n;
+}
+
+int applet_lv_size(const char *arg, bool extents, uint64_t ext, uint64_t cur_le,
+		   uint64_t *want_le, uint64_t *bytes, char *sign)
+{
+	uint64_t n, cur = cur_le * ext;
+	int r;
+
+	*sign = *arg == '+' || *arg == '-' ? *arg : 0;
+	if (*sign)
+		arg++;
+	r = extents ? count_parse(arg, &n) : size_parse(arg, ext, &n);
+	if (r < 0)
+		return r;
+	if (extents && !mul_u64(n, ext, &n))
+		return err_set(-ERANGE, "%s extents: too many", arg);
+	if (*sign == '-' && n >= cur)
+		return err_set(-EINVAL, "-%s: the LV has only %" PRIu64 " B", arg, cur);
+	if (*sign == '+' && !add_u64(cur, n, &n))
+		return err_set(-ERANGE, "+%s: too large", arg);
+	if (*sign == '-')
+		n = cur - n;
+	*bytes = n;
+	*want_le = div_round_up(n, ext);
+	return 0;
 }
 
 struct mutate_opts mutate;
@@ -189,7 +314,7 @@ const struct poptOption key_table[] = {
 	  "FILE" },
 	{ "keyfile-offset", 0, POPT_ARG_STRING, &key_offset, 0,
 	  "skip this many bytes of the key file", "BYTES" },
-	{ "keyfile-size", 'l', POPT_ARG_STRING, &key_size, 0,
+	{ "keyfile-size", 0, POPT_ARG_STRING, &key_size, 0,
 	  "read only this many bytes of the key file", "BYTES" },
 	POPT_TABLEEND
 };

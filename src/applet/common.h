@@ -6,13 +6,33 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "help.h"
+
 /*
- * Parses argv with popt: the applet's own table plus --verbose and --help.
- * Returns 0 with *ctx holding the leftover arguments, or EXIT_USAGE after
- * printing what was wrong. usage_args is e.g. "DEVICE".
+ * Parses argv with popt: the applet's own table plus common_table. Returns 0
+ * with *ctx holding the leftover arguments, or EXIT_USAGE after printing what
+ * was wrong (an option with a value given twice included); --help and
+ * --version print and exit 0. usage_args is unused: the synopsis is in the
+ * applet's help text (help.h).
  */
 int applet_parse(const char *name, int argc, char **argv, const struct poptOption *opts,
 		 const char *usage_args, poptContext *ctx);
+
+/*
+ * The options every applet has: --quiet, --verbose, --debug, --version,
+ * --help (applet_parse adds them; the help and the manual list them once).
+ */
+extern const struct poptOption common_table[];
+
+/*
+ * An LV size as lvm2's lvresize takes -L and -l: SIZE is the new size, +SIZE
+ * grows by SIZE, -SIZE shrinks by it; with extents a plain count of extents.
+ * *bytes is the size asked for, *want_le it in whole extents of ext bytes,
+ * rounded up (never less than asked for); *sign is '+', '-' or 0. 0, or
+ * -errno with a message (err_msg).
+ */
+int applet_lv_size(const char *arg, bool extents, uint64_t ext, uint64_t cur_le,
+		   uint64_t *want_le, uint64_t *bytes, char *sign);
 
 /* Leftover arguments: exactly n of them, or a usage error (printed). */
 int applet_args(poptContext ctx, const char *name, unsigned min, unsigned max,

@@ -41,6 +41,28 @@ static const struct poptOption cryptresize_opts[] = {
 	POPT_TABLEEND
 };
 
+const struct applet_help cryptresize_help = {
+	.synopsis = "NAME [--size SIZE] [--key-file FILE]",
+	.description = "Resizes the active dm-crypt mapping NAME (crypt_resize): to SIZE, "
+		       "rounded up to the LUKS sector size (often 4096 B for LUKS2), or "
+		       "without --size to fill the device under it (rounded down to that "
+		       "sector size). Refuses to cut into the PV or filesystem inside, to pass "
+		       "the device's end, and to touch a LUKS2 volume whose data segment has a "
+		       "fixed size or whose requirements are set (an unfinished reencryption). "
+		       "When the volume key lives in the kernel keyring (LUKS2's default with "
+		       "cryptsetup) it cannot be read back from the table, so the passphrase "
+		       "is asked for on the terminal or read from --key-file. The LUKS header "
+		       "itself is never written.",
+	.opts = cryptresize_opts,
+	.examples = {
+		{ "cryptresize cryptroot --dry-run",
+		  "the plan to make /dev/mapper/cryptroot fill the partition under it again" },
+		{ "cryptresize cryptroot --size 200GiB --key-file /root/luks.key --yes",
+		  "the mapping to 200 GiB, the key (for a key in the kernel keyring) from a "
+		  "file" },
+	},
+};
+
 /* What the mapping's content needs, read from its PV label or filesystem. */
 static int mapping_need(const char *path, struct need *n)
 {

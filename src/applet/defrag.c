@@ -52,6 +52,30 @@ static const struct poptOption defrag_opts[] = {
 	POPT_TABLEEND
 };
 
+const struct applet_help defrag_help = {
+	.synopsis = "PV [--end PE | --size SIZE] [--verify] [--chunk SIZE] [--copy-swap] "
+		    "[--json]\nPV --to PV2 [--verify] [--chunk SIZE] [--json]",
+	.description = "Compacts a PV: moves exactly the allocated extents at or beyond a "
+		       "target end into free extents below it, keeping LVs in few segments; "
+		       "each move is copied (read and write overlapped), flushed, then "
+		       "committed, so a power cut leaves the old or the new mapping and "
+		       "running the same command again continues. The target end is by default "
+		       "the number of allocated extents (pack everything); --end PE or --size "
+		       "SIZE (the PV must fit in SIZE) clears only what lies beyond it. --to "
+		       "moves every extent of PV onto PV2 instead.\n\nThe LVs whose extents "
+		       "move must not be in use (mounted, swapped on, open); active ones have "
+		       "their tables reloaded after each commit. Of an inactive swap area only "
+		       "its header page is copied unless --copy-swap.",
+	.opts = defrag_opts,
+	.examples = {
+		{ "defrag /dev/mapper/cryptroot --dry-run",
+		  "the moves that would pack every allocated extent at the start of the PV" },
+		{ "defrag /dev/sdb1 --size 100GiB --verify --yes",
+		  "clear everything beyond the PV's first 100 GiB, each copy read back before "
+		  "its commit" },
+	},
+};
+
 /* Bytes the plan copies: all of every move but the swap areas' pages (keep[]). */
 static uint64_t copy_total(const struct vgh *h, const struct defrag_plan *p, const uint64_t *keep)
 {
@@ -103,12 +127,13 @@ static void print_plan_json(const struct vgh *h, const struct defrag_plan *p, co
 	uint64_t ext = h->vg->extent_size * SECTOR_SIZE;
 	struct json_object *o = json_object_new_object(), *moves = json_object_new_array();
 
+	json_object_object_add(o, "schema_version", json_object_new_int(1));
 	json_object_object_add(o, "vg", json_object_new_string(h->name));
 	json_object_object_add(o, "pv", json_object_new_string(pv));
 	json_object_object_add(o, "to", json_object_new_string(to ? to : pv));
 	json_object_object_add(o, "target_end_pe", json_object_new_int64((int64_t)p->target_end));
 	json_object_object_add(o, "extents", json_object_new_int64((int64_t)p->moved));
-	json_object_object_add(o, "bytes", json_object_new_int64((int64_t)(p->moved * ext)));
+	json_object_object_add(o, "moved_bytes", json_object_new_int64((int64_t)(p->moved * ext)));
 	json_object_object_add(o, "copy_bytes",
 			       json_object_new_int64((int64_t)copy_total(h, p, keep)));
 	for (size_t i = 0; i < p->n; i++) {

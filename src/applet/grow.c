@@ -53,6 +53,35 @@ static const struct poptOption grow_opts[] = {
 	POPT_TABLEEND
 };
 
+const struct applet_help grow_help = {
+	.synopsis = "PARTITION [--size SIZE | --max] [--lv VG/LV=SIZE|+SIZE|100%FREE ...] "
+		    "[--key-file FILE]",
+	.description = "The whole stack outwards, for a disk that was enlarged or a partition "
+		       "with free space after it: the partition grows (to SIZE, or with --max "
+		       "into all the free space after it; without either it keeps its size; "
+		       "the backup GPT header moves to the disk's new end), then the LUKS "
+		       "mapping and the PV fill it exactly, then the LVs named with --lv grow "
+		       "and their ext2/3/4 filesystems or swap areas fill them. Each step is "
+		       "an applet of its own (partresize, cryptresize, pvresize, lvgrow) and "
+		       "atomic or resumable; the plan starts from what is on disk, so running "
+		       "the same command again finishes an interrupted grow.\n\n--lv targets: "
+		       "SIZE is the LV's new size; 100%FREE gives it every extent the PV has "
+		       "free after it grew; +SIZE grows the filesystem in it by SIZE, measured "
+		       "from the filesystem, so that a re-run after an interruption does not "
+		       "add SIZE twice (a re-run after success adds it again, as lvextend -L "
+		       "+SIZE would).",
+	.opts = grow_opts,
+	.examples = {
+		{ "grow /dev/sda3 --max --lv vg/root=100%FREE --yes",
+		  "after the disk was enlarged: the partition into all the free space after "
+		  "it, LUKS and PV filling it, vg/root and its filesystem taking every free "
+		  "extent" },
+		{ "grow /dev/nvme0n1p3 --size 300GiB --lv vg/home=+20GiB --dry-run",
+		  "the plan for a 300 GiB partition with 20 GiB more in the filesystem of "
+		  "vg/home" },
+	},
+};
+
 /* The filesystem or swap area in LV i, if the probe could read its size. */
 static const struct fs_info *lv_fs(const struct stack_view *sv, unsigned i)
 {

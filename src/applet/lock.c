@@ -25,6 +25,21 @@ static const struct poptOption lock_opts[] = {
 	POPT_TABLEEND
 };
 
+const struct applet_help lock_help = {
+	.synopsis = "NAME|DEVICE",
+	.description = "Deactivates the LVs of the VG inside an open LUKS mapping, refusing "
+		       "and naming the LV if one is mounted or open, then closes the mapping "
+		       "(by hand: vgchange -an VG, then cryptsetup close NAME). NAME is the "
+		       "mapping's name or /dev/mapper path; DEVICE the LUKS device under it.",
+	.opts = lock_opts,
+	.examples = {
+		{ "lock cryptroot",
+		  "deactivate the LVs inside /dev/mapper/cryptroot and close it" },
+		{ "lock /dev/sda3",
+		  "the same, naming the LUKS device" },
+	},
+};
+
 /* The mapping's name from NAME, /dev/mapper/NAME or the LUKS device under it. */
 static int mapping_name(const char *arg, char name[128])
 {

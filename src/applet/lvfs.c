@@ -13,8 +13,8 @@
 
 static const char *opt_size;
 
-static const struct poptOption lvfs_opts[] = {
-	{ "size", 's', POPT_ARG_STRING, &opt_size, 0, "new LV size with a unit (e.g. 20GiB)",
+const struct poptOption lvfs_opts[] = {
+	{ "size", 's', POPT_ARG_STRING, &opt_size, 0, "new LV size with a unit (e.g. 20GiB); +SIZE grows by, -SIZE shrinks by",
 	  "SIZE" },
 	{ NULL, 0, POPT_ARG_INCLUDE_TABLE, (void *)mutate_table, 0, NULL, NULL },
 	POPT_TABLEEND
@@ -62,13 +62,21 @@ int lvfs_main(const char *name, int argc, char **argv, bool grow)
 	ext = h->vg->extent_size * SECTOR_SIZE;
 	want = h->vg->lvs[lv].le_count;
 	if (opt_size) {
-		r = size_parse(opt_size, ext, &bytes);
+		char sign;
+
+		/* lvm2's -L +SIZE / -SIZE; each applet takes only its own direction's sign. */
+		r = applet_lv_size(opt_size, false, ext, want, &want, &bytes, &sign);
 		if (r < 0 || !bytes) {
 			log_error("--size %s", r < 0 ? err_msg(r) : "must be more than 0 B");
 			rc = EXIT_USAGE;
 			goto out;
 		}
-		want = div_round_up(bytes, ext);
+		if (sign == (grow ? '-' : '+')) {
+			log_error("%s --size %s: %s only %ss; use %s", name, opt_size, name,
+				  grow ? "grow" : "shrink", grow ? "lvshrink" : "lvgrow");
+			rc = EXIT_USAGE;
+			goto out;
+		}
 	}
 	if (grow ? want < h->vg->lvs[lv].le_count : want > h->vg->lvs[lv].le_count) {
 		log_error("%s %s to %" PRIu64 " extents: it has %" PRIu64 "; use %s", name, arg, want,

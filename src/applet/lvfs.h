@@ -5,6 +5,11 @@
 
 #include <stdbool.h>
 
+#include "help.h"
+
+/* --size and the mutating options: lvgrow's and lvshrink's help show them. */
+extern const struct poptOption lvfs_opts[];
+
 int lvfs_main(const char *name, int argc, char **argv, bool grow);
 
 #endif

@@ -9,6 +9,26 @@
 #include "lvfs.h"
 #include "../applets.h"
 
+const struct applet_help lvgrow_help = {
+	.synopsis = "VG/LV [--size [+]SIZE]",
+	.description = "Grows an LV to SIZE, or by SIZE with +SIZE (as lvm2's lvextend -L "
+		       "+SIZE), rounded up to whole extents, and then its ext2/3/4 filesystem "
+		       "or swap area to fill it exactly: the LV first, then the filesystem. "
+		       "Without --size the LV keeps its size and only the filesystem grows to "
+		       "fill it (what an interrupted lvgrow leaves). A -SIZE is refused: "
+		       "lvshrink shrinks. ext: e2fsck -f -p, the LV metadata and the dm "
+		       "reload, resize2fs to fill (the LV carries a tag while resize2fs runs, "
+		       "so a re-run finishes a cut-off one); swap: the header is rewritten "
+		       "keeping its UUID and label.",
+	.opts = lvfs_opts,
+	.examples = {
+		{ "lvgrow vg/home --size +100MiB --yes",
+		  "grow vg/home by 100 MiB and its filesystem with it" },
+		{ "lvgrow vg/root --size 40GiB --dry-run",
+		  "the plan to make vg/root 40 GiB and its filesystem fill it" },
+	},
+};
+
 int lvgrow_main(int argc, char **argv)
 {
 	return lvfs_main("lvgrow", argc, argv, true);

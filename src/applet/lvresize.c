@@ -28,13 +28,37 @@ static const char *opt_size, *opt_extents;
 static int opt_fs_checked;
 
 static const struct poptOption lvresize_opts[] = {
-	{ "size", 's', POPT_ARG_STRING, &opt_size, 0, "new LV size with a unit (e.g. 20GiB)",
-	  "SIZE" },
-	{ "extents", 'l', POPT_ARG_STRING, &opt_extents, 0, "new LV size in extents", "N" },
+	{ "size", 's', POPT_ARG_STRING, &opt_size, 0,
+	  "new LV size with a unit (e.g. 20GiB); +SIZE grows by, -SIZE shrinks by", "SIZE" },
+	{ "extents", 'l', POPT_ARG_STRING, &opt_extents, 0,
+	  "new LV size in extents; +N grows by, -N shrinks by", "N" },
 	{ "fs-checked", 0, POPT_ARG_NONE, &opt_fs_checked, 0,
 	  "the filesystem already fits the smaller size (set by lvshrink)", NULL },
 	{ NULL, 0, POPT_ARG_INCLUDE_TABLE, (void *)mutate_table, 0, NULL, NULL },
 	POPT_TABLEEND
+};
+
+const struct applet_help lvresize_help = {
+	.synopsis = "VG/LV --size [+|-]SIZE [--fs-checked]\nVG/LV --extents [+|-]N "
+		    "[--fs-checked]",
+	.description = "The metadata half of an LV resize, as lvm2's lvresize -L and -l take "
+		       "it: SIZE (or N extents) is the new size, +SIZE grows by SIZE, -SIZE "
+		       "shrinks by it. A size in bytes is rounded to whole extents in the safe "
+		       "direction (up: never less than asked for) and the plan says so. "
+		       "Shrinking cuts the LV's filesystem, so it needs --fs-checked (lvshrink "
+		       "passes it after it shrank the filesystem) and is refused otherwise. "
+		       "Growing takes the extents right after the LV's last segment when they "
+		       "are free, else the lowest free ones. An active LV is refused: its dm "
+		       "table would be stale.",
+	.opts = lvresize_opts,
+	.examples = {
+		{ "lvresize vg/data --extents +256 --yes",
+		  "grow vg/data by 256 extents (the metadata only: lvgrow grows the filesystem "
+		  "too)" },
+		{ "lvresize vg/data --size -1GiB --fs-checked --dry-run",
+		  "the plan to give back 1 GiB of an LV whose filesystem already fits the "
+		  "smaller size" },
+	},
 };
 
 static void print_segments(const struct vg *vg, const struct vg_lv *lv, const char *indent)
@@ -63,6 +87,7 @@ int lvresize_main(int argc, char **argv)
 	uint64_t ext, want = 0, bytes = 0, old;
 	poptContext ctx;
 	int r, rc, lv;
+	char sign;
 
 	if (applet_parse("lvresize", argc, argv, lvresize_opts, "VG/LV", &ctx))
 		return EXIT_USAGE;
@@ -80,12 +105,11 @@ int lvresize_main(int argc, char **argv)
 		goto out;
 	ext = h->vg->extent_size * SECTOR_SIZE;
 	old = h->vg->lvs[lv].le_count;
-	if (opt_extents) {
-		r = count_parse(opt_extents, &want);
-	} else {
-		r = size_parse(opt_size, ext, &bytes);
-		want = div_round_up(bytes, ext);
-	}
+	/* lvm2's -L/-l: SIZE, +SIZE (grow by), -SIZE (shrink by; still needs --fs-checked). */
+	r = applet_lv_size(opt_extents ? opt_extents : opt_size, opt_extents != NULL, ext, old,
+			   &want, &bytes, &sign);
+	if (opt_extents)
+		bytes = 0;	/* whole extents: nothing was rounded */
 	if (r < 0 || !want) {
 		log_error("%s", r < 0 ? err_msg(r) : "the size must be at least one extent");
 		rc = EXIT_USAGE;

@@ -74,8 +74,8 @@ static const struct poptOption migrate_opts[] = {
 	  "DEVICE" },
 	{ "type", 0, POPT_ARG_STRING, &opt_type, 0, "luks2 (default) or luks1", "TYPE" },
 	{ "cipher", 'c', POPT_ARG_STRING, &opt_cipher, 0, "cipher (aes-xts-plain64)", "CIPHER" },
-	{ "key-size", 's', POPT_ARG_INT, &opt_key_bits, 0, "volume key bits (512)", "BITS" },
-	{ "hash", 'h', POPT_ARG_STRING, &opt_hash, 0, "hash for the PBKDF and AF (sha256)", "HASH" },
+	{ "key-size", 0, POPT_ARG_INT, &opt_key_bits, 0, "volume key bits (512)", "BITS" },
+	{ "hash", 0, POPT_ARG_STRING, &opt_hash, 0, "hash for the PBKDF and AF (sha256)", "HASH" },
 	{ "pbkdf", 0, POPT_ARG_STRING, &opt_pbkdf, 0,
 	  "argon2id (LUKS2 default), argon2i or pbkdf2 (LUKS1)", "PBKDF" },
 	{ "pbkdf-force-iterations", 0, POPT_ARG_INT, &opt_iter, 0,
@@ -93,6 +93,37 @@ static const struct poptOption migrate_opts[] = {
 	{ NULL, 0, POPT_ARG_INCLUDE_TABLE, (void *)key_table, 0, NULL, NULL },
 	{ NULL, 0, POPT_ARG_INCLUDE_TABLE, (void *)mutate_table, 0, NULL, NULL },
 	POPT_TABLEEND
+};
+
+const struct applet_help migrate_help = {
+	.synopsis = "VG --from PV --to DEVICE [--type luks1|luks2] [--cipher CIPHER] "
+		    "[--key-size BITS] [--hash HASH] [--pbkdf PBKDF] [--name NAME] [--key-file "
+		    "FILE] [--wipe-source] [--force]",
+	.description = "Moves VG from the clear PV onto a new LUKS PV on DEVICE, in one "
+		       "resumable command: luksFormat (LUKS2 by default, aes-xts-plain64, "
+		       "512-bit key, sha256, argon2id; the LUKS2 label is the VG name and the "
+		       "subsystem shrinkbox:VG-uuid), open as /dev/mapper/luks-UUID (or "
+		       "--name), pvcreate with lvm2's layout, vgextend, every extent moved "
+		       "(copy, flush, commit per move, as defrag --to), vgreduce leaving the "
+		       "old PV an orphan exactly as lvm2's vgreduce does, and with "
+		       "--wipe-source its LVM label erased. The passphrase is asked twice on a "
+		       "terminal, or read from --key-file; never from the command "
+		       "line.\n\nEvery step starts from what is on disk: run the same command "
+		       "again after an interruption (a power cut included) and it continues; "
+		       "afterwards it prints \"No changes.\". Refused (exit 3, nothing "
+		       "written): the source not a PV of VG, an LV with extents on it in use, "
+		       "DEVICE too small (by how many bytes and extents), DEVICE not empty "
+		       "(any signature libblkid finds; --force erases them), a LUKS device "
+		       "migrate did not make, and whatever the metadata writer refuses.",
+	.opts = migrate_opts,
+	.examples = {
+		{ "migrate vg --from /dev/sda2 --to /dev/sdb1 --yes",
+		  "move VG vg from the clear PV /dev/sda2 onto a new LUKS2 PV on /dev/sdb1, "
+		  "the passphrase asked twice" },
+		{ "migrate vg --from /dev/sda2 --to /dev/sdb1 --key-file /root/new.key "
+		  "--wipe-source --dry-run",
+		  "the plan, with the key from a file and the old PV's label erased at the end" },
+	},
 };
 
 /* What is on disk, and so what is left to do. */

@@ -56,6 +56,32 @@ static const struct poptOption partresize_opts[] = {
 	POPT_TABLEEND
 };
 
+const struct applet_help partresize_help = {
+	.synopsis = "DEVICE (--size SIZE | --end SECTOR | --max) [--partition N] [--no-align] "
+		    "[--force-unknown-content]",
+	.description = "Shrinks or grows a GPT or MBR partition through libfdisk, keeping its "
+		       "start. DEVICE is the partition itself (/dev/sda3), or a disk or image "
+		       "file with --partition N. The new end stays on the table's grain (1 "
+		       "MiB) unless --no-align or --end says otherwise: --size rounds up to "
+		       "it, --max rounds down. Refuses to overlap the next partition, to pass "
+		       "the last usable sector, and to cut into what the layer inside needs "
+		       "(an open LUKS mapping, a PV's extents and metadata, a filesystem), "
+		       "read from their headers; a closed LUKS volume or content nothing names "
+		       "is not shrunk without --force-unknown-content, and never while held, "
+		       "mounted or swap. The kernel is told with BLKPG_RESIZE_PARTITION, which "
+		       "works while the partition is in use. A table libfdisk flags as damaged "
+		       "(a write cut off mid-way: one GPT copy corrupt, a stale protective "
+		       "MBR) is rewritten whole, even at the same size.",
+	.opts = partresize_opts,
+	.examples = {
+		{ "partresize /dev/sda3 --size 200GiB --dry-run",
+		  "the plan to make partition 3 of /dev/sda 200 GiB (its end on the 1 MiB "
+		  "grain)" },
+		{ "partresize /dev/sda --partition 3 --max --yes",
+		  "grow partition 3 into all the free space after it" },
+	},
+};
+
 struct target {
 	char disk[DEV_PATH_MAX];
 	char node[DEV_PATH_MAX];	/* the partition's device node, "" in an image file */

@@ -59,6 +59,33 @@ static const struct poptOption pvcreate_opts[] = {
 	POPT_TABLEEND
 };
 
+const struct applet_help pvcreate_help = {
+	.synopsis = "DEVICE [--metadatacopies 1|2] [--metadatasize SIZE] [--dataalignment "
+		    "SIZE] [--uuid UUID] [--force]",
+	.description = "Makes DEVICE an orphan LVM2 PV with the layout lvm2's pvcreate "
+		       "chooses: the label in sector 1, metadata area 1 from byte 4096 to "
+		       "pe_start (1 MiB by default), with --metadatacopies 2 a second area at "
+		       "the end; prints the label, the areas, pe_start and the usable bytes. "
+		       "Bytes 0-2047 and the metadata areas are zeroed and the label sector is "
+		       "written last, so an interrupted run leaves nothing lvm2 takes for a "
+		       "PV; run it again to finish it.\n\nRefused (exit 3, nothing written): "
+		       "DEVICE in use (opened with O_EXCL), smaller than 2 MiB or without room "
+		       "for extents, a PV in a VG, or holding any signature libblkid finds "
+		       "(filesystem, LUKS, partition table, another PV): --force erases those "
+		       "first, as wipefs -a does, except a PV in a VG. A device that already "
+		       "is this orphan PV gives \"No changes.\". A --uuid already on another "
+		       "device is refused. Like lvm2's pvcreate it holds lvm2's global lock "
+		       "while it works.",
+	.opts = pvcreate_opts,
+	.examples = {
+		{ "pvcreate /dev/mapper/newcrypt --yes",
+		  "make the open LUKS mapping an orphan PV, laid out as lvm2 lays it out" },
+		{ "pvcreate /dev/sdb1 --metadatacopies 2 --force --dry-run",
+		  "the layout with a second metadata area, and the signatures --force would "
+		  "erase" },
+	},
+};
+
 /* One state of the applet: what it found and what it will write. */
 struct pvc {
 	const char *dev;

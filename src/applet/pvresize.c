@@ -30,6 +30,25 @@ static const struct poptOption pvresize_opts[] = {
 	POPT_TABLEEND
 };
 
+const struct applet_help pvresize_help = {
+	.synopsis = "PV [--size SIZE]",
+	.description = "Sets the size of a PV in its VG's metadata: shrinks it to SIZE, "
+		       "refusing and naming the LVs and PE ranges in the way if allocated "
+		       "extents would fall beyond the new end, or grows it to fill its device "
+		       "when --size is absent. A second metadata area at the PV's end moves "
+		       "with the end, in an order that never leaves the PV without committed "
+		       "metadata. The device itself is not changed: cryptresize and partresize "
+		       "do that.",
+	.opts = pvresize_opts,
+	.examples = {
+		{ "pvresize /dev/mapper/cryptroot --size 180GiB --dry-run",
+		  "the plan to shrink the PV to 180 GiB, or the LVs whose extents are in the "
+		  "way" },
+		{ "pvresize /dev/mapper/cryptroot --yes",
+		  "grow the PV to fill its device, after cryptresize grew the mapping" },
+	},
+};
+
 static void print_plan(const struct vgh *h, const struct pvresize_plan *p, const char *pv)
 {
 	const struct vg_dev *d = &h->devs[p->dev];

@@ -36,7 +36,9 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "help.h"
 #include "../applets.h"
+#include "../version.h"
 #include "../layer/sysfs.h"
 #include "../plan/selfexec.h"
 #include "../util/err.h"
@@ -219,25 +221,47 @@ static int write_request(const struct bootfs *b, const char *key, char **words, 
 	return 0;
 }
 
-static void usage(FILE *f)
-{
-	fprintf(f, "Usage: schedule shrink|grow ARGS... [--on DIR] [--boot-key PATH[:KEYDEV]] "
-		"[--dry-run] [--yes]\n"
-		"       schedule --status [--on DIR]\n"
-		"       schedule --cancel [--on DIR]\n\n"
-		"Plans the shrink or grow on the running system and leaves a request that the\n"
-		"initramfs runs once, on the next boot, before the root filesystem mounts.\n\n"
-		"  --on DIR          the boot filesystem for the request (default: the first of\n"
-		"                    /boot, /efi, /boot/efi that is a filesystem of its own)\n"
-		"  --boot-key SPEC   the LUKS key file at boot, PATH or PATH:KEYDEV (as\n"
-		"                    rd.shrinkbox.key); without it the console asks\n"
-		"  --status          the pending request and the last run's result and log\n"
-		"  --cancel          remove a pending request\n"
-		"  --dry-run, --yes  only print the plan; schedule without asking\n\n"
-		"Examples:\n"
-		"  shrinkbox schedule shrink /dev/nvme0n1p3 --size 200GiB\n"
-		"  shrinkbox schedule --status\n");
-}
+/*
+ * The options, for the help and the manual: schedule reads its words itself,
+ * because every word that is not one of these belongs to the scheduled
+ * command (whose own options popt must not see).
+ */
+static const struct poptOption schedule_opts[] = {
+	{ "on", 0, POPT_ARG_STRING, NULL, 0,
+	  "the boot filesystem for the request (default: the first of /boot, /efi, /boot/efi "
+	  "that is a filesystem of its own)", "DIR" },
+	{ "boot-key", 0, POPT_ARG_STRING, NULL, 0,
+	  "the LUKS key file at boot, PATH or PATH:KEYDEV as rd.shrinkbox.key (without it "
+	  "the console asks)", "SPEC" },
+	{ "status", 0, POPT_ARG_NONE, NULL, 0, "the pending request, the last run's result and log",
+	  NULL },
+	{ "cancel", 0, POPT_ARG_NONE, NULL, 0, "remove a pending request", NULL },
+	{ "yes", 'y', POPT_ARG_NONE, NULL, 0, "schedule without asking", NULL },
+	{ "dry-run", 'n', POPT_ARG_NONE, NULL, 0, "print the plan and schedule nothing", NULL },
+	POPT_TABLEEND
+};
+
+const struct applet_help schedule_help = {
+	.synopsis = "shrink|grow PARTITION ARGS... [--on DIR] [--boot-key SPEC] [--dry-run] [--yes]\n"
+		    "--status [--on DIR]\n--cancel [--on DIR]",
+	.description = "From the running system: plans the shrink or grow as far as the running "
+		       "system allows (every layer's size, resize2fs's estimate of the mounted "
+		       "filesystem, the key check), prints the plan, and on consent leaves a "
+		       "request in shrinkbox/ on the boot filesystem, outside the stack it "
+		       "changes. On the next boot the initramfs (its hook recorded that "
+		       "filesystem's UUID when the image was built) takes the request, flushes "
+		       "that, and only then runs it, once, with --yes: whether it succeeds, is "
+		       "refused or is cut off, no later boot runs it again. The boot loader and "
+		       "the kernel command line are not touched.\n\nThe result stays beside it "
+		       "(last.rc, last.log, last.request): --status prints it, and a request "
+		       "still pending; --cancel removes one.",
+	.opts = schedule_opts,
+	.examples = {
+		{ "schedule shrink /dev/nvme0n1p3 --size 200GiB",
+		  "plan the shrink now, run it before the root mounts on the next boot" },
+		{ "schedule --status", "after that boot: its exit code and log" },
+	},
+};
 
 int schedule_main(int argc, char **argv)
 {
@@ -252,8 +276,17 @@ int schedule_main(int argc, char **argv)
 		const char *a = argv[i];
 
 		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-			usage(stdout);
+			help_print(stdout, applet_find("schedule"));
 			return EXIT_DONE;
+		} else if (!strcmp(a, "--version") || !strcmp(a, "-V")) {
+			printf("shrinkbox %s\n", SHRINKBOX_VERSION);
+			return EXIT_DONE;
+		} else if (!strcmp(a, "--quiet") || !strcmp(a, "-q") || !strcmp(a, "--verbose") ||
+			   !strcmp(a, "-v") || !strcmp(a, "--debug")) {
+			if (a[1] == 'v' || !strcmp(a, "--verbose") || !strcmp(a, "--debug"))
+				log_setup("schedule", LOG_DEBUG);
+			else
+				log_setup("schedule", LOG_WARN);
 		} else if (!strcmp(a, "--on") || !strcmp(a, "--boot-key")) {
 			if (i + 1 == argc) {
 				log_error("%s needs an argument", a);
@@ -285,7 +318,7 @@ int schedule_main(int argc, char **argv)
 			words[n++] = (char *)a;
 		}
 	}
-	if (status + cancel + (n > 0) != 1) {
+	if ((status && cancel) || (yes && dry) || status + cancel + (n > 0) != 1) {
 		log_error("give one of: shrink|grow ARGS..., --status, --cancel (\"schedule --help\")");
 		return EXIT_USAGE;
 	}

@@ -46,7 +46,7 @@ static int opt_verify;
 static const struct poptOption shrink_opts[] = {
 	{ "size", 's', POPT_ARG_STRING, &opt_size, 0, "the partition's new size (at most)",
 	  "SIZE" },
-	{ "free", 'f', POPT_ARG_STRING, &opt_free, 0, "space to free at the partition's end",
+	{ "free", 0, POPT_ARG_STRING, &opt_free, 0, "space to free at the partition's end",
 	  "SIZE" },
 	{ "lv", 0, POPT_ARG_ARGV, &opt_lv, 0, "shrink this LV to SIZE (repeatable)",
 	  "VG/LV=SIZE" },
@@ -56,6 +56,37 @@ static const struct poptOption shrink_opts[] = {
 	  "defrag reads each copy back and compares it before its commit", NULL },
 	{ NULL, 0, POPT_ARG_INCLUDE_TABLE, (void *)mutate_table, 0, NULL, NULL },
 	POPT_TABLEEND
+};
+
+const struct applet_help shrink_help = {
+	.synopsis = "PARTITION --size SIZE [--lv VG/LV=SIZE ...] [--key-file FILE] "
+		    "[--verify]\nPARTITION --free SIZE [--lv VG/LV=SIZE ...] [--key-file FILE] "
+		    "[--verify]",
+	.description = "The whole stack from one declared target: the partition becomes at "
+		       "most SIZE (its end on the table's grain), or with --free SIZE smaller. "
+		       "Working inwards from that, the LUKS mapping, the PV and its extents "
+		       "get the largest sizes that fit; when the LVs use more extents than "
+		       "remain, the LVs named with --lv shrink to their sizes, or, without "
+		       "--lv, the largest ext2/3/4 LV that can give the extents up (its "
+		       "filesystem's minimum allowing) is chosen and named. Then, in this "
+		       "order, each step an applet of its own: lvshrink, defrag, pvresize, "
+		       "cryptresize, partresize, and the final fill of the mapping and the PV "
+		       "to the partition's real end. Every step is atomic or resumable and "
+		       "starts from what is on disk, so running the same command again after "
+		       "an interruption finishes the job, and after success prints \"No "
+		       "changes.\" for every step.\n\nBefore the first write it checks what "
+		       "every later step needs (the VG as a writer opens it, each LV's "
+		       "filesystem and resize2fs minimum, the LUKS key), so the dry run and "
+		       "the real run give the same verdict. The LUKS device must be open "
+		       "(unlock, or the initramfs) and the LVs being changed unmounted.",
+	.opts = shrink_opts,
+	.examples = {
+		{ "shrink /dev/nvme0n1p3 --size 200GiB --dry-run",
+		  "the plan: the partition at most 200 GiB, and inside it LUKS, PV, extents "
+		  "and an LV (chosen and named) to fit" },
+		{ "shrink /dev/sda3 --free 50GiB --lv vg/home=100GiB --yes",
+		  "free the last 50 GiB of the partition, shrinking vg/home to 100 GiB for it" },
+	},
 };
 
 static int parse_lv_targets(const struct vg *vg, struct lv_target *t, unsigned *n)

@@ -36,6 +36,28 @@ static const struct poptOption status_opts[] = {
 	POPT_TABLEEND
 };
 
+const struct applet_help status_help = {
+	.synopsis = "DEVICE [--json]",
+	.description = "Shows every layer that can be seen from DEVICE (a whole disk, a "
+		       "partition, an image file, an open LUKS mapping or a PV): the partition "
+		       "table with each partition's start, end and size and what follows it; "
+		       "the LUKS header (version, cipher, key size, data offset, sector size, "
+		       "segment size) and its open mapping; the PV, its VG and LVs with their "
+		       "segments as PE ranges; the filesystems' own sizes from their "
+		       "superblocks; and a to-scale map of each PV's extents. Sizes are exact: "
+		       "bytes, 512-byte sectors, extents. Read-only.\n\nExit status 1 when a "
+		       "layer could not be read or is damaged: the report says which, and so "
+		       "does one line on stderr per problem.",
+	.opts = status_opts,
+	.examples = {
+		{ "status /dev/sda",
+		  "every layer of the disk /dev/sda and of what its partitions hold" },
+		{ "status /dev/mapper/cryptroot --json",
+		  "the PV inside an open LUKS mapping, its VG, LVs and extent map, as one JSON "
+		  "document" },
+	},
+};
+
 static const char *kind_name(enum vol_kind k)
 {
 	switch (k) {
@@ -344,7 +366,7 @@ static struct json_object *json_fs(const struct fs_info *fs)
 	J_ADD(o, "label", J_STR_OR_NULL(fs->label));
 	if (fs->size_known) {
 		J_ADD(o, "size_bytes", J_U64(fs->size));
-		J_ADD(o, "block_size", J_U64(fs->block_size));
+		J_ADD(o, "block_size_bytes", J_U64(fs->block_size));
 		J_ADD(o, "blocks", J_U64(fs->blocks));
 	}
 	if (!strncmp(fs->type, "ext", 3) && fs->size_known) {
@@ -504,8 +526,8 @@ static struct json_object *json_luks(const struct volume *v)
 	J_ADD(o, "key_bits", J_U64(l->key_bits));
 	J_ADD(o, "data_offset_sectors", J_U64(l->data_offset));
 	J_ADD(o, "data_offset_bytes", J_U64(l->data_offset * SECTOR_SIZE));
-	J_ADD(o, "sector_size", J_U64(l->sector_size));
-	J_ADD(o, "segment_size", l->size_fixed ? J_U64(l->fixed_size) : J_STR("dynamic"));
+	J_ADD(o, "sector_size_bytes", J_U64(l->sector_size));
+	J_ADD(o, "segment_size_bytes", l->size_fixed ? J_U64(l->fixed_size) : J_STR("dynamic"));
 	J_ADD(o, "keyslots", J_U64(l->keyslots));
 	J_ADD(o, "passphrase_keyslots", J_U64(l->passphrase_slots));
 	J_ADD(o, "tokens", J_U64(l->tokens));
@@ -534,18 +556,19 @@ static struct json_object *json_ptable(const struct volume *v)
 
 	J_ADD(o, "label", J_STR(pt->label));
 	J_ADD(o, "id", J_STR(pt->id));
-	J_ADD(o, "sector_size", J_U64(pt->sector_size));
+	J_ADD(o, "sector_size_bytes", J_U64(pt->sector_size));
 	J_ADD(o, "grain_bytes", J_U64(pt->grain));
-	J_ADD(o, "first_usable", J_U64(pt->first_usable));
-	J_ADD(o, "last_usable", J_U64(pt->last_usable));
+	/* Sector numbers and counts here are in the table's sectors (sector_size_bytes). */
+	J_ADD(o, "first_usable_sector", J_U64(pt->first_usable));
+	J_ADD(o, "last_usable_sector", J_U64(pt->last_usable));
 	J_ADD(o, "disk_sectors", J_U64(pt->disk_sectors));
 	for (size_t i = 0; i < pt->n; i++) {
 		const struct part_entry *e = &pt->parts[i];
 		struct json_object *p = json_object_new_object();
 
 		J_ADD(p, "number", J_U64(e->partno));
-		J_ADD(p, "start", J_U64(e->start));
-		J_ADD(p, "end", J_U64(e->start + e->size - 1));
+		J_ADD(p, "start_sector", J_U64(e->start));
+		J_ADD(p, "end_sector", J_U64(e->start + e->size - 1));
 		J_ADD(p, "size_sectors", J_U64(e->size));
 		J_ADD(p, "size_bytes", J_U64(e->size * pt->sector_size));
 		J_ADD(p, "type", J_STR(e->type));
@@ -640,6 +663,8 @@ int status_main(int argc, char **argv)
 	if (opt_json) {
 		struct json_object *o = json_object_new_object();
 
+		/* 1: every key holding a size or a position names its unit (_bytes, _sectors). */
+		J_ADD(o, "schema_version", J_U64(1));
 		J_ADD(o, "device", J_STR(dev));
 		J_ADD(o, "volume", json_vol(st->root));
 		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |

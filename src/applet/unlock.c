@@ -41,6 +41,29 @@ static const struct poptOption unlock_opts[] = {
 	POPT_TABLEEND
 };
 
+const struct applet_help unlock_help = {
+	.synopsis = "DEVICE [NAME] [--key-file FILE [--keyfile-offset BYTES] [--keyfile-size "
+		    "BYTES]] [--tries N] [--test-passphrase] [--no-activate]",
+	.description = "Opens a LUKS1 or LUKS2 device as /dev/mapper/NAME (default luks-UUID, "
+		       "as dracut names it), then activates the LVs of the VG inside with the "
+		       "dm names and uuids lvm2 uses. The passphrase comes from the terminal "
+		       "(no echo; --tries attempts), from --key-file, or from standard input "
+		       "when it is not a terminal (one line, as cryptsetup reads it); never "
+		       "from the command line. It is kept in locked memory that core dumps "
+		       "exclude and wiped after use. A device that is already open is reused. "
+		       "The volume key is kept in the dm table rather than the kernel keyring, "
+		       "so that resizing the mapping later needs no second passphrase. A "
+		       "passphrase that opens no keyslot is exit 1.",
+	.opts = unlock_opts,
+	.examples = {
+		{ "unlock /dev/sda3 cryptroot",
+		  "open /dev/sda3 as /dev/mapper/cryptroot (the passphrase asked on the "
+		  "terminal) and activate the LVs inside" },
+		{ "unlock /dev/sda3 --key-file /root/luks.key --test-passphrase",
+		  "only check that the key file opens a keyslot; open nothing" },
+	},
+};
+
 static int activate_lvs(const char *mapping)
 {
 	char vgname[128] = "";

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * vgcfg show VG
- * vgcfg backup VG [--backup-dir DIR]
+ * vgcfg backup VG [--backup-dir DIR] [--dry-run]
  *
  * Prints the VG's committed metadata text as it is on disk, or saves it as a
- * file that "vgcfgrestore -f FILE VG" accepts. Read-only.
+ * file that "vgcfgrestore -f FILE VG" accepts. Read-only. backup takes
+ * --dry-run (saves nothing) because the boot script puts it before the words
+ * of an rd.shrinkbox.cmd without the consent word.
  */
 #include <stdio.h>
 #include <string.h>
@@ -20,7 +22,23 @@ static const struct poptOption vgcfg_opts[] = {
 	  "where backup saves (default " DEFAULT_BACKUP_DIR ")", "DIR" },
 	{ "devices", 0, POPT_ARG_STRING, &mutate.devices, 0,
 	  "look for PVs only on these devices (comma-separated)", "DEV,..." },
+	{ "dry-run", 'n', POPT_ARG_NONE, &mutate.dry_run, 0,
+	  "backup: say where it would save, and save nothing", NULL },
 	POPT_TABLEEND
+};
+
+const struct applet_help vgcfg_help = {
+	.synopsis = "show VG\nbackup VG [--backup-dir DIR] [--dry-run]",
+	.description = "show prints the VG's committed metadata text as it is on disk; backup "
+		       "saves it as a file that vgcfgrestore -f FILE VG accepts, in "
+		       "--backup-dir. Read-only on the disks.",
+	.opts = vgcfg_opts,
+	.examples = {
+		{ "vgcfg show vg",
+		  "the committed metadata text of VG vg" },
+		{ "vgcfg backup vg --backup-dir /mnt/usb",
+		  "save it on a USB stick, as a file vgcfgrestore -f accepts" },
+	},
 };
 
 int vgcfg_main(int argc, char **argv)
@@ -48,6 +66,10 @@ int vgcfg_main(int argc, char **argv)
 	}
 	if (!strcmp(args[0], "show")) {
 		fwrite(h->text, 1, h->text_len, stdout);
+	} else if (mutate.dry_run) {
+		printf("Would save the metadata of VG %s (seqno %llu) in %s\n"
+		       "Dry run: nothing was changed.\n", h->name, (unsigned long long)h->vg->seqno,
+		       mutate.backup_dir ? mutate.backup_dir : DEFAULT_BACKUP_DIR);
 	} else {
 		r = vgh_backup(h, mutate.backup_dir ? mutate.backup_dir : DEFAULT_BACKUP_DIR, &res);
 		if (r < 0) {

@@ -35,13 +35,15 @@ dev_sectors() {
 
 # ptable_ours PT_JSON: the partition_table object of our report.
 ptable_ours() {
-	jq -r '"label \(.label)", "id \(.id)", "sector_size \(.sector_size)",
+	jq -r '"label \(.label)", "id \(.id)", "sector_size \(.sector_size_bytes)",
 		"disk_sectors \(.disk_sectors)",
-		(if .label == "gpt" then "first_usable \(.first_usable)", "last_usable \(.last_usable)"
+		(if .label == "gpt" then "first_usable \(.first_usable_sector)",
+			"last_usable \(.last_usable_sector)"
 		 else empty end),
 		"count \(.partitions | length)",
 		(.partitions[] | "p\(.number)" as $p |
-			"\($p).start \(.start)", "\($p).size \(.size_sectors)", "\($p).end \(.end)",
+			"\($p).start \(.start_sector)", "\($p).size \(.size_sectors)",
+			"\($p).end \(.end_sector)",
 			"\($p).bytes \(.size_bytes)", "\($p).type \(.type)", "\($p).uuid \(.uuid // "-")",
 			"\($p).name \(.name // "-")", "\($p).container \(.container)")' <<<"$1"
 }
@@ -64,7 +66,7 @@ ptable_theirs() {
 # data partition as the kernel has them (partx told it; /sys/class/block).
 ptable_kernel_ours() {
 	jq -r '.partitions[] | select(.container | not) |
-		"p\(.number).start \(.start)", "p\(.number).size \(.size_sectors)"' <<<"$1"
+		"p\(.number).start \(.start_sector)", "p\(.number).size \(.size_sectors)"' <<<"$1"
 }
 ptable_kernel_theirs() {
 	local b s
@@ -103,7 +105,7 @@ free_theirs() {
 luks_ours() {
 	jq -r '"version \(.version)", "uuid \(.uuid)", "cipher \(.cipher)", "key_bits \(.key_bits)",
 		"data_offset_sectors \(.data_offset_sectors)", "data_offset_bytes \(.data_offset_bytes)",
-		"sector_size \(.sector_size)", "segment_size \(.segment_size)",
+		"sector_size \(.sector_size_bytes)", "segment_size \(.segment_size_bytes)",
 		"keyslots \(.keyslots)", "requirements \(.requirements)"' <<<"$1"
 }
 
@@ -227,7 +229,7 @@ pvck_headers() {
 # fs_ours FS_JSON: an LV's (or volume's) filesystem object.
 fs_ours() {
 	jq -r '"type \(.type)", "uuid \(.uuid // "-")", "label \(.label // "-")",
-		"size_bytes \(.size_bytes)", "block_size \(.block_size)", "blocks \(.blocks)"' <<<"$1"
+		"size_bytes \(.size_bytes)", "block_size \(.block_size_bytes)", "blocks \(.blocks)"' <<<"$1"
 }
 
 # fs_theirs DEV: blkid for type/uuid/label; dumpe2fs -h for ext2/3/4 sizes; the swap

@@ -80,7 +80,7 @@ out=$("$SB" bench device "$d" --size 16MiB 2>&1); rc=$?
 json=$("$SB" bench device "$d" --size 8MiB --json 2>/dev/null); rc=$?
 begin loop_device_json
 same exit_code "$rc" 0
-same bytes "$(jq .bytes <<<"$json")" 8388608
+same bytes "$(jq .size_bytes <<<"$json")" 8388608
 same clear_path "$(jq -r .clear.path <<<"$json")" "$d"
 same rate_positive "$(jq '.clear.read_mib_s > 0 and .clear.read_seconds > 0' <<<"$json")" true
 same direct "$(jq .clear.direct <<<"$json")" true
@@ -160,7 +160,7 @@ holds head_changed "the first 8 MiB are unchanged" test "$(head -c $((8 << 20)) 
 same rest_unchanged "$(tail_sum "$d" $((8 << 20)))" "$t0"
 end_case
 json=$("$SB" bench device "$img" --write --yes --size 4MiB --json 2>/dev/null); rc=$?
-[ $rc = 0 ] && [ "$(jq '.write.write_mib_s > 0 and .write.bytes == 4194304' <<<"$json")" = true ] &&
+[ $rc = 0 ] && [ "$(jq '.write.write_mib_s > 0 and .write.size_bytes == 4194304' <<<"$json")" = true ] &&
 	[ "$(stat -c %s "$img")" = 41943040 ] && ok write_image_json || bad write_image_json "rc $rc: $json"
 
 # ---- bad input.

@@ -132,7 +132,7 @@ vs=$(uniq_name ds)
 swap_vg "$g" "$vs" SWAPSPACE2
 sa=$(lv_sum "$vs" a)
 json=$("$SB" defrag "$g" --devices "$g" --dry-run --json 2>/dev/null | sed '/^Dry run/d')
-[ "$(jq .bytes <<<"$json")" = $((3 * EXT)) ] && [ "$(jq .copy_bytes <<<"$json")" = 4096 ] &&
+[ "$(jq .moved_bytes <<<"$json")" = $((3 * EXT)) ] && [ "$(jq .copy_bytes <<<"$json")" = 4096 ] &&
 	ok swap_plan_copies_only_the_header || bad swap_plan_copies_only_the_header "$(jq -c . <<<"$json")"
 out=$("$SB" defrag "$g" --devices "$g" --yes --verify --backup-dir "$BK" 2>&1); rc=$?
 lv_head "$vs" sw 65536 >"$TMPD/sw.head"

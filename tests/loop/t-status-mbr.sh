@@ -93,7 +93,7 @@ end_case
 begin lv_swap_matches_header
 same_kv "" "$(fs_ours "$(lv swap)")" "$(fs_theirs "$ls_")"
 # mkswap says how much it set up after the header page
-same mkswap_size "$(lv swap | jq -r '.size_bytes - .block_size')" "$(grep -oE '\(([0-9]+) bytes\)' <<<"$mk" | tr -dc 0-9)"
+same mkswap_size "$(lv swap | jq -r '.size_bytes - .block_size_bytes')" "$(grep -oE '\(([0-9]+) bytes\)' <<<"$mk" | tr -dc 0-9)"
 end_case
 begin lv_no_filesystem_elsewhere
 same filesystems "$(part "$j" 5 | jq -c '[.volume.lvm_pv.vg.lvs[] | select(.filesystem) | .name] | sort')" '["data","root","swap"]'

@@ -73,7 +73,7 @@ check_status() {
 	# Every partition: start and size as sfdisk says.
 	d=$(jq -r --argjson s "$sf" -n '
 		[$s.partitiontable.partitions[] | "\(.node | capture("(?<n>[0-9]+)$").n) \(.start) \(.size)"] | sort | .[]')
-	[ "$d" = "$(jq -r '[.volume.partition_table.partitions[] | "\(.number) \(.start) \(.size_sectors)"] | sort | .[]' <<<"$st")" ] ||
+	[ "$d" = "$(jq -r '[.volume.partition_table.partitions[] | "\(.number) \(.start_sector) \(.size_sectors)"] | sort | .[]' <<<"$st")" ] ||
 		{ echo "partitions differ from sfdisk -J"; bad=1; }
 	# LUKS: the data offset as luksDump says, the mapping's size as the kernel says.
 	if [ -n "$(vm_result "$r" luksdump.txt)" ]; then
