@@ -2,10 +2,10 @@
 # Runs every test level this machine supports and prints one closing line,
 # "N passed, N failed, N skipped", summed over the levels. A level that cannot
 # run here (not root, no QEMU) is reported as skipped, visibly, with the reason.
-#   SHRINKBOX_LEVELS="unit pkg loop vm replay fuzz"   which levels (default: all)
+#   SHRINKBOX_LEVELS="unit pkg loop fuzz vm itools pkgboot replay"   which levels (default: all)
 #   FUZZ_SECONDS=60                         per fuzz target (30 in CI, to keep its run short)
-#   SHRINKBOX_LANES=1|2                     2 (the default with 2 or more CPUs): the VM
-#                                           levels (vm, itools) run beside the others
+#   SHRINKBOX_LANES=1|2                     2 (the default with 2 or more CPUs): the vm
+#                                           level runs beside the others
 # A TCG guest keeps one CPU busy; the other levels (loop devices, fuzzing, the
 # replay's guests) keep the other one: two lanes halve the suite's time on two
 # cores. The lanes share no binary that either rebuilds: both static flavours are
@@ -13,7 +13,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-levels=${SHRINKBOX_LEVELS:-unit pkg loop fuzz vm replay}
+levels=${SHRINKBOX_LEVELS:-unit pkg loop fuzz vm itools pkgboot replay}
 lanes=${SHRINKBOX_LANES:-$( [ "$(nproc)" -ge 2 ] && echo 2 || echo 1)}
 t_all=$(date +%s)
 SUM=$(mktemp)	# one line per level: "p f s TEXT"
@@ -51,7 +51,7 @@ skip_level() {
 # Both static flavours, built once, each copied for the levels that test it: the
 # VM scenarios inject faults (TEST_HOOKS=1); itools and the replay boot the plain build.
 BIN_HOOKS="" BIN_PLAIN=""
-if [ "$lanes" = 2 ] && [[ " $levels " =~ \ (vm|replay)\  ]] && [ "${SHRINKBOX_NO_VM:-}" != 1 ] &&
+if [ "$lanes" = 2 ] && [[ " $levels " =~ \ (vm|itools|replay)\  ]] && [ "${SHRINKBOX_NO_VM:-}" != 1 ] &&
 	command -v qemu-system-x86_64 >/dev/null; then
 	mkdir -p build/ci
 	if make -s static TEST_HOOKS=1 >/dev/null && cp build/static/shrinkbox build/ci/shrinkbox-hooks &&
@@ -109,9 +109,24 @@ for level in "$@"; do
 		else
 			SHRINKBOX_BIN=${BIN_HOOKS:-${SHRINKBOX_BIN:-}} run_level vm tests/vm/run.sh
 		fi
-		# The same boot flow through Debian's initramfs-tools (skips itself when it cannot run).
-		if [ "${SHRINKBOX_NO_VM:-}" != 1 ] && [ -x tests/vm/itools.sh ] &&
-			command -v qemu-system-x86_64 >/dev/null; then
+		;;
+	pkgboot)
+		# The installed package's boot files, booted (12 minutes on a loaded machine): locally.
+		if [ "${CI:-}" = true ]; then
+			skip_level pkgboot "not in CI (its time); CI builds, lints and installs the packages (pkg)"
+		elif [ "${SHRINKBOX_NO_VM:-}" = 1 ] || ! command -v qemu-system-x86_64 >/dev/null; then
+			skip_level pkgboot "no VM here"
+		else
+			SHRINKBOX_BIN=${BIN_PLAIN:-${SHRINKBOX_BIN:-}} run_level pkgboot tests/vm/pkgboot.sh
+		fi
+		;;
+	itools)
+		# The boot flow through Debian's initramfs-tools (skips itself when it cannot run).
+		if [ "${SHRINKBOX_NO_VM:-}" = 1 ]; then
+			skip_level itools "SHRINKBOX_NO_VM=1"
+		elif ! command -v qemu-system-x86_64 >/dev/null; then
+			skip_level itools "qemu-system-x86_64 not installed"
+		else
 			SHRINKBOX_BIN=${BIN_PLAIN:-${SHRINKBOX_BIN:-}} run_level vm-itools tests/vm/itools.sh
 		fi
 		;;
@@ -130,7 +145,7 @@ done
 }
 
 if [ "$lanes" = 2 ]; then
-	# The vm level (with itools) in a second lane, its output kept and shown when it ends.
+	# The vm level in a second lane, its output kept and shown when it ends.
 	others=() vmlane=()
 	for level in $levels; do
 		if [ "$level" = vm ]; then vmlane+=(vm); else others+=("$level"); fi
