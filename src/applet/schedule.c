@@ -267,7 +267,7 @@ int schedule_main(int argc, char **argv)
 {
 	const char *on = NULL, *key = NULL, *target = NULL;
 	char *words[MAX_WORDS + 4];
-	bool status = false, cancel = false, yes = false, dry = false;
+	bool status = false, cancel = false, yes = false, dry = false, quiet = false, loud = false;
 	unsigned n = 0;
 	struct bootfs b;
 	int rc;
@@ -284,16 +284,21 @@ int schedule_main(int argc, char **argv)
 		} else if (!strcmp(a, "--quiet") || !strcmp(a, "-q") || !strcmp(a, "--verbose") ||
 			   !strcmp(a, "-v") || !strcmp(a, "--debug")) {
 			if (a[1] == 'v' || !strcmp(a, "--verbose") || !strcmp(a, "--debug"))
-				log_setup("schedule", LOG_DEBUG);
+				loud = true;
 			else
-				log_setup("schedule", LOG_WARN);
+				quiet = true;
+			if (quiet && loud) {
+				log_error("--quiet with --verbose or --debug: give one of them");
+				return EXIT_USAGE;
+			}
+			log_setup("schedule", loud ? LOG_DEBUG : LOG_WARN);
 		} else if (!strcmp(a, "--on") || !strcmp(a, "--boot-key")) {
 			if (i + 1 == argc) {
 				log_error("%s needs an argument", a);
 				return EXIT_USAGE;
 			}
 			if ((!strcmp(a, "--on") && on) || (!strcmp(a, "--boot-key") && key)) {
-				log_error("%s given twice", a);
+				log_error("%s given more than once", a);
 				return EXIT_USAGE;
 			}
 			*(!strcmp(a, "--on") ? &on : &key) = argv[++i];

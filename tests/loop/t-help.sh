@@ -156,7 +156,7 @@ f=$(ls "$TMPD"/bk3/* 2>/dev/null | head -n 1)
 
 # ---- 4. JSON: schema_version, and every number's key names its unit (or is a count of one).
 UNIT='^(pe_|le_)|_(bytes|sectors?|pe|bits|ms|kb|mib_s|seconds|ratio)$'
-COUNT='^(extents|blocks|free_blocks|seqno|number|version|keyslots|stripe_count|schema_version|next_partition|iterations|iterations_per_second|parallel_threads)$'
+COUNT='^(extents|blocks|free_blocks|seqno|number|version|keyslots|passphrase_keyslots|tokens|stripe_count|schema_version|next_partition|iterations|iterations_per_second|parallel_threads)$'
 json_bad=()
 # json_check NAME JSON: schema_version 1 at the top; the numeric keys without a unit.
 json_check() {
