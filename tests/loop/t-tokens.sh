@@ -5,7 +5,9 @@
 # when the token's keyslot is the only one, and leaves a token that is not
 # bound to PCR 5 alone. The token JSON is imported with cryptsetup token
 # import (no TPM needed: only the plan reads it). Also the table backup that
-# partresize leaves before its first write, restored by sfdisk.
+# partresize leaves before its first write, restored by sfdisk, and LUKS2 with
+# dm-integrity (a header marked so by tests/lib/luks2-integrity.py: formatting
+# one needs device-mapper) refused as content that cannot shrink.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 . tests/lib/check.sh
@@ -83,5 +85,23 @@ out=$("$SB" partresize "$img" --partition 1 --size 50MiB --yes --backup-dir "$TM
 begin tpm2_pcr7_token_left_alone
 same rc "$rc" 0
 holds says "said: $out" grep -q "is not bound to PCR 5: changing the partition table keeps it working" <<<"$out"
+end_case
+
+# ---- LUKS2 with dm-integrity: named by status, refused as shrinking content ----
+img=$TMPD/integ.img hdr=$TMPD/integ.luks
+truncate -s 64M "$img"
+printf 'label: gpt\nstart=2048, size=81920, type=L\n' | q sfdisk "$img"
+truncate -s 40M "$hdr"
+q cryptsetup luksFormat -q --type luks2 "${pb[@]}" --key-file "$TMPD/k0" "$hdr"
+python3 tests/lib/luks2-integrity.py "$hdr"
+dd if="$hdr" of="$img" bs=1M seek=1 conv=notrunc status=none
+before=$(sha256sum <"$img")
+st=$("$SB" status "$img" 2>&1)
+out=$("$SB" partresize "$img" --partition 1 --size 30MiB --yes --force-unknown-content 2>&1); rc=$?
+begin luks2_integrity_named_and_refused
+holds status "said: $st" grep -q "dm-integrity hmac(sha256) under dm-crypt" <<<"$st"
+same rc "$rc" 3
+holds message "said: $out" grep -q "LUKS2 with dm-integrity (hmac(sha256)), which shrinkbox does not resize" <<<"$out"
+holds bytes "the image changed" [ "$(sha256sum <"$img")" = "$before" ]
 end_case
 finish
