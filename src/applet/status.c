@@ -250,7 +250,7 @@ static void text_ptable(const struct volume *v, unsigned d)
 			text_nesting(pt, e);
 		printf("%s; then %s", e->aligned ? "aligned to the grain" : "NOT aligned to the grain",
 		       e->free_after ? size_fmt(b, e->free_after * pt->sector_size) : "no");
-		if (e->parent && (!e->next_partno || e->next_partno > 4))
+		if (e->parent)
 			text_logical_free(pt, e, d + 2);
 		else if (e->next_partno)
 			printf(" free %sbefore partition %u\n", e->container ? "outside it " : "",

@@ -123,7 +123,7 @@ int part_table_read(const char *path, struct part_table *pt)
 	while (fdisk_table_next_partition(tb, itr, &pa) == 0 && pt->n < cap) {
 		struct part_entry *e = &pt->parts[pt->n];
 		struct fdisk_parttype *t = fdisk_partition_get_type(pa);
-		size_t partno;
+		size_t partno, parent;
 
 		if (!fdisk_partition_has_start(pa) || !fdisk_partition_has_size(pa) ||
 		    !fdisk_partition_has_partno(pa))
@@ -134,8 +134,8 @@ int part_table_read(const char *path, struct part_table *pt)
 		e->size = fdisk_partition_get_size(pa);
 		e->container = fdisk_partition_is_container(pa);
 		if (fdisk_partition_is_nested(pa) &&
-		    fdisk_partition_get_parent(pa, &partno) == 0)
-			e->parent = (unsigned)partno + 1;
+		    fdisk_partition_get_parent(pa, &parent) == 0)
+			e->parent = (unsigned)parent + 1;
 		if (t) {
 			copy(e->type, sizeof(e->type), fdisk_parttype_get_string(t));
 			if (!e->type[0])

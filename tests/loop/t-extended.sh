@@ -260,6 +260,17 @@ start=22528, size=8192, type=83
 start=81920, size=16384, type=83
 EOF
 add_partitions "$d"
+txt=$("$SB" status "$d" 2>&1)
+j=$("$SB" status --json "$d" 2>/dev/null)
+begin status_two_logicals_and_a_primary_after
+same logicals "$(pp 2 .logical_partitions)" "[5,6]"
+same p5_grow_after "$(pp 5 .grow_after_sectors)" 0
+same p6_grow_after "$(pp 6 .grow_after_sectors)" $((81920 - 30720))
+same p2_free_after "$(pp 2 .free_after_sectors)" $((81920 - 51200))
+holds text_p5 "said: $txt" grep -q "no free inside extended partition 2 before partition 6 (its EBR)" <<<"$txt"
+holds text_p6 "said: $txt" grep -q "can grow by $(((81920 - 30720) * 512)) B .*to sector 81919: $(((51200 - 30720) * 512)) B .*inside extended partition 2, $(((81920 - 51200) * 512)) B .*by growing it first" <<<"$txt"
+holds text_p2 "said: $txt" grep -q "logical partition(s) 5, 6;.*free outside it before partition 3" <<<"$txt"
+end_case
 before=$(sha256sum <"$d")
 out=$("$SB" partresize "${d}p5" --size 12MiB $FORCE --yes 2>&1); rc=$?
 out2=$("$SB" partresize "${d}p5" --size 12MiB $FORCE --dry-run 2>&1); rc2=$?
