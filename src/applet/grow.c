@@ -236,9 +236,10 @@ int grow_main(int argc, char **argv)
 	applet_print_layers(dev, &sv, &t);
 	cont = part_container_grows(&st->root->pt, sv.entry, t.part_size);
 	if (cont)
-		printf("  %-14s extended partition %u, sectors %" PRIu64 "-%" PRIu64 ": grows first, to "
-		       "end at %" PRIu64 "\n", "container", cont->partno, cont->start,
-		       cont->start + cont->size - 1, sv.entry->start + t.part_size - 1);
+		printf("  %-14s extended partition %u, sectors %" PRIu64 "-%" PRIu64
+		       ": grows first, to end at %" PRIu64 "\n", "container", cont->partno,
+		       cont->start, cont->start + cont->size - 1,
+		       sv.entry->start + t.part_size - 1);
 	snprintf(sz, sizeof(sz), "%" PRIu64 " extents", pe_now);
 	printf("  %-14s %-44s %" PRIu64 " extents (%s)\n", "PV", sz, t.pe_count,
 	       size_fmt(b, t.pv_bytes));

@@ -604,7 +604,7 @@ static struct json_object *json_ptable(const struct volume *v)
 		J_ADD(p, "next_partition", e->next_partno ? J_U64(e->next_partno) : NULL);
 		J_ADD(p, "free_after_sectors", J_U64(e->free_after));
 		J_ADD(p, "free_after_bytes", J_U64(e->free_after * pt->sector_size));
-		/* Inside its container for a logical partition; more when the container can grow. */
+		/* A logical partition's is inside its container; grow_after adds the rest. */
 		J_ADD(p, "grow_after_sectors", J_U64(e->grow_after));
 		J_ADD(p, "grow_after_bytes", J_U64(e->grow_after * pt->sector_size));
 		J_ADD(p, "volume", v->parts && v->parts[i] ? json_vol(v->parts[i]) : NULL);

@@ -283,8 +283,9 @@ static int grow_container(struct fdisk_context *cxt, const struct set_size *a)
 			last = false;
 	}
 	fdisk_free_iter(itr);
+	/* Not the last: the next EBR is in the way, and set_size_edit() gets libfdisk's refusal. */
 	if (!last)
-		return 0;	/* the next EBR is in the way: set_size_edit() gets libfdisk's refusal */
+		return 0;
 	pa = fdisk_new_partition();
 	if (!pa)
 		return -ENOMEM;
@@ -295,9 +296,9 @@ static int grow_container(struct fdisk_context *cxt, const struct set_size *a)
 		r = fdisk_set_partition(cxt, parent, pa);
 	fdisk_unref_partition(pa);
 	if (r < 0)
-		return err_set(r == -ERANGE ? E_REFUSED : r, "%s: extended partition %zu cannot grow "
-			       "to end at sector %" PRIu64 " (for partition %u): %s", a->disk,
-			       parent + 1, end - 1, a->partno, strerror(-r));
+		return err_set(r == -ERANGE ? E_REFUSED : r, "%s: extended partition %zu cannot "
+			       "grow to end at sector %" PRIu64 " (for partition %u): %s",
+			       a->disk, parent + 1, end - 1, a->partno, strerror(-r));
 	return 0;
 }
 
