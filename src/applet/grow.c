@@ -171,7 +171,8 @@ static int part_target(const struct stack_view *sv, uint64_t ss, uint64_t *size)
 	uint64_t grain = sv->l.grain / ss ? sv->l.grain / ss : 1, limit, bytes;
 	int r;
 
-	limit = e->start + e->size + e->free_after;
+	/* A last logical partition: its extended partition grows first (part_set_size()). */
+	limit = e->start + e->size + e->grow_after;
 	*size = e->size;
 	if (opt_max) {
 		/* The last grain boundary before the limit; never less than it is now. */
@@ -202,6 +203,7 @@ int grow_main(int argc, char **argv)
 	struct lv_target lvt[MAX_LV_TARGETS];
 	char a[SIZE_FMT_LEN], b[SIZE_FMT_LEN], sz[48];
 	const struct vg *vg;
+	const struct part_entry *cont;
 	const char *dev;
 	unsigned n_lvt = 0, steps = 0;
 	uint64_t ss, ext, new_part, pe_now;
@@ -264,6 +266,12 @@ int grow_main(int argc, char **argv)
 	}
 
 	applet_print_layers(dev, &sv, &t);
+	cont = part_container_grows(&st->root->pt, sv.entry, t.part_size);
+	if (cont)
+		printf("  %-14s extended partition %u, sectors %" PRIu64 "-%" PRIu64
+		       ": grows first, to end at %" PRIu64 "\n", "container", cont->partno,
+		       cont->start, cont->start + cont->size - 1,
+		       sv.entry->start + t.part_size - 1);
 	snprintf(sz, sizeof(sz), "%" PRIu64 " extents", pe_now);
 	printf("  %-14s %-44s %" PRIu64 " extents (%s)\n", "PV", sz, t.pe_count,
 	       size_fmt(b, t.pv_bytes));

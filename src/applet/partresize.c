@@ -155,6 +155,33 @@ static uint64_t kernel_size(const char *node)
 	return v;
 }
 
+/*
+ * A logical partition: what happens to its extended partition. It grows first
+ * when the new end passes it (part_set_size()); it never shrinks with it.
+ */
+static void plan_container(const struct part_table *pt, const struct part_entry *e,
+			   uint64_t new_size)
+{
+	const struct part_entry *c = part_table_find(pt, e->parent), *g;
+	char a[SIZE_FMT_LEN];
+
+	if (!c)
+		return;
+	g = part_container_grows(pt, e, new_size);
+	if (g)
+		printf("  extended partition %u: sectors %" PRIu64 "-%" PRIu64 "  ->  %" PRIu64 "-%"
+		       PRIu64 " (%s), first: its MBR entry is written and flushed before the EBR "
+		       "of partition %u\n", c->partno, c->start, c->start + c->size - 1, c->start,
+		       e->start + new_size - 1, size_fmt(a, (e->start + new_size - c->start) *
+							   pt->sector_size), e->partno);
+	else
+		printf("  extended partition %u: sectors %" PRIu64 "-%" PRIu64 " (unchanged%s)\n",
+		       c->partno, c->start, c->start + c->size - 1,
+		       new_size < e->size ? ": a shrink leaves the container alone" : "");
+	printf("  the kernel's node for extended partition %u stays its 1 KiB stub "
+	       "(block/partitions/msdos.c)\n", c->partno);
+}
+
 int partresize_main(int argc, char **argv)
 {
 	_cleanup_close_ int lockfd = -1;
@@ -224,7 +251,8 @@ int partresize_main(int argc, char **argv)
 	}
 	ss = pt->sector_size;
 	grain = opt_no_align || !pt->grain ? 1 : pt->grain / ss;
-	limit = e->start + e->size + e->free_after;	/* first sector we may not use */
+	/* First sector we may not use; a last logical partition may grow its container first. */
+	limit = e->start + e->size + e->grow_after;
 
 	if (opt_end) {
 		uint64_t end;
@@ -316,6 +344,8 @@ int partresize_main(int argc, char **argv)
 		printf("  next:  partition %u at sector %" PRIu64 "\n", e->next_partno, limit);
 	else
 		printf("  next:  free space to the last usable sector %" PRIu64 "\n", pt->last_usable);
+	if (e->parent)
+		plan_container(pt, e, new_size);
 	if (content) {
 		content_need(content, &need);
 		if (need.known)

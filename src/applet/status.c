@@ -200,6 +200,55 @@ static void text_vg(const struct volume *v, unsigned d)
 
 static void text_vol(const struct volume *v, unsigned d);
 
+/* An MBR extended partition and its logical partitions (msdos.c parse_extended()). */
+static void text_nesting(const struct part_table *pt, const struct part_entry *e)
+{
+	const char *sep = "";
+
+	if (e->parent) {
+		printf("logical partition in extended partition %u; ", e->parent);
+		return;
+	}
+	printf("extended partition (a container) of logical partition(s) ");
+	for (size_t j = 0; j < pt->n; j++)
+		if (pt->parts[j].parent == e->partno) {
+			printf("%s%u", sep, pt->parts[j].partno);
+			sep = ", ";
+		}
+	printf("%s; ", sep[0] ? "" : "none");
+}
+
+/*
+ * A logical partition's free space is inside its container; the last one can
+ * also grow into the space after it, as partresize and grow grow the
+ * container first (part_set_size()).
+ */
+static void text_logical_free(const struct part_table *pt, const struct part_entry *e,
+			      unsigned d)
+{
+	char a[SIZE_FMT_LEN], b[SIZE_FMT_LEN], c[SIZE_FMT_LEN];
+
+	if (e->next_partno > 4) {
+		printf(" free inside extended partition %u before partition %u (its EBR)\n",
+		       e->parent, e->next_partno);
+		return;
+	}
+	printf(" free inside extended partition %u, to its end\n", e->parent);
+	indent(d);
+	if (e->grow_after > e->free_after)
+		printf("can grow by %s to sector %" PRIu64 ": %s inside extended partition %u, %s "
+		       "by growing it first\n", size_fmt(a, e->grow_after * pt->sector_size),
+		       e->start + e->size + e->grow_after - 1,
+		       size_fmt(b, e->free_after * pt->sector_size), e->parent,
+		       size_fmt(c, (e->grow_after - e->free_after) * pt->sector_size));
+	else if (e->grow_after)
+		printf("can grow by %s, inside extended partition %u (none free after it)\n",
+		       size_fmt(a, e->grow_after * pt->sector_size), e->parent);
+	else
+		printf("cannot grow: no free space inside extended partition %u or after it\n",
+		       e->parent);
+}
+
 static void text_ptable(const struct volume *v, unsigned d)
 {
 	const struct part_table *pt = &v->pt;
@@ -219,12 +268,18 @@ static void text_ptable(const struct volume *v, unsigned d)
 		       e->type_name[0] ? e->type_name : e->type,
 		       e->name[0] ? ", \"" : "", e->name, e->name[0] ? "\"" : "");
 		indent(d + 2);
+		if (e->container || e->parent)
+			text_nesting(pt, e);
 		printf("%s; then %s", e->aligned ? "aligned to the grain" : "NOT aligned to the grain",
 		       e->free_after ? size_fmt(b, e->free_after * pt->sector_size) : "no");
-		if (e->next_partno)
-			printf(" free before partition %u\n", e->next_partno);
+		if (e->parent)
+			text_logical_free(pt, e, d + 2);
+		else if (e->next_partno)
+			printf(" free %sbefore partition %u\n", e->container ? "outside it " : "",
+			       e->next_partno);
 		else
-			printf(" free to the end of the usable area\n");
+			printf(" free %sto the end of the usable area\n",
+			       e->container ? "outside it " : "");
 		if (v->parts && v->parts[i])
 			text_vol(v->parts[i], d + 2);
 	}
@@ -576,10 +631,22 @@ static struct json_object *json_ptable(const struct volume *v)
 		J_ADD(p, "name", J_STR_OR_NULL(e->name));
 		J_ADD(p, "uuid", J_STR_OR_NULL(e->uuid));
 		J_ADD(p, "container", json_object_new_boolean(e->container));
+		J_ADD(p, "parent", e->parent ? J_U64(e->parent) : NULL);
+		if (e->container) {
+			struct json_object *l = json_object_new_array();
+
+			for (size_t j = 0; j < pt->n; j++)
+				if (pt->parts[j].parent == e->partno)
+					json_object_array_add(l, J_U64(pt->parts[j].partno));
+			J_ADD(p, "logical_partitions", l);
+		}
 		J_ADD(p, "aligned", json_object_new_boolean(e->aligned));
 		J_ADD(p, "next_partition", e->next_partno ? J_U64(e->next_partno) : NULL);
 		J_ADD(p, "free_after_sectors", J_U64(e->free_after));
 		J_ADD(p, "free_after_bytes", J_U64(e->free_after * pt->sector_size));
+		/* A logical partition's is inside its container; grow_after adds the rest. */
+		J_ADD(p, "grow_after_sectors", J_U64(e->grow_after));
+		J_ADD(p, "grow_after_bytes", J_U64(e->grow_after * pt->sector_size));
 		J_ADD(p, "volume", v->parts && v->parts[i] ? json_vol(v->parts[i]) : NULL);
 		json_object_array_add(parts, p);
 	}

@@ -20,6 +20,15 @@ static void copy(char *dst, size_t len, const char *src)
 	snprintf(dst, len, "%s", src ? src : "");
 }
 
+/* No other logical partition of e's container starts after e (so no EBR follows it). */
+static bool last_logical(const struct part_table *pt, const struct part_entry *e)
+{
+	for (size_t j = 0; j < pt->n; j++)
+		if (pt->parts[j].parent == e->parent && pt->parts[j].start > e->start)
+			return false;
+	return true;
+}
+
 static int cmp_start(const void *a, const void *b)
 {
 	const struct part_entry *x = a, *y = b;
@@ -86,6 +95,9 @@ int part_table_read(const char *path, struct part_table *pt)
 	pt->first_usable = fdisk_get_first_lba(cxt);
 	pt->last_usable = fdisk_get_last_lba(cxt);
 	pt->disk_sectors = fdisk_get_nsectors(cxt);
+	/* An MBR entry's start and size are 32 bits (libfdisk's dos.c get_disk_ranges() agrees). */
+	if (!strcmp(pt->label, "dos") && pt->last_usable > UINT32_MAX)
+		pt->last_usable = UINT32_MAX;
 	gpt_grown(cxt, pt);
 	pt->needs_write = fdisk_label_is_changed(fdisk_get_label(cxt, NULL));
 	if (!pt->needs_write && !strcmp(pt->label, "gpt")) {
@@ -111,7 +123,7 @@ int part_table_read(const char *path, struct part_table *pt)
 	while (fdisk_table_next_partition(tb, itr, &pa) == 0 && pt->n < cap) {
 		struct part_entry *e = &pt->parts[pt->n];
 		struct fdisk_parttype *t = fdisk_partition_get_type(pa);
-		size_t partno;
+		size_t partno, parent;
 
 		if (!fdisk_partition_has_start(pa) || !fdisk_partition_has_size(pa) ||
 		    !fdisk_partition_has_partno(pa))
@@ -121,6 +133,9 @@ int part_table_read(const char *path, struct part_table *pt)
 		e->start = fdisk_partition_get_start(pa);
 		e->size = fdisk_partition_get_size(pa);
 		e->container = fdisk_partition_is_container(pa);
+		if (fdisk_partition_is_nested(pa) &&
+		    fdisk_partition_get_parent(pa, &parent) == 0)
+			e->parent = (unsigned)parent + 1;
 		if (t) {
 			copy(e->type, sizeof(e->type), fdisk_parttype_get_string(t));
 			if (!e->type[0])
@@ -166,6 +181,16 @@ int part_table_read(const char *path, struct part_table *pt)
 				limit = end;
 		}
 		e->free_after = limit > end ? limit - end : 0;
+		e->grow_after = e->free_after;
+	}
+	/* The last logical partition grows into the space after its container too. */
+	for (size_t i = 0; i < pt->n; i++) {
+		struct part_entry *e = &pt->parts[i];
+		const struct part_entry *c = e->parent ? part_table_find(pt, e->parent) : NULL;
+
+		if (c && last_logical(pt, e) && e->start + e->size + e->free_after ==
+						    c->start + c->size)
+			e->grow_after += c->free_after;
 	}
 	r = 0;
 out:
@@ -198,12 +223,95 @@ struct set_size {
 	uint64_t size;
 };
 
+const struct part_entry *part_container_grows(const struct part_table *pt,
+					      const struct part_entry *e, uint64_t size)
+{
+	const struct part_entry *c = e->parent ? part_table_find(pt, e->parent) : NULL;
+
+	if (!c || e->start + size <= c->start + c->size || !last_logical(pt, e))
+		return NULL;
+	return c;
+}
+
+static void fdisk_unref_tablep(struct fdisk_table **tb)
+{
+	fdisk_unref_table(*tb);
+}
+
+/*
+ * The rule of part_container_grows(), on the table libfdisk holds: the last
+ * logical partition ending past its extended partition makes the container
+ * grow first, to end with it. libfdisk's recount_resize() finds room for a
+ * nested partition only inside its parent, and for a container in the free
+ * space after it; dos_set_partition() keeps the container's start, and the
+ * EBR links are relative to that start, so the chain is unchanged.
+ */
+static int grow_container(struct fdisk_context *cxt, const struct set_size *a)
+{
+	struct fdisk_table *tb __attribute__((cleanup(fdisk_unref_tablep))) = NULL;
+	struct fdisk_partition *me, *c, *pa;
+	struct fdisk_iter *itr;
+	uint64_t end, c_end;
+	size_t parent;
+	bool last = true;
+	int r;
+
+	if (!fdisk_is_label(cxt, DOS))
+		return 0;
+	r = fdisk_get_partitions(cxt, &tb);
+	if (r < 0)
+		return err_set(r, "%s: cannot read the partition table: %s", a->disk, strerror(-r));
+	me = fdisk_table_get_partition_by_partno(tb, a->partno - 1);
+	if (!me || !fdisk_partition_is_nested(me) || fdisk_partition_get_parent(me, &parent) < 0)
+		return 0;
+	c = fdisk_table_get_partition_by_partno(tb, parent);
+	if (!c || !fdisk_partition_has_start(c) || !fdisk_partition_has_size(c))
+		return 0;
+	end = fdisk_partition_get_start(me) + a->size;
+	c_end = fdisk_partition_get_start(c) + fdisk_partition_get_size(c);
+	if (end <= c_end)
+		return 0;
+	itr = fdisk_new_iter(FDISK_ITER_FORWARD);
+	if (!itr)
+		return -ENOMEM;
+	while (fdisk_table_next_partition(tb, itr, &pa) == 0) {
+		size_t pp;
+
+		if (pa != me && fdisk_partition_is_nested(pa) &&
+		    fdisk_partition_get_parent(pa, &pp) == 0 && pp == parent &&
+		    fdisk_partition_get_start(pa) > fdisk_partition_get_start(me))
+			last = false;
+	}
+	fdisk_free_iter(itr);
+	/* Not the last: the next EBR is in the way, and set_size_edit() gets libfdisk's refusal. */
+	if (!last)
+		return 0;
+	pa = fdisk_new_partition();
+	if (!pa)
+		return -ENOMEM;
+	r = fdisk_partition_set_size(pa, end - fdisk_partition_get_start(c));
+	if (r == 0)
+		r = fdisk_partition_size_explicit(pa, 1);
+	if (r == 0)
+		r = fdisk_set_partition(cxt, parent, pa);
+	fdisk_unref_partition(pa);
+	if (r < 0)
+		return err_set(r == -ERANGE ? E_REFUSED : r, "%s: extended partition %zu cannot "
+			       "grow to end at sector %" PRIu64 " (for partition %u): %s",
+			       a->disk, parent + 1, end - 1, a->partno, strerror(-r));
+	return 0;
+}
+
 static int set_size_edit(struct fdisk_context *cxt, void *arg)
 {
 	const struct set_size *a = arg;
-	struct fdisk_partition *pa = fdisk_new_partition();
+	struct fdisk_partition *pa;
 	int r;
 
+	r = grow_container(cxt, a);
+	if (r < 0)
+		return r;
+	pa = fdisk_new_partition();
 	if (!pa)
 		return -ENOMEM;
 	r = fdisk_partition_set_size(pa, a->size);

@@ -564,7 +564,12 @@ static int dos_chain(const struct dev *d, uint64_t *lba, unsigned *n, unsigned c
  * Every change of a dos label is single-sector: each changed sector is written
  * and flushed on its own. A logical partition is found through the extended
  * entry of the MBR and its EBR; when the container grows it goes first, when it
- * shrinks last, so a logical partition never sticks out of it.
+ * shrinks last, so a logical partition never sticks out of it (libfdisk's
+ * dos_verify_disklabel(): "Logical partition N: not entirely in partition M";
+ * the kernel's parse_extended() does not check). A last logical partition that
+ * grows past its container (part_set_size()) is therefore two flushed
+ * one-sector writes: the MBR (container grown, the logical one as it was),
+ * then its EBR. A shrink of a logical partition changes its EBR only.
  */
 static int dos_commit(struct writer *w, const struct dev *d, const struct dev *s)
 {
@@ -590,6 +595,8 @@ static int dos_commit(struct writer *w, const struct dev *d, const struct dev *s
 		r = w_update(w, 0, b, 1);
 		if (r == 0)
 			r = w_flush(w);
+		if (r == 0 && !w->check)
+			test_stop("pt-container");
 		mbr_done = true;
 	}
 	for (unsigned i = 0; r == 0 && i < n; i++) {

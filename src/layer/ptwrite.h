@@ -14,7 +14,9 @@
  * for each write and "F" for each flush to FILE. Unset, it costs one getenv.
  * SHRINKBOX_TEST_STOP_AFTER (util/teststop.h) phases of a GPT write: pt-backup
  * (backup and PMBR flushed), pt-staged (the header at the staging copy
- * flushed), pt-home (the header home again, the slot not yet cleared).
+ * flushed), pt-home (the header home again, the slot not yet cleared); of a
+ * dos write: pt-container (the MBR with the grown extended partition flushed,
+ * the EBRs not yet written).
  */
 #ifndef SB_LAYER_PTWRITE_H
 #define SB_LAYER_PTWRITE_H

@@ -16,7 +16,8 @@ primary GPT header, and needs a protective MBR.
   ptcheck.py replay BASE FINAL LOG ...   rebuilds every prefix of the log (W/F lines written by
                                          SHRINKBOX_TEST_WRITELOG), seeded subsets of the writes
                                          since the last flush and torn multi-sector writes, and
-                                         checks each state (see replay())
+                                         checks each state (see replay()); --verify-states: each
+                                         state must pass sfdisk --verify too
   ptcheck.py libfdisk-log BASE FINAL OUT writes the log libfdisk's own gpt_write_disklabel()
                                          order would give (libfdisk/src/gpt.c): backup entries,
                                          backup header, primary entries, primary header, PMBR,
@@ -358,6 +359,13 @@ def cmd_replay(a):
                 label, parts = kernel_view(img, ss)
                 if parts != old and parts != new:
                     raise Reject('it names %s, neither old %s nor new %s' % (parts, old, new))
+                if a.verify_states:
+                    # libfdisk's own checks (dos_verify_disklabel(): a logical
+                    # partition outside its container), which the kernel skips
+                    v = sh(['sfdisk', '--verify', img])
+                    if v.returncode != 0 or 'No errors detected' not in v.stdout:
+                        raise Reject('sfdisk --verify: %s' %
+                                     ' '.join((v.stdout + v.stderr).split())[-200:])
                 accepted += 1
             except Reject as e:
                 bad.append('%s: kernel rejects: %s' % (name, e))
@@ -456,6 +464,8 @@ def main():
     r.add_argument('--show', type=int, default=5)
     r.add_argument('--rerun-rejected', action='store_true',
                    help='re-run the command on states the kernel rejects too')
+    r.add_argument('--verify-states', action='store_true',
+                   help='each state must also pass sfdisk --verify')
     r.add_argument('--tmpdir', default=None)
     l = sub.add_parser('libfdisk-log')
     l.add_argument('base')
