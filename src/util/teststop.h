@@ -10,7 +10,7 @@
  * as SIGKILL would) when it reaches the named phase: the host's power cut.
  * Phases: text, precommit, commit1 (lvm/commit.c), copy1 (plan/move.c),
  * fs-shrunk (plan/fsresize.c), pv-label (lvm/pvresize.c), part-resized
- * (applet/partresize.c), pt-backup, pt-staged, pt-home (layer/ptwrite.c),
+ * (applet/partresize.c), pt-backup, pt-staged, pt-home, pt-container (layer/ptwrite.c),
  * mig-pvcreate, mig-extend, mig-reduce (applet/migrate.c).
  *
  * SHRINKBOX_TEST_FAIL=WHAT[,WHAT...] makes test_inject(WHAT) true: the caller

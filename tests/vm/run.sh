@@ -25,7 +25,7 @@ pass=0 fail=0 skip=0
 # CI runs a sample of the power cuts (the note reports full local runs): at most
 # SHRINKBOX_VM_POWERCUTS random ones and SHRINKBOX_VM_CUTS of the named kill points
 # per scenario, drawn from the seed.
-[ "${CI:-}" = true ] && : "${SHRINKBOX_VM_POWERCUTS:=2}" "${SHRINKBOX_VM_CUTS:=4}"
+[ "${CI:-}" = true ] && : "${SHRINKBOX_VM_POWERCUTS:=2}" "${SHRINKBOX_VM_CUTS:=3}"
 # Random power-cut instants are reproducible from the seed.
 SEED=${SHRINKBOX_VM_SEED:-$(date +%s)}
 RANDOM=$SEED
