@@ -15,8 +15,8 @@
 # sb_cl_size VALUE: VALUE is a size as shrinkbox reads one (src/util/units.c,
 # size_parse): digits, an optional fraction, and a unit.
 sb_cl_size() {
-	local n=${1%%[!0-9.]*}
-	local u=${1#"$n"}
+	local n="${1%%[!0-9.]*}"
+	local u="${1#"$n"}"
 	case $n in
 	"" | .* | *. | *.*.*) return 1 ;;
 	esac

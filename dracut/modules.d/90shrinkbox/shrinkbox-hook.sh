@@ -28,22 +28,27 @@
 SB_BEAT=10
 
 # sb_hook_beat PID: while PID runs, a console line when the log has not grown
-# for SB_BEAT seconds; not while its last line is unfinished (a prompt waits).
+# for SB_BEAT seconds (by /proc/uptime); not while its last line is unfinished
+# (a prompt waits).
 sb_hook_beat() {
-	local log=/run/initramfs/shrinkbox.log n=0 last=-1 size quiet=0
+	local log=/run/initramfs/shrinkbox.log size last=-1 up start said
+	read -r start _ </proc/uptime
+	start=${start%.*} said=$start
 	while kill -0 "$1" 2>/dev/null; do
 		sleep 1
-		n=$((n + 1))
-		size=$(wc -c <"$log" 2>/dev/null) || size=0
+		read -r up _ </proc/uptime
+		up=${up%.*}
+		size=0
+		[ -e "$log" ] && size=$(wc -c <"$log")
 		if [ "$size" != "$last" ]; then
-			last=$size quiet=0
+			last=$size said=$up
 			continue
 		fi
-		quiet=$((quiet + 1))
-		[ $((quiet % SB_BEAT)) = 0 ] || continue
+		[ $((up - said)) -ge $SB_BEAT ] || continue
 		[ -z "$(tail -c 1 "$log" 2>/dev/null)" ] || continue
-		echo "shrinkbox: still working ($n s; $quiet s since its last line: e2fsck and" \
-			"resize2fs print nothing until they end). Do not power off." >/dev/console
+		said=$up
+		echo "shrinkbox: still working ($((up - start)) s; e2fsck and resize2fs print" \
+			"nothing until they end). Do not power off." >/dev/console
 	done
 }
 
