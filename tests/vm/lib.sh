@@ -15,14 +15,39 @@ vm_kernel() {
 	KERNEL=$KDIR/boot/vmlinuz-$KVER
 }
 
-# vm_initrd: builds (or reuses) the test initramfs; sets INITRD.
+# vm_initrd: builds (or reuses) the test initramfs; sets INITRD. dracut's
+# shell-script init: no systemd in the image.
 vm_initrd() {
-	local key dir lk
+	vm_initrd_build "" "" \
+		"systemd systemd-initrd dracut-systemd kernel-modules-extra nvdimm lunmask resume virtiofs qemu plymouth"
+}
+
+# vm_initrd_systemd: the same initramfs, but systemd-based as Fedora, RHEL and
+# openSUSE build it (dracut copies the build host's systemd; its units run
+# dracut's hooks, ours too); sets INITRD. It carries one option of ours by
+# "dracut --kernel-cmdline" (/etc/cmdline.d): the key file on the result disk,
+# which a shrink of a LUKS2 mapping needs, so a boot that does not name it on
+# the kernel's command line proves that the hook reads dracut's getcmdline.
+vm_initrd_systemd() {
+	vm_initrd_build systemd "systemd systemd-initrd dracut-systemd" \
+		"kernel-modules-extra nvdimm lunmask resume virtiofs qemu plymouth" \
+		"rd.shrinkbox.key=/key:LABEL=sbresult"
+}
+
+# vm_initrd_build FLAVOUR ADD OMIT [CMDLINE]: the initramfs with the modules ADD
+# besides ours, without OMIT, with dracut --kernel-cmdline CMDLINE; cached by
+# the hash of both modules, the binary, the kernel version, dracut's version
+# (and, for a flavour, its name, CMDLINE and systemd's version); sets INITRD.
+vm_initrd_build() {
+	local flavour=$1 add=$2 omit=$3 kcmd=${4:-} key dir lk img=initrd
 	SB_BIN=${SHRINKBOX_BIN:-$VM_TOP/build/static/shrinkbox}
 	[ -x "$SB_BIN" ] || { vm_log "no shrinkbox binary at $SB_BIN (make static)"; return 1; }
 	key=$( (cd "$VM_TOP" && cat dracut/modules.d/90shrinkbox/* tests/vm/dracut/99shrinkbox-test/*
-		sha256sum <"$SB_BIN"; echo "$KVER"; dpkg-query -W dracut-core) | sha256sum | cut -c1-16)
-	INITRD=$VM_CACHE/initrd-$key.img
+		sha256sum <"$SB_BIN"; echo "$KVER"; dpkg-query -W dracut-core
+		[ -z "$flavour" ] || { echo "$flavour $kcmd"; dpkg-query -W systemd; }) |
+		sha256sum | cut -c1-16)
+	[ -z "$flavour" ] || img=initrd-$flavour
+	INITRD=$VM_CACHE/$img-$key.img
 	[ -s "$INITRD" ] && return 0
 	# One builder per key: concurrent runs (helpers, benches) wait for it.
 	mkdir -p "$VM_CACHE"
@@ -38,13 +63,13 @@ vm_initrd() {
 		"$dir/modules.d/"
 	chmod +x "$dir"/modules.d/9*shrinkbox*/*.sh
 	mkdir -p "$dir/conf.d.empty"
-	vm_log "building the initramfs with dracut (cached as $INITRD)"
+	vm_log "building the ${flavour:+$flavour }initramfs with dracut (cached as $INITRD)"
 	# A private dracut tree and no host config: the build host's /etc must not leak in.
 	if ! dracutbasedir=$dir SHRINKBOX_BIN=$SB_BIN dracut --force --no-hostonly \
 		--no-hostonly-cmdline --no-early-microcode --conf /dev/null --confdir "$dir/conf.d.empty" \
 		--kver "$KVER" --kmoddir "$KDIR/lib/modules/$KVER" \
-		--add "crypt lvm shrinkbox shrinkbox-test" \
-		--omit "systemd systemd-initrd dracut-systemd kernel-modules-extra nvdimm lunmask resume virtiofs qemu plymouth" \
+		--add "crypt lvm shrinkbox shrinkbox-test${add:+ $add}" \
+		--omit "$omit" ${kcmd:+--kernel-cmdline "$kcmd"} \
 		--drivers "virtio_pci virtio_blk virtio_rng dm_mod dm_crypt xts aesni_intel ext4 crc32c_intel crc32c_generic qemu_fw_cfg algif_skcipher algif_hash" \
 		--compress gzip "$INITRD.tmp" >"$dir.log" 2>&1; then
 		vm_log "dracut failed; see $dir.log"; tail -n 20 "$dir.log" >&2; rm -f "$INITRD.tmp"

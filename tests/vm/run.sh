@@ -144,6 +144,16 @@ for name in "${names[@]}"; do
 		fail=$((fail + 1)); rm -rf "$work"; continue
 	fi
 	t1=$(date +%s)
+	# "initrd systemd": the real boots use a systemd-based initramfs; the maker and
+	# the test stage keep the shell-script one.
+	boot_initrd=$INITRD
+	if grep -qx 'initrd systemd' "$scn"; then
+		base_initrd=$INITRD
+		if ! vm_initrd_systemd; then
+			echo "FAIL $name: no systemd initramfs"; fail=$((fail + 1)); rm -rf "$work"; continue
+		fi
+		boot_initrd=$INITRD INITRD=$base_initrd
+	fi
 	# Test stage on a copy of the made disk; with "powercut" lines, once per kill
 	# point: boot, SIGKILL QEMU at the marker (a power cut), boot again on the
 	# same disk and run the same steps, which must converge.
@@ -212,8 +222,8 @@ for name in "${names[@]}"; do
 			nochange=""
 			case $args in nochange\ *) nochange=1; args=${args#nochange } ;; esac
 			[ -n "$nochange" ] && before=$(sha256sum <"$work/disk.img")
-			VM_BASE_APPEND="$VM_REAL_APPEND $args" vm_run "$work/disk.img" "$work/result.img" "" \
-				"$work/boot$b.log" "$TEST_TIMEOUT"
+			INITRD=$boot_initrd VM_BASE_APPEND="$VM_REAL_APPEND $args" vm_run "$work/disk.img" \
+				"$work/result.img" "" "$work/boot$b.log" "$TEST_TIMEOUT"
 			grep -q "SBROOT: done" "$work/boot$b.log" ||
 				{ w+="boot $b did not reach the real root's end (console: $work/boot$b.log); "; break; }
 			[ -n "$nochange" ] && [ "$before" != "$(sha256sum <"$work/disk.img")" ] &&

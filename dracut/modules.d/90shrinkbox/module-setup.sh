@@ -1,9 +1,14 @@
 #!/bin/bash
 # dracut module: the static shrinkbox binary, e2fsck and resize2fs, the kernel
-# modules it needs, and a pre-mount hook that runs the shrinkbox command the
-# kernel command line asks for (rd.shrinkbox.*, see shrinkbox-boot.sh), after
-# dracut's crypt and lvm modules unlocked and activated the stack and before
-# the root filesystem is mounted.
+# modules it needs, a cmdline hook that checks the rd.shrinkbox.* options, and
+# a pre-mount hook that runs the shrinkbox command they ask for (see
+# shrinkbox-boot.sh), after dracut's crypt and lvm modules unlocked and
+# activated the stack and before the root filesystem is mounted. The same two
+# hooks serve both kinds of image: dracut's shell-script init sources them, a
+# systemd-based image (dracut-systemd) runs them from dracut-cmdline.service
+# and dracut-pre-mount.service, which systemd orders after cryptsetup.target
+# and the initqueue's LVM activation and before sysroot.mount (see
+# shrinkbox-hook.sh).
 #   SHRINKBOX_BIN   the binary to install (default /usr/sbin/shrinkbox)
 
 # Only when asked for (dracut --add shrinkbox): it changes disks.
@@ -23,10 +28,20 @@ installkernel() {
 }
 
 install() {
-	local bin=${SHRINKBOX_BIN:-/usr/sbin/shrinkbox}
+	local bin=${SHRINKBOX_BIN:-/usr/sbin/shrinkbox} uuid
 
 	inst_simple "$bin" /usr/sbin/shrinkbox
-	inst_multiple e2fsck resize2fs debugfs tee cat tail blkid dd wc mount umount env
+	inst_multiple e2fsck resize2fs debugfs tee cat tail blkid dd wc mount umount env sleep
 	inst_simple "$moddir/shrinkbox-boot.sh" /usr/lib/shrinkbox/shrinkbox-boot.sh
+	inst_hook cmdline 20 "$moddir/shrinkbox-cmdline.sh"
 	inst_hook pre-mount 50 "$moddir/shrinkbox-hook.sh"
+	# /boot as its own filesystem on the build host: its UUID, where "shrinkbox
+	# schedule" leaves a request for the next boot. Listing /boot first mounts an
+	# automount (systemd-gpt-auto-generator's); of stacked mounts the last is seen.
+	ls -A /boot >/dev/null 2>&1
+	uuid=$(findmnt -n -o UUID --mountpoint /boot 2>/dev/null | awk 'NF { u = $1 } END { print u }')
+	if [[ $uuid ]]; then
+		inst_dir /etc/shrinkbox
+		printf '%s\n' "$uuid" >"${initdir}/etc/shrinkbox/request-fs"
+	fi
 }

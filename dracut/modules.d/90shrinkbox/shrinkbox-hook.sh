@@ -1,7 +1,23 @@
 #!/bin/sh
 # dracut pre-mount hook: the LUKS device is open (dracut's crypt module) and the
 # LVs active (its lvm module), the root filesystem not yet mounted. Sourced by
-# dracut's init, so dracut-lib.sh's warn and emergency_shell are at hand.
+# dracut's init, or in a systemd-based image by /bin/dracut-pre-mount from
+# dracut-pre-mount.service (98dracut-systemd), which systemd orders
+# After=dracut-initqueue.service (where the lvm module's lvm_scan activates the
+# LVs) and cryptsetup.target, Before=sysroot.mount, systemd-fsck-root.service
+# and initrd-root-fs.target, with no start timeout (Type=oneshot). Either way
+# dracut-lib.sh's getcmdline, warn and emergency_shell are at hand.
+#
+# Under systemd the options come from getcmdline, so that those of "dracut
+# --kernel-cmdline" (/etc/cmdline.d) count too; the shell flavour keeps
+# reading /proc/cmdline.
+#
+# The console: a plymouth splash (rhgb, splash) would hide everything
+# shrinkbox prints, so while it works the splash is hidden, and when no key
+# file is named (the passphrase may be asked on the console) plymouth quits,
+# as dracut-emergency.sh does before it hands the console to a shell. And
+# since e2fsck and resize2fs print nothing until they end, a line every
+# SB_BEAT seconds without output says that it still works.
 #
 # Exit 10 from the boot script: an LV's active table does not match its
 # committed metadata after a failed reload (left suspended, or stale), and the
@@ -9,12 +25,67 @@
 # dracut halts instead) is where the fix it printed can be run, or the system
 # rebooted; leaving the shell goes on with the boot once no device-mapper
 # device is suspended any more.
-sh /usr/lib/shrinkbox/shrinkbox-boot.sh
-if [ $? -eq 10 ]; then
-	while :; do
-		warn "shrinkbox: an LV is not on the table its metadata says; the boot stops" \
-			"before the root mounts. What to run: /run/initramfs/shrinkbox.log"
-		emergency_shell -n shrinkbox "shrinkbox: see /run/initramfs/shrinkbox.log"
-		sh /usr/lib/shrinkbox/shrinkbox-boot.sh --check && break
+SB_BEAT=10
+
+# sb_hook_beat PID: while PID runs, a console line when the log has not grown
+# for SB_BEAT seconds (by /proc/uptime); not while its last line is unfinished
+# (a prompt waits).
+sb_hook_beat() {
+	local log=/run/initramfs/shrinkbox.log size last=-1 up start said
+	read -r start _ </proc/uptime
+	start=${start%.*} said=$start
+	while kill -0 "$1" 2>/dev/null; do
+		sleep 1
+		read -r up _ </proc/uptime
+		up=${up%.*}
+		size=0
+		[ -e "$log" ] && size=$(wc -c <"$log")
+		if [ "$size" != "$last" ]; then
+			last=$size said=$up
+			continue
+		fi
+		[ $((up - said)) -ge $SB_BEAT ] || continue
+		[ -z "$(tail -c 1 "$log" 2>/dev/null)" ] || continue
+		said=$up
+		echo "shrinkbox: still working ($((up - start)) s; e2fsck and resize2fs print" \
+			"nothing until they end). Do not power off." >/dev/console
 	done
+}
+
+sb_hook_args=""
+if [ -n "$DRACUT_SYSTEMD" ]; then
+	{ getcmdline; echo; } >/run/shrinkbox.cmdline
+	sb_hook_args="--cmdline /run/shrinkbox.cmdline"
 fi
+if [ -e /run/shrinkbox.cmdline-warnings ] ||
+	getarg rd.shrinkbox.shrink= >/dev/null || getarg rd.shrinkbox.grow= >/dev/null ||
+	getarg rd.shrinkbox.cmd= >/dev/null; then
+	if command -v plymouth >/dev/null 2>&1 && plymouth --ping 2>/dev/null; then
+		if getarg rd.shrinkbox.key= >/dev/null; then
+			plymouth hide-splash
+		else
+			plymouth quit
+		fi
+	fi
+	[ -e /run/shrinkbox.cmdline-warnings ] && cat /run/shrinkbox.cmdline-warnings >/dev/console
+	# shellcheck disable=SC2086 # the options are words on purpose
+	sh /usr/lib/shrinkbox/shrinkbox-boot.sh $sb_hook_args &
+	sb_hook_pid=$!
+	sb_hook_beat $sb_hook_pid &
+	sb_hook_beatpid=$!
+	wait $sb_hook_pid
+	sb_hook_rc=$?
+	kill $sb_hook_beatpid 2>/dev/null
+	wait $sb_hook_beatpid 2>/dev/null
+	if [ $sb_hook_rc -eq 10 ]; then
+		while :; do
+			warn "shrinkbox: an LV is not on the table its metadata says; the boot stops" \
+				"before the root mounts. What to run: /run/initramfs/shrinkbox.log"
+			emergency_shell -n shrinkbox "shrinkbox: see /run/initramfs/shrinkbox.log"
+			sh /usr/lib/shrinkbox/shrinkbox-boot.sh --check && break
+		done
+	fi
+	unset sb_hook_pid sb_hook_beatpid sb_hook_rc
+fi
+unset -f sb_hook_beat
+unset sb_hook_args SB_BEAT
