@@ -335,6 +335,13 @@ int schedule_main(int argc, char **argv)
 		log_error("--boot-key %s: no spaces or newlines", key);
 		return EXIT_USAGE;
 	}
+	/* At boot the key line becomes --key-file: a second one would be a usage error then. */
+	for (unsigned i = 1; key && i < n; i++)
+		if (!strcmp(words[i], "-d") || !strncmp(words[i], "--key-file", 10)) {
+			log_error("--boot-key names the key file for the boot; leave --key-file out "
+				  "(the plan now asks for the passphrase on the terminal)");
+			return EXIT_USAGE;
+		}
 	rc = bootfs_find(on, &b);
 	if (rc)
 		return rc;

@@ -35,11 +35,17 @@ install() {
 	inst_simple "$moddir/shrinkbox-boot.sh" /usr/lib/shrinkbox/shrinkbox-boot.sh
 	inst_hook cmdline 20 "$moddir/shrinkbox-cmdline.sh"
 	inst_hook pre-mount 50 "$moddir/shrinkbox-hook.sh"
-	# /boot as its own filesystem on the build host: its UUID, where "shrinkbox
-	# schedule" leaves a request for the next boot. Listing /boot first mounts an
-	# automount (systemd-gpt-auto-generator's); of stacked mounts the last is seen.
-	ls -A /boot >/dev/null 2>&1
-	uuid=$(findmnt -n -o UUID --mountpoint /boot 2>/dev/null | awk 'NF { u = $1 } END { print u }')
+	# The first of /boot, /efi, /boot/efi that is its own filesystem on the build
+	# host (the order "shrinkbox schedule" uses): its UUID, where schedule leaves a
+	# request for the next boot; SHRINKBOX_REQUEST_FS overrides it. Listing a
+	# directory first mounts an automount (systemd-gpt-auto-generator's); of
+	# stacked mounts the last is seen.
+	uuid=${SHRINKBOX_REQUEST_FS:-}
+	for dir in /boot /efi /boot/efi; do
+		[[ $uuid ]] && break
+		ls -A "$dir" >/dev/null 2>&1
+		uuid=$(findmnt -n -o UUID --mountpoint "$dir" 2>/dev/null | awk 'NF { u = $1 } END { print u }')
+	done
 	if [[ $uuid ]]; then
 		inst_dir /etc/shrinkbox
 		printf '%s\n' "$uuid" >"${initdir}/etc/shrinkbox/request-fs"

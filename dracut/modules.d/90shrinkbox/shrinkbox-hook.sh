@@ -57,10 +57,17 @@ if [ -n "$DRACUT_SYSTEMD" ]; then
 	{ getcmdline; echo; } >/run/shrinkbox.cmdline
 	sb_hook_args="--cmdline /run/shrinkbox.cmdline"
 fi
+sb_hook_cmd=""
 if [ -e /run/shrinkbox.cmdline-warnings ] ||
 	getarg rd.shrinkbox.shrink= >/dev/null || getarg rd.shrinkbox.grow= >/dev/null ||
 	getarg rd.shrinkbox.cmd= >/dev/null; then
-	if command -v plymouth >/dev/null 2>&1 && plymouth --ping 2>/dev/null; then
+	sb_hook_cmd=1
+fi
+# A request "shrinkbox schedule" may have left (the boot script looks, and
+# says nothing when there is none): every boot of an image that records where.
+if [ -n "$sb_hook_cmd" ] || [ -s /etc/shrinkbox/request-fs ]; then
+	if [ -n "$sb_hook_cmd" ] && command -v plymouth >/dev/null 2>&1 &&
+		plymouth --ping 2>/dev/null; then
 		if getarg rd.shrinkbox.key= >/dev/null; then
 			plymouth hide-splash
 		else
@@ -88,4 +95,4 @@ if [ -e /run/shrinkbox.cmdline-warnings ] ||
 	unset sb_hook_pid sb_hook_beatpid sb_hook_rc
 fi
 unset -f sb_hook_beat
-unset sb_hook_args SB_BEAT
+unset sb_hook_args sb_hook_cmd SB_BEAT
