@@ -38,22 +38,7 @@ IT_ROOT="root=/dev/mapper/vg1-lvroot"
 IT_KEYARG="rd.shrinkbox.key=/cryptroot/keyfiles/cr.key"
 IT_SHRINK="rd.shrinkbox.shrink=/dev/vda3:1200MiB"
 
-pass=0 fail=0 skip=0
-ok() { echo "PASS $*"; pass=$((pass + 1)); }
-bad() { echo "FAIL $*"; fail=$((fail + 1)); }
-skipped() { echo "SKIP $*"; skip=$((skip + 1)); }
-note() { echo "  $*"; }
-finish() {
-	echo "$pass passed, $fail failed, $skip skipped"
-	[ "$fail" = 0 ]
-	exit
-}
-# check NAME CONDITION...: PASS or FAIL NAME by the exit code of CONDITION.
-check() {
-	local name=$1
-	shift
-	if "$@"; then ok "$name"; else bad "$name"; fi
-}
+. "$(dirname "${BASH_SOURCE[0]}")/counts.sh"
 
 # ---- inside the private mount namespace ------------------------------------
 

@@ -26,21 +26,7 @@ IT_PASS=sbtest-passphrase	# the maker's LUKS passphrase (gen.sh, lib.sh)
 SHRINK="rd.shrinkbox.shrink=/dev/vda3:1200MiB rd.shrinkbox.apply=yes"
 ROOT="root=/dev/mapper/vg1-lvroot"
 
-pass=0 fail=0 skip=0
-ok() { echo "PASS $*"; pass=$((pass + 1)); }
-bad() { echo "FAIL $*"; fail=$((fail + 1)); }
-skipped() { echo "SKIP $*"; skip=$((skip + 1)); }
-note() { echo "  $*"; }
-finish() {
-	echo "$pass passed, $fail failed, $skip skipped"
-	[ "$fail" = 0 ]
-	exit
-}
-check() {
-	local name=$1
-	shift
-	if "$@"; then ok "$name"; else bad "$name"; fi
-}
+. "$(dirname "${BASH_SOURCE[0]}")/counts.sh"
 
 # ---- inside the private mount namespace ----------------------------------------------------
 
