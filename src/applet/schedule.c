@@ -196,8 +196,19 @@ static int write_request(const struct bootfs *b, const char *key, char **words, 
 	fprintf(f, "shrinkbox-request 1\ncreated %lld\n", (long long)time(NULL));
 	if (key)
 		fprintf(f, "key %s\n", key);
-	for (unsigned i = 0; i < n; i++)
+	for (unsigned i = 0; i < n; i++) {
+		/*
+		 * With --boot-key the plan's --key-file (a path on the running system)
+		 * stays out: at boot the key line becomes the one --key-file.
+		 */
+		if (key && (!strcmp(words[i], "-d") || !strcmp(words[i], "--key-file"))) {
+			i++;
+			continue;
+		}
+		if (key && !strncmp(words[i], "--key-file=", 11))
+			continue;
 		fprintf(f, "arg %s\n", words[i]);
+	}
 	if (fflush(f) != 0 || fsync(fileno(f)) < 0) {
 		r = -errno;
 		fclose(f);
@@ -231,8 +242,8 @@ static const struct poptOption schedule_opts[] = {
 	  "the boot filesystem for the request (default: the first of /boot, /efi, /boot/efi "
 	  "that is a filesystem of its own)", "DIR" },
 	{ "boot-key", 0, POPT_ARG_STRING, NULL, 0,
-	  "the LUKS key file at boot, PATH or PATH:KEYDEV as rd.shrinkbox.key (without it "
-	  "the console asks)", "SPEC" },
+	  "the LUKS key file at boot, PATH or PATH:KEYDEV as rd.shrinkbox.key; a --key-file "
+	  "for the plan is then left out of the request", "SPEC" },
 	{ "status", 0, POPT_ARG_NONE, NULL, 0, "the pending request, the last run's result and log",
 	  NULL },
 	{ "cancel", 0, POPT_ARG_NONE, NULL, 0, "remove a pending request", NULL },
@@ -335,13 +346,7 @@ int schedule_main(int argc, char **argv)
 		log_error("--boot-key %s: no spaces or newlines", key);
 		return EXIT_USAGE;
 	}
-	/* At boot the key line becomes --key-file: a second one would be a usage error then. */
-	for (unsigned i = 1; key && i < n; i++)
-		if (!strcmp(words[i], "-d") || !strncmp(words[i], "--key-file", 10)) {
-			log_error("--boot-key names the key file for the boot; leave --key-file out "
-				  "(the plan now asks for the passphrase on the terminal)");
-			return EXIT_USAGE;
-		}
+
 	rc = bootfs_find(on, &b);
 	if (rc)
 		return rc;
@@ -390,8 +395,14 @@ int schedule_main(int argc, char **argv)
 	}
 	printf("Schedule: on the next boot, before the root filesystem mounts, the initramfs "
 	       "runs once:\n  shrinkbox");
-	for (unsigned i = 0; i < n; i++)
-		printf(" %s", words[i]);
+	for (unsigned i = 0; i < n; i++) {
+		if (key && (!strcmp(words[i], "-d") || !strcmp(words[i], "--key-file"))) {
+			i++;
+			continue;
+		}
+		if (!key || strncmp(words[i], "--key-file=", 11))
+			printf(" %s", words[i]);
+	}
 	printf(" --yes\n  request: %s/request on %s (UUID %s)%s%s\n", b.req, b.dev, b.uuid,
 	       key ? "; key file at boot: " : "; no --boot-key: a LUKS2 mapping whose key is in "
 	       "the kernel keyring will be refused at boot (nothing changed there: the initramfs "

@@ -71,10 +71,23 @@ gen_maker() {
 			echo "mount /dev/$VG/$val /mnt"
 			echo "mkdir -p /mnt/bin /mnt/sbin /mnt/proc /mnt/sys /mnt/dev /mnt/result /mnt/run"
 			echo "cp /usr/lib/sbtest/busybox /mnt/bin/busybox; cp /usr/sbin/shrinkbox /mnt/sbin/shrinkbox"
+			# e2fsck and resize2fs with their libraries (a plan made in the
+			# booted root, as schedule does, asks resize2fs -P).
+			echo "mkdir -p /mnt/usr/lib/x86_64-linux-gnu /mnt/lib64; ln -sfn usr/lib /mnt/lib"
+			echo "for l in /usr/lib/x86_64-linux-gnu /lib/x86_64-linux-gnu; do [ -d \$l ] && cp -a \$l/. /mnt/usr/lib/x86_64-linux-gnu/ || :; done"
+			echo "[ -d /lib64 ] && cp -a /lib64/. /mnt/lib64/ || :"
+			echo "cp \$(command -v e2fsck) \$(command -v resize2fs) /mnt/sbin/"
 			echo "cat >/mnt/sbin/init <<'EOI'"
 			gen_rootinit "$f"
 			echo "EOI"
 			echo "chmod 755 /mnt/sbin/init; umount /mnt"
+			;;
+		mkfs)
+			# "mkfs N TYPE [ARGS]": a filesystem on partition N (a /boot).
+			set -- $rest
+			local t=$1
+			shift
+			echo "mke2fs -q -t $t $* \$(part $val)"
 			;;
 		fillpart)
 			echo "yes 'partition $val' | head -c $rest | dd of=\$(part $val) bs=1M conv=notrunc,fsync status=none"

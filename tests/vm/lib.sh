@@ -15,6 +15,11 @@ vm_kernel() {
 	KERNEL=$KDIR/boot/vmlinuz-$KVER
 }
 
+# Where the test images look for a "shrinkbox schedule" request: the UUID a
+# scenario gives its boot filesystem ("mkfs N ext2 -U $VM_REQUEST_FS"), never
+# the build host's /boot (module-setup.sh would record that).
+VM_REQUEST_FS=5b0e5b0e-1111-4222-8333-444455556666
+
 # vm_initrd: builds (or reuses) the test initramfs; sets INITRD. dracut's
 # shell-script init: no systemd in the image.
 vm_initrd() {
@@ -43,7 +48,7 @@ vm_initrd_build() {
 	SB_BIN=${SHRINKBOX_BIN:-$VM_TOP/build/static/shrinkbox}
 	[ -x "$SB_BIN" ] || { vm_log "no shrinkbox binary at $SB_BIN (make static)"; return 1; }
 	key=$( (cd "$VM_TOP" && cat dracut/modules.d/90shrinkbox/* tests/vm/dracut/99shrinkbox-test/*
-		sha256sum <"$SB_BIN"; echo "$KVER"; dpkg-query -W dracut-core
+		sha256sum <"$SB_BIN"; echo "$KVER $VM_REQUEST_FS"; dpkg-query -W dracut-core
 		[ -z "$flavour" ] || { echo "$flavour $kcmd"; dpkg-query -W systemd; }) |
 		sha256sum | cut -c1-16)
 	[ -z "$flavour" ] || img=initrd-$flavour
@@ -65,7 +70,8 @@ vm_initrd_build() {
 	mkdir -p "$dir/conf.d.empty"
 	vm_log "building the ${flavour:+$flavour }initramfs with dracut (cached as $INITRD)"
 	# A private dracut tree and no host config: the build host's /etc must not leak in.
-	if ! dracutbasedir=$dir SHRINKBOX_BIN=$SB_BIN dracut --force --no-hostonly \
+	if ! dracutbasedir=$dir SHRINKBOX_BIN=$SB_BIN SHRINKBOX_REQUEST_FS=$VM_REQUEST_FS \
+		dracut --force --no-hostonly \
 		--no-hostonly-cmdline --no-early-microcode --conf /dev/null --confdir "$dir/conf.d.empty" \
 		--kver "$KVER" --kmoddir "$KDIR/lib/modules/$KVER" \
 		--add "crypt lvm shrinkbox shrinkbox-test${add:+ $add}" \

@@ -213,6 +213,12 @@ for name in "${names[@]}"; do
 			fi
 		fi
 		vm_result_disk "$work/result.img"
+		# The binary under test, for the root steps (the root's own copy is the
+		# maker's, as old as its cache): /result/sb.
+		if grep -q '^rootfs' "$scn"; then
+			debugfs -w -R "write $SB_BIN sb" "$work/result.img" >/dev/null 2>&1
+			debugfs -w -R "sif sb mode 0100755" "$work/result.img" >/dev/null 2>&1
+		fi
 		w=""
 		# Real boots ("boot [nochange] ARGS"): the stack's own root, our hook in
 		# the initramfs; each boot's root steps are kept as bN-rK.* on the host.
