@@ -71,7 +71,17 @@ static int bootfs_at(const char *dir, struct bootfs *b)
 	name = blkid_devno_to_devname(st.st_dev);
 	if (!name)
 		return -ENOENT;
-	uuid = blkid_get_tag_value(NULL, "UUID", name);
+	/* A probe, not blkid's cache: --status must write nothing (no /run/blkid/blkid.tab). */
+	uuid = NULL;
+	{
+		blkid_probe pr = blkid_new_probe_from_filename(name);
+		const char *v = NULL;
+
+		if (pr && blkid_do_safeprobe(pr) == 0 && blkid_probe_lookup_value(pr, "UUID", &v,
+										  NULL) == 0 && v)
+			uuid = strdup(v);
+		blkid_free_probe(pr);
+	}
 	snprintf(b->dir, sizeof(b->dir), "%s", dir);
 	snprintf(b->dev, sizeof(b->dev), "%s", name);
 	snprintf(b->uuid, sizeof(b->uuid), "%s", uuid ? uuid : "");

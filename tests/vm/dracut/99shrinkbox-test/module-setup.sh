@@ -14,4 +14,5 @@ install() {
 	# The maker puts it into a "rootfs" LV: the minimal real root of boot scenarios.
 	inst_simple /bin/busybox /usr/lib/sbtest/busybox
 	inst_hook pre-mount 99 "$moddir/run-scenario.sh"
+	inst_hook pre-pivot 90 "$moddir/load-af-alg.sh"
 }
