@@ -187,6 +187,27 @@ static int do_cancel(const struct bootfs *b)
 	return EXIT_DONE;
 }
 
+/*
+ * The words the request keeps, in place: with --boot-key the plan's --key-file
+ * (a path on the running system) stays out, since at boot the key line becomes
+ * the one --key-file. Returns how many are left.
+ */
+static unsigned request_words(char **words, unsigned n, bool boot_key)
+{
+	unsigned k = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		if (boot_key && (!strcmp(words[i], "-d") || !strcmp(words[i], "--key-file"))) {
+			i++;
+			continue;
+		}
+		if (boot_key && !strncmp(words[i], "--key-file=", 11))
+			continue;
+		words[k++] = words[i];
+	}
+	return k;
+}
+
 /* The request written whole as request.new, flushed, then renamed into place. */
 static int write_request(const struct bootfs *b, const char *key, char **words, unsigned n)
 {
@@ -206,19 +227,8 @@ static int write_request(const struct bootfs *b, const char *key, char **words, 
 	fprintf(f, "shrinkbox-request 1\ncreated %lld\n", (long long)time(NULL));
 	if (key)
 		fprintf(f, "key %s\n", key);
-	for (unsigned i = 0; i < n; i++) {
-		/*
-		 * With --boot-key the plan's --key-file (a path on the running system)
-		 * stays out: at boot the key line becomes the one --key-file.
-		 */
-		if (key && (!strcmp(words[i], "-d") || !strcmp(words[i], "--key-file"))) {
-			i++;
-			continue;
-		}
-		if (key && !strncmp(words[i], "--key-file=", 11))
-			continue;
+	for (unsigned i = 0; i < n; i++)
 		fprintf(f, "arg %s\n", words[i]);
-	}
 	if (fflush(f) != 0 || fsync(fileno(f)) < 0) {
 		r = -errno;
 		fclose(f);
@@ -403,16 +413,11 @@ int schedule_main(int argc, char **argv)
 		log_error("the plan was refused (exit %d): nothing was scheduled", rc < 0 ? 1 : rc);
 		return rc < 0 ? EXIT_FAILED : rc;
 	}
+	n = request_words(words, n, key != NULL);
 	printf("Schedule: on the next boot, before the root filesystem mounts, the initramfs "
 	       "runs once:\n  shrinkbox");
-	for (unsigned i = 0; i < n; i++) {
-		if (key && (!strcmp(words[i], "-d") || !strcmp(words[i], "--key-file"))) {
-			i++;
-			continue;
-		}
-		if (!key || strncmp(words[i], "--key-file=", 11))
-			printf(" %s", words[i]);
-	}
+	for (unsigned i = 0; i < n; i++)
+		printf(" %s", words[i]);
 	printf(" --yes\n  request: %s/request on %s (UUID %s)%s%s\n", b.req, b.dev, b.uuid,
 	       key ? "; key file at boot: " : "; no --boot-key: a LUKS2 mapping whose key is in "
 	       "the kernel keyring will be refused at boot (nothing changed there: the initramfs "
