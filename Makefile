@@ -122,7 +122,7 @@ install: $(INSTALL_BIN)
 	install -m 0644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
 
 # The bash completion, generated from the installed binary's --list and each applet's --help.
-.PHONY: install-completion install-package deb rpm
+.PHONY: install-completion install-package deb rpm print-version
 install-completion:
 	install -d $(DESTDIR)$(COMPLETIONDIR)
 	packaging/gen-completion.sh $(DESTDIR)$(SBINDIR)/shrinkbox \
@@ -141,6 +141,10 @@ install-package:
 # dpkg-buildpackage -b or rpmbuild -bb there; the static libraries are seeded from this
 # tree's build/static when it has them (packaging/seed-static-deps.sh). Output in build/pkg.
 PKG_OUT    := build/pkg
+# What the packages are versioned by (packaging/mkpkg.sh asks, rather than parse this file).
+print-version:
+	@echo $(VERSION)
+
 deb:
 	packaging/mkpkg.sh deb $(PKG_OUT)
 rpm:

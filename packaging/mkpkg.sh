@@ -14,8 +14,8 @@ kind=${1:-} outrel=${2:-build/pkg}
 case $kind in deb|rpm) ;; *) echo "usage: $0 deb|rpm OUTDIR" >&2; exit 2 ;; esac
 top=$(git rev-parse --show-toplevel)
 cd "$top"
-ver=$(sed -n 's/^VERSION *:= *//p' Makefile)
-[ -n "$ver" ] || { echo "mkpkg: no VERSION in the Makefile" >&2; exit 1; }
+ver=$(make -s --no-print-directory print-version)
+[ -n "$ver" ] || { echo "mkpkg: make print-version printed nothing" >&2; exit 1; }
 mkdir -p "$outrel"
 out=$(cd "$outrel" && pwd)
 if [ -n "$(git status --porcelain --untracked-files=no)" ]; then

@@ -29,7 +29,7 @@ check() {
 }
 
 t0=$(date +%s)
-ver=$(sed -n 's/^VERSION *:= *//p' Makefile)
+ver=$(make -s --no-print-directory print-version)
 out=$top/build/pkg
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/shrinkbox-pkgtest.XXXXXX")
 if [ "${SHRINKBOX_PKG_KEEP:-}" = 1 ]; then
