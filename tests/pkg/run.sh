@@ -59,6 +59,7 @@ expect_common() {
 	printf '%s\n' /usr/sbin/shrinkbox /usr/lib/shrinkbox/shrinkbox-boot.sh \
 		/usr/lib/dracut/modules.d/90shrinkbox/module-setup.sh \
 		/usr/lib/dracut/modules.d/90shrinkbox/shrinkbox-boot.sh \
+		/usr/lib/dracut/modules.d/90shrinkbox/shrinkbox-cmdline.sh \
 		/usr/lib/dracut/modules.d/90shrinkbox/shrinkbox-hook.sh \
 		/usr/share/bash-completion/completions/shrinkbox
 	for a in $applets; do echo "/usr/lib/shrinkbox/bin/$a"; done
@@ -153,7 +154,7 @@ for a in $applets; do
 	l=$root/usr/lib/shrinkbox/bin/$a
 	h=$("$l" --help 2>/dev/null)
 	[ -L "$l" ] && [ "$(realpath "$l")" = "$(realpath "$sb")" ] &&
-		[[ ${h%%$'\n'*} == "Usage: $a "* ]] || badlinks+=" $a"
+		[[ ${h%%$'\n'*} == "Usage: shrinkbox $a "* ]] || badlinks+=" $a"
 done
 if [ -z "$badlinks" ]; then
 	ok "deb: every applet link leads to the binary and runs as its applet"
@@ -170,7 +171,7 @@ same() { # INSTALLED REPO_PATH
 }
 same_all() {
 	local r=$1 rc=0 m
-	for f in module-setup.sh shrinkbox-boot.sh shrinkbox-hook.sh; do
+	for f in module-setup.sh shrinkbox-boot.sh shrinkbox-hook.sh shrinkbox-cmdline.sh; do
 		same "$r/usr/lib/dracut/modules.d/90shrinkbox/$f" "dracut/modules.d/90shrinkbox/$f" || rc=1
 	done
 	same "$r/usr/lib/shrinkbox/shrinkbox-boot.sh" dracut/modules.d/90shrinkbox/shrinkbox-boot.sh ||
