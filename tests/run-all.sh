@@ -50,7 +50,7 @@ skip_level() {
 
 # Both static flavours, built once, each copied for the levels that test it: the
 # VM scenarios inject faults (TEST_HOOKS=1); itools and the replay boot the plain build.
-BIN_HOOKS="" BIN_PLAIN="" VM_OTHER_LANE=""
+BIN_HOOKS="" BIN_PLAIN="" VM_QUEUE="" VM_ORDER=""
 if [ "$lanes" = 2 ] && [[ " $levels " =~ \ (vm|itools|replay)\  ]] && [ "${SHRINKBOX_NO_VM:-}" != 1 ] &&
 	command -v qemu-system-x86_64 >/dev/null; then
 	mkdir -p build/ci
@@ -107,13 +107,17 @@ for level in "$@"; do
 		elif [ ! -x tests/vm/run.sh ]; then
 			skip_level vm "tests/vm/run.sh missing"
 		else
-			SHRINKBOX_BIN=${BIN_HOOKS:-${SHRINKBOX_BIN:-}} SHRINKBOX_VM_SKIP=$VM_OTHER_LANE \
-				run_level vm tests/vm/run.sh
+			# shellcheck disable=SC2086 # a list of scenario names
+			SHRINKBOX_BIN=${BIN_HOOKS:-${SHRINKBOX_BIN:-}} SHRINKBOX_VM_QUEUE=$VM_QUEUE \
+				run_level vm tests/vm/run.sh $VM_ORDER
 		fi
 		;;
 	vm-a)
-		# The scenarios the vm lane leaves to this one (two lanes only).
-		SHRINKBOX_BIN=${BIN_HOOKS:-${SHRINKBOX_BIN:-}} run_level vm-a tests/vm/run.sh $VM_OTHER_LANE
+		# The first lane, its other levels done, takes the scenarios the vm lane has not
+		# begun (two lanes only).
+		# shellcheck disable=SC2086 # a list of scenario names
+		SHRINKBOX_BIN=${BIN_HOOKS:-${SHRINKBOX_BIN:-}} SHRINKBOX_VM_QUEUE=$VM_QUEUE \
+			run_level vm-a tests/vm/run.sh $VM_ORDER
 		;;
 	pkgboot)
 		# The installed package's boot files, booted (12 minutes on a loaded machine): locally.
@@ -155,10 +159,18 @@ if [ "$lanes" = 2 ]; then
 	for level in $levels; do
 		if [ "$level" = vm ]; then vmlane+=(vm); else others+=("$level"); fi
 	done
-	# The two lanes' shares of VM time about equal (CI, 2 cores): these
-	# scenarios run in the first lane, after the others there.
+	# The scenarios are shared: the vm lane starts them at once, the first lane joins
+	# when its other levels are done, each scenario is run by whichever lane claims it
+	# first (tests/vm/run.sh, SHRINKBOX_VM_QUEUE), the longest first by CI's times
+	# (so the lanes end close together). A scenario not listed comes last.
 	if [ ${#vmlane[@]} -gt 0 ]; then
-		VM_OTHER_LANE="schedule-boot"
+		VM_QUEUE=$(mktemp -d)
+		VM_ORDER=$( (printf '%s\n' shrink-powercut boot-systemd boot-shrink debian-bios \
+			schedule-boot defrag-powercut migrate bench defrag-fragmented grow-enlarged \
+			key-check layers-seed seed-gpt-luks1 ptorder-gpt luks2-argon2 shrink-seed \
+			unlock-links defrag-reload-fail mbr-luks2; tests/vm/run.sh --list) |
+			awk '!seen[$0]++' | while read -r n; do
+				[ -f "tests/vm/scenarios/$n.scn" ] && echo "$n"; done | tr '\n' ' ')
 		others+=(vm-a)
 	fi
 	LANE_LOG=$(mktemp)
@@ -170,6 +182,7 @@ if [ "$lanes" = 2 ]; then
 	echo "==== the vm lane's output"
 	cat "$LANE_LOG"
 	rm -f "$LANE_LOG"
+	[ -z "$VM_QUEUE" ] || rm -rf "$VM_QUEUE"
 else
 	# shellcheck disable=SC2086 # a list of level names
 	run_levels $levels

@@ -149,23 +149,27 @@ vm_run() {
 	return 0
 }
 
-# vm_make NAME SCENARIO: the maker stage (needs gen.sh), cached by the layout
-# lines of the scenario (not its comments, steps, checks or boots), the
-# generator and the kernel: sets MK to the directory holding disk.img and the
-# sum-* checksums. New steps or checks reuse the disk.
+# vm_maker_key SCENARIO: what its made disk depends on: the layout lines of the
+# scenario (not its comments, steps, checks or boots), the generator and the kernel.
+vm_maker_key() {
+	(grep -vE '^(#|(step|expect|check|output|powercut|powercut-random|boot|append|enlarge)\b)' "$1"
+		cat "$VM_TOP/tests/vm/gen.sh"; echo "$KVER") | sha256sum | cut -c1-16
+}
+
+# vm_make NAME SCENARIO: the maker stage (needs gen.sh), cached by vm_maker_key
+# (scenarios with the same layout share one disk): sets MK to the directory
+# holding disk.img and the sum-* checksums. New steps or checks reuse the disk.
 vm_make() {
 	local name=$1 scn=$2 key f lk
-	key=$( (grep -vE '^(#|(step|expect|check|output|powercut|powercut-random|boot|append|enlarge)\b)' "$scn"
-		cat "$VM_TOP/tests/vm/gen.sh"; echo "$KVER") | sha256sum | cut -c1-16)
-	MK=$VM_CACHE/maker-$name-$key
-	[ -e "$MK/done" ] && return 0
+	key=$(vm_maker_key "$scn")
+	MK=$VM_CACHE/maker-$key
+	[ -e "$MK/done" ] && { touch "$MK"; return 0; }
 	mkdir -p "$VM_CACHE"
-	exec {lk}>"$VM_CACHE/.lock-maker-$name-$key"
+	exec {lk}>"$VM_CACHE/.lock-maker-$key"
 	flock "$lk"
-	[ -e "$MK/done" ] && { exec {lk}>&-; return 0; }
-	# The disks of this scenario's older layouts are never used again.
-	find "$VM_CACHE" -maxdepth 1 -name "maker-$name-*" ! -name "maker-$name-$key" \
-		-exec rm -rf {} + 2>/dev/null
+	[ -e "$MK/done" ] && { exec {lk}>&-; touch "$MK"; return 0; }
+	# Disks no scenario has used for a week belong to older layouts.
+	find "$VM_CACHE" -maxdepth 1 -name 'maker-*' -mtime +7 -exec rm -rf {} + 2>/dev/null
 	rm -rf "$MK" && mkdir -p "$MK"
 	truncate -s "$(awk '$1 == "disk" {print $2}' "$scn")" "$MK/disk.img"
 	vm_result_disk "$MK/result.img"

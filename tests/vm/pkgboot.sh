@@ -226,11 +226,9 @@ fetch_tree || { skipped "pkgboot: apt-get download of the initramfs-tools packag
 vm_kernel || { skipped "pkgboot: no VM kernel (scripts/vm-kernel.sh: apt access?)"; finish; }
 # The maker stage (cached, shared with run.sh and itools.sh) boots the dracut test
 # initramfs, with the package's binary: built only when the maker's disk is not cached
-# (vm_make's key, as lib.sh computes it; if that drifts, the initramfs is built each time).
+# (vm_maker_key).
 scn=tests/vm/scenarios/boot-shrink.scn
-mkey=$( (grep -vE '^(#|(step|expect|check|output|powercut|powercut-random|boot|append|enlarge)\b)' "$scn"
-	cat tests/vm/gen.sh; echo "$KVER") | sha256sum | cut -c1-16)
-if [ ! -e "$VM_CACHE/maker-boot-shrink-$mkey/done" ]; then
+if [ ! -e "$VM_CACHE/maker-$(vm_maker_key "$scn")/done" ]; then
 	SHRINKBOX_BIN=$W/x/usr/sbin/shrinkbox vm_initrd ||
 		{ bad "pkgboot: the dracut test initramfs (maker stage) failed"; finish; }
 fi

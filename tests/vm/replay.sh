@@ -24,8 +24,7 @@ RP=$RDIR/replay.py
 TORN=${SHRINKBOX_REPLAY_TORN:-10}
 PREFIX=${SHRINKBOX_REPLAY_PREFIX:-5}
 SEED=${SHRINKBOX_REPLAY_SEED:-1}
-# CI samples: the self-test, the record run and 3 states of shrink took 348 s
-# on 2 busy cores (86 s per state, 69 s the record run).
+# CI samples (a "ci N" line): on 2 busy cores a state takes about 86 s, a record run 69 s.
 TIMEOUT=${SHRINKBOX_REPLAY_TIMEOUT:-600}
 
 names=("$@")
