@@ -204,6 +204,17 @@ char *size_fmt_human(char buf[SIZE_FMT_LEN], uint64_t bytes)
 		snprintf(buf, SIZE_FMT_LEN, "%" PRIu64 " B", bytes);
 		return buf;
 	}
+	/*
+	 * A figure the user typed comes back as typed: 1100 MiB is not shown as
+	 * "1.07 GiB". When two decimals of the largest unit are not exact but a
+	 * whole number of the unit below is (and short), that is what is shown.
+	 */
+	if (i >= 2 && ((u128)bytes * 100) % div && bytes % (div / 1024) == 0 &&
+	    bytes / (div / 1024) < 100000) {
+		snprintf(buf, SIZE_FMT_LEN, "%" PRIu64 " %s", (uint64_t)(bytes / (div / 1024)),
+			 names[i - 1]);
+		return buf;
+	}
 	hundredths = ((u128)bytes * 100 + div / 2) / div;
 	snprintf(buf, SIZE_FMT_LEN, "%" PRIu64 ".%02u %s", (uint64_t)(hundredths / 100),
 		 (unsigned)(hundredths % 100), names[i]);

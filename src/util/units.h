@@ -26,7 +26,11 @@ int count_parse(const char *s, uint64_t *out);
 #define SIZE_FMT_LEN 64
 /* "64424509440 B (60.00 GiB)"; below 1 KiB just "512 B". Returns buf. */
 char *size_fmt(char buf[SIZE_FMT_LEN], uint64_t bytes);
-/* "60.00 GiB": the human figure alone, binary units, rounded half up. */
+/*
+ * "60.00 GiB": the human figure alone, binary units, rounded half up; a whole
+ * number of the unit below when that is exact and two decimals are not
+ * ("1100 MiB", not "1.07 GiB").
+ */
 char *size_fmt_human(char buf[SIZE_FMT_LEN], uint64_t bytes);
 
 static inline uint64_t div_round_up(uint64_t n, uint64_t d)

@@ -113,6 +113,13 @@ TEST(units_format)
 	CHECK_STR(size_fmt(b, 60000000000ull), "60000000000 B (55.88 GiB)");
 	CHECK_STR(size_fmt(b, 1610612736ull), "1610612736 B (1.50 GiB)");
 	CHECK_STR(size_fmt_human(b, 1048575), "1024.00 KiB");
+	/* As typed: 1100 MiB is exact in the unit below, not in two decimals of GiB. */
+	CHECK_STR(size_fmt(b, 1153433600ull), "1153433600 B (1100 MiB)");
+	CHECK_STR(size_fmt_human(b, 1024000), "1000.00 KiB");
+	CHECK_STR(size_fmt_human(b, 1000ull << 20), "1000.00 MiB");
+	CHECK_STR(size_fmt_human(b, 1500ull << 20), "1500 MiB");
+	CHECK_STR(size_fmt_human(b, 1536ull << 20), "1.50 GiB");
+	CHECK_STR(size_fmt_human(b, 1025), "1.00 KiB");
 	CHECK_STR(size_fmt_human(b, UINT64_MAX), "16.00 EiB");
 }
 
