@@ -135,7 +135,7 @@ static void text_vg(const struct volume *v, unsigned d)
 
 			indent(d + 3);
 			printf("LE %" PRIu64 "-%" PRIu64 " %s:", seg->start_extent,
-			       seg->start_extent + seg->extent_count - 1, seg->type);
+			       seg->start_extent + seg->extent_count - 1, vg_seg_type(seg));
 			for (unsigned k = 0; k < seg->n_areas; k++) {
 				const struct vg_area *ar = &seg->areas[k];
 
@@ -513,7 +513,7 @@ static struct json_object *json_vg(const struct volume *v)
 
 			J_ADD(so, "le_start", J_U64(seg->start_extent));
 			J_ADD(so, "extents", J_U64(seg->extent_count));
-			J_ADD(so, "type", J_STR(seg->type));
+			J_ADD(so, "type", J_STR(vg_seg_type(seg)));
 			J_ADD(so, "stripe_count", J_U64(seg->stripe_count));
 			for (unsigned k = 0; k < seg->n_areas; k++) {
 				const struct vg_area *ar = &seg->areas[k];

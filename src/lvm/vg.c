@@ -152,6 +152,11 @@ int vg_find_lv(const struct vg *vg, const char *name)
 	return -1;
 }
 
+const char *vg_seg_type(const struct vg_seg *seg)
+{
+	return !strcmp(seg->type, "striped") && seg->stripe_count == 1 ? "linear" : seg->type;
+}
+
 static int find_pv_handle(const struct vg *vg, const char *h)
 {
 	for (unsigned i = 0; i < vg->n_pvs; i++)

@@ -106,6 +106,11 @@ void vg_free(struct vg *vg);
 
 int vg_find_pv(const struct vg *vg, const char *uuid_nodash);
 int vg_find_lv(const struct vg *vg, const char *name);
+/*
+ * The segment's type as lvm2 reports it (lvs -o segtype): a one-stripe
+ * "striped" segment, what lvm2 writes for a linear run, is "linear".
+ */
+const char *vg_seg_type(const struct vg_seg *seg);
 
 /* The extent map of one PV in PE order, gaps as free runs; *out malloc'd. */
 int vg_pv_map(const struct vg *vg, unsigned pv, struct pv_seg **out, size_t *n);

@@ -73,6 +73,15 @@ same vg "$(jq -c '.volume.lvm_pv.vg | {uuid, seqno, pvs: [.pvs[] | del(.path, .d
 same vg_uuid "$(jq -r .volume.lvm_pv.vg.uuid "$TMPD/a.json")" "$(vgs --noheadings -o vg_uuid "$v2" 2>/dev/null | tr -d ' ')"
 end_case
 
+# ---- Case: each segment's type as lvm2 reports it (a one-stripe run is "linear").
+js=$("$SB" status --json "$a" 2>/dev/null); out=$("$SB" status "$a" 2>&1)
+begin segment_types_as_lvm2_reports_them
+same segtypes "$(jq -r '.volume.lvm_pv.vg.lvs[] | .name as $n | .segments[] | "\($n) \(.type)"' <<<"$js" | sort)" \
+	"$(lvs --noheadings --segments -o lv_name,segtype "$v2" 2>/dev/null | awk '{print $1, $2}' | sort)"
+same text_linear "$(grep -c 'linear:' <<<"$out")" 3
+same text_striped "$(grep -c 'striped:' <<<"$out")" 1
+end_case
+
 # ---- Case: the tag of a cut-off resize2fs is reported, as lvm2 reports the tags.
 q lvchange --addtag shrinkbox_resize2fs --addtag other "$v2/onb"
 out=$("$SB" status "$a" 2>&1); js=$("$SB" status --json "$a" 2>/dev/null)
