@@ -302,8 +302,16 @@ int defrag_main(int argc, char **argv)
 		printf("  after:\n");
 		pv_map_print(h->vg, (unsigned)h->devs[dev].pv, "    ");
 	}
-	printf("Done: moved %" PRIu64 " extents = %s; VG %s metadata seqno %" PRIu64 ".\n",
-	       plan.moved, size_fmt(a, plan.moved * ext), vgname, res.seqno);
+	/* Moved is what the map says; copied is what the data needed (swap keeps its header). */
+	{
+		char c[SIZE_FMT_LEN];
+		uint64_t copied = copy_total(h, &plan, keep);
+
+		printf("Done: moved %" PRIu64 " extents = %s, %s copied%s; VG %s metadata seqno %"
+		       PRIu64 ".\n", plan.moved, size_fmt(a, plan.moved * ext), size_fmt(c, copied),
+		       copied < plan.moved * ext ? " (the rest remapped without a copy)" : "",
+		       vgname, res.seqno);
+	}
 	rc = EXIT_DONE;
 out:
 	defrag_plan_clear(&plan);

@@ -137,12 +137,13 @@ json=$("$SB" defrag "$g" --devices "$g" --dry-run --json 2>/dev/null | sed '/^Dr
 out=$("$SB" defrag "$g" --devices "$g" --yes --verify --backup-dir "$BK" 2>&1); rc=$?
 lv_head "$vs" sw 65536 >"$TMPD/sw.head"
 if [ $rc = 0 ] && grep -q "only its 4096 B header is copied" <<<"$out" &&
+	grep -q "^Done: moved 3 extents = .*, 4096 B (4.00 KiB) copied (the rest remapped without a copy)" <<<"$out" &&
 	[ "$(highest_pe "$g")" = 4 ] && [ "$(lv_sum "$vs" a)" = "$sa" ] && vgck "$vs" >/dev/null 2>&1 &&
 	[ "$(blkid -p -o export "$TMPD/sw.head" | grep -E '^(TYPE|UUID|LABEL)=' | sort | tr '\n' ' ')" = \
 		"LABEL=sbswap TYPE=swap UUID=5b3c2a10-1111-4222-8333-944455556666 " ]; then
 	ok swap_moved_with_its_header
 else
-	bad swap_moved_with_its_header "rc $rc top $(highest_pe "$g"): $(blkid -p -o export "$TMPD/sw.head"): $out"
+	bad swap_moved_with_its_header "rc $rc top $(highest_pe "$g"): $(blkid -p -o export "$TMPD/sw.head" | tr "\n" " "): $(tr "\n" " " <<<"$out")"
 fi
 # The header page itself is byte for byte the one written before the move.
 cmp -s <(head -c 4096 "$TMPD/sw.head") <(head -c 4096 "$TMPD/sw.img") &&
