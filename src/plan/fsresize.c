@@ -143,17 +143,17 @@ int fsresize_plan_ahead(const struct vgh *h, unsigned lv, uint64_t new_le,
 	} else if (!strcmp(t, "swap") && p->fs.size_known) {
 		p->kind = FS_SWAP;
 	} else if (!strcmp(t, "xfs")) {
-		return err_set(E_REFUSED, "%s holds XFS, which cannot be shrunk (only grown, while "
-			       "mounted, with xfs_growfs)", d->path);
+		return err_set(E_REFUSED, "LV %s holds XFS, which cannot be shrunk (only grown, "
+			       "while mounted, with xfs_growfs)", d->name);
 	} else if (!strcmp(t, "btrfs")) {
-		return err_set(E_REFUSED, "%s holds btrfs, which is resized while mounted (btrfs "
-			       "filesystem resize); shrinkbox does not", d->path);
+		return err_set(E_REFUSED, "LV %s holds btrfs, which is resized while mounted "
+			       "(btrfs filesystem resize); shrinkbox does not", d->name);
 	} else if (!strcmp(t, "swsuspend")) {
-		return err_set(E_REFUSED, "%s holds a hibernation image; resume from it or discard "
-			       "it first", d->path);
+		return err_set(E_REFUSED, "LV %s holds a hibernation image; resume from it or "
+			       "discard it first", d->name);
 	} else {
-		return err_set(E_REFUSED, "%s holds %s%s; shrinkbox resizes ext2/3/4 and swap only",
-			       d->path, *t ? t : "no filesystem shrinkbox can recognise",
+		return err_set(E_REFUSED, "LV %s holds %s%s; shrinkbox resizes ext2/3/4 and swap "
+			       "only", d->name, *t ? t : "no filesystem shrinkbox can recognise",
 			       *t ? " of unknown size" : "");
 	}
 	if (new_le > p->old_le) {
@@ -173,9 +173,9 @@ int fsresize_plan_ahead(const struct vgh *h, unsigned lv, uint64_t new_le,
 	 */
 	p->repair = p->marked;
 	if (p->fs.size > p->old_le * p->ext)
-		return err_set(E_REFUSED, "%s: the filesystem (%" PRIu64 " B) is larger than its LV "
-			       "(%" PRIu64 " B); it is damaged or was never resized: repair it first",
-			       d->path, p->fs.size, p->old_le * p->ext);
+		return err_set(E_REFUSED, "LV %s: the filesystem (%" PRIu64 " B) is larger than the "
+			       "LV (%" PRIu64 " B); it is damaged or was never resized: repair it "
+			       "first", d->name, p->fs.size, p->old_le * p->ext);
 	if (p->kind == FS_EXT && new_le * p->ext < p->fs.size) {
 		r = ext_minimum(d->path, p->fs.block_size, &p->fs_min);
 		/*
@@ -194,9 +194,9 @@ int fsresize_plan_ahead(const struct vgh *h, unsigned lv, uint64_t new_le,
 			uint64_t ext = div_round_up(p->fs_min, p->ext);
 			char a[SIZE_FMT_LEN];
 
-			return err_set(E_REFUSED, "%s cannot shrink to %" PRIu64 " B: resize2fs needs "
-				       "at least %" PRIu64 " B; the smallest LV size that works is %"
-				       PRIu64 " extents = %s (nothing was changed)", d->path,
+			return err_set(E_REFUSED, "LV %s cannot shrink to %" PRIu64 " B: resize2fs "
+				       "needs at least %" PRIu64 " B; the smallest LV size that works "
+				       "is %" PRIu64 " extents = %s (nothing was changed)", d->name,
 				       new_le * p->ext, p->fs_min, ext, size_fmt(a, ext * p->ext));
 		}
 	}
@@ -338,7 +338,7 @@ int e2fsck_n_verdict(const char *out, char *bad, size_t bad_len)
  * filesystem's data untouched; e2fsck then recreates it, check_resize_inode()
  * in e2fsck/super.c) and e2fsck -n reads everything again.
  */
-static int resize_repair_allowed(const char *dev, const struct fsresize_opts *o)
+static int resize_repair_allowed(const char *dev, const char *lv, const struct fsresize_opts *o)
 {
 	char *argv[] = { "e2fsck", "-f", "-n", (char *)dev, NULL };
 	char *clri[] = { "debugfs", "-w", "-R", "clri <7>", (char *)dev, NULL };
@@ -354,30 +354,32 @@ static int resize_repair_allowed(const char *dev, const struct fsresize_opts *o)
 		if (st == 0)
 			return 0;
 		if (strlen(out) + 1 >= sizeof(out))
-			return err_set(E_REFUSED, "e2fsck -f -n %s reported more than shrinkbox reads; "
-				       "run \"e2fsck -f %s\" yourself, then try again", dev, dev);
+			return err_set(E_REFUSED, "e2fsck -f -n of LV %s reported more than shrinkbox "
+				       "reads; run \"e2fsck -f /dev/%s\" yourself, then try again", lv,
+				       lv);
 		r = e2fsck_n_verdict(out, bad, sizeof(bad));
 		if (r < 0)
-			return err_set(E_REFUSED, "e2fsck -f -n %s reports more than an interrupted "
-				       "resize2fs leaves (\"%.200s\"); run \"e2fsck -f %s\" yourself, "
-				       "then try again", dev, bad, dev);
+			return err_set(E_REFUSED, "e2fsck -f -n of LV %s reports more than an "
+				       "interrupted resize2fs leaves (\"%.200s\"); run \"e2fsck -f "
+				       "/dev/%s\" yourself, then try again", lv, bad, lv);
 		if (r != 2)
 			return r;
 		if (round)
-			return err_set(E_REFUSED, "e2fsck -f -n %s still stops in inode 7 after it was "
-				       "cleared; run \"e2fsck -f %s\" yourself, then try again", dev, dev);
+			return err_set(E_REFUSED, "e2fsck -f -n of LV %s still stops in inode 7 after "
+				       "it was cleared; run \"e2fsck -f /dev/%s\" yourself, then try "
+				       "again", lv, lv);
 		o->say("debugfs -w -R \"clri <7>\" %s (e2fsck -n stopped in the resize inode's block "
 		       "map; e2fsck recreates it)", dev);
 		r = run_program(clri, &st, out, sizeof(out));
 		if (r < 0)
 			return r;
 		if (st != 0)
-			return err_set(E_REFUSED, "debugfs could not clear inode 7 of %s (exit %d): %.200s",
-				       dev, st, out);
+			return err_set(E_REFUSED, "debugfs could not clear inode 7 of LV %s (exit %d): "
+				       "%.200s", lv, st, out);
 	}
 }
 
-static int e2fsck(const char *dev, bool repair, const struct fsresize_opts *o)
+static int e2fsck(const char *dev, const char *lv, bool repair, const struct fsresize_opts *o)
 {
 	char *argv[] = { "e2fsck", "-f", "-p", (char *)dev, NULL };
 	char *yes[] = { "e2fsck", "-f", "-y", (char *)dev, NULL };
@@ -385,7 +387,7 @@ static int e2fsck(const char *dev, bool repair, const struct fsresize_opts *o)
 	int st, r;
 
 	if (repair) {
-		r = resize_repair_allowed(dev, o);
+		r = resize_repair_allowed(dev, lv, o);
 		if (r < 0)
 			return r;
 		if (r == 1) {
@@ -394,8 +396,8 @@ static int e2fsck(const char *dev, bool repair, const struct fsresize_opts *o)
 			if (r < 0)
 				return r;
 			if (st >= 4)
-				return err_set(E_REFUSED, "e2fsck -f -y %s could not repair it (exit "
-					       "%d): %.300s", dev, st, out);
+				return err_set(E_REFUSED, "e2fsck -f -y of LV %s could not repair it "
+					       "(exit %d): %.300s", lv, st, out);
 		}
 	}
 	o->say("e2fsck -f -p %s", dev);
@@ -404,9 +406,9 @@ static int e2fsck(const char *dev, bool repair, const struct fsresize_opts *o)
 		return r;
 	/* 0 clean, 1 fixed, 2 fixed (reboot wanted: not for an unmounted fs); 4+ needs a human. */
 	if (st >= 4)
-		return err_set(E_REFUSED, "e2fsck found problems it will not fix unattended (exit %d)"
-			       ": run \"e2fsck -f %s\" yourself, then try again. It said: %.300s",
-			       st, dev, out);
+		return err_set(E_REFUSED, "e2fsck found problems in LV %s it will not fix unattended "
+			       "(exit %d): run \"e2fsck -f /dev/%s\" yourself, then try again. It "
+			       "said: %.300s", lv, st, lv, out);
 	return 0;
 }
 
@@ -443,22 +445,22 @@ static int resize2fs(const char *dev, uint64_t bytes, uint64_t block_size,
 }
 
 /* Reads the filesystem's size back (into *size when asked) and checks it. */
-static int verify_fs(const char *dev, uint64_t lv_bytes, uint64_t want, const char *when,
+static int verify_fs(const struct lvdev *d, uint64_t lv_bytes, uint64_t want, const char *when,
 		     uint64_t *size)
 {
 	struct fs_info fi;
-	int r = read_fs(dev, &fi);
+	int r = read_fs(d->path, &fi);
 
 	if (r < 0)
 		return r;
 	if (size)
 		*size = fi.size;
 	if (!fi.size_known || fi.size > lv_bytes)
-		return err_set(-EIO, "%s %s: the filesystem covers %" PRIu64 " B, more than the LV's %"
-			       PRIu64 " B", dev, when, fi.size, lv_bytes);
+		return err_set(-EIO, "LV %s %s: the filesystem covers %" PRIu64 " B, more than the "
+			       "LV's %" PRIu64 " B", d->name, when, fi.size, lv_bytes);
 	if (want && fi.size != want)
-		return err_set(-EIO, "%s %s: the filesystem covers %" PRIu64 " B, not the %" PRIu64
-			       " B intended", dev, when, fi.size, want);
+		return err_set(-EIO, "LV %s %s: the filesystem covers %" PRIu64 " B, not the %"
+			       PRIu64 " B intended", d->name, when, fi.size, want);
 	return 0;
 }
 
@@ -517,10 +519,10 @@ int fsresize_apply(struct vgh *h, const struct fsresize_plan *p, struct lvdev *d
 				r = swap_set_size(d->path, p->fs_final);
 			}
 		}
-		return r ? r : verify_fs(d->path, new_bytes, p->fs_final, "after the resize", NULL);
+		return r ? r : verify_fs(d, new_bytes, p->fs_final, "after the resize", NULL);
 	}
 
-	r = e2fsck(d->path, p->repair, o);
+	r = e2fsck(d->path, d->name, p->repair, o);
 	if (r < 0)
 		return r;
 	if (p->min_after_repair) {
@@ -533,10 +535,10 @@ int fsresize_apply(struct vgh *h, const struct fsresize_plan *p, struct lvdev *d
 			uint64_t ext = div_round_up(min, p->ext);
 			char a[SIZE_FMT_LEN];
 
-			return err_set(E_REFUSED, "%s cannot shrink to %" PRIu64 " B: after the repair "
-				       "of the interrupted resize2fs, resize2fs needs at least %" PRIu64
-				       " B; the smallest LV size that works is %" PRIu64 " extents = "
-				       "%s (only the repair was made)", d->path, new_bytes, min, ext,
+			return err_set(E_REFUSED, "LV %s cannot shrink to %" PRIu64 " B: after the "
+				       "repair of the interrupted resize2fs, resize2fs needs at least %"
+				       PRIu64 " B; the smallest LV size that works is %" PRIu64
+				       " extents = %s (only the repair was made)", d->name, new_bytes, min, ext,
 				       size_fmt(a, ext * p->ext));
 		}
 	}
@@ -554,15 +556,16 @@ int fsresize_apply(struct vgh *h, const struct fsresize_plan *p, struct lvdev *d
 			uint64_t ext = div_round_up(min, p->ext);
 			char a[SIZE_FMT_LEN];
 
-			return err_set(E_REFUSED, "%s cannot shrink to %" PRIu64 " B: resize2fs needs "
-				       "at least %" PRIu64 " B; the smallest LV size that works is %"
-				       PRIu64 " extents = %s (nothing was changed)", d->path, new_bytes,
+			return err_set(E_REFUSED, "LV %s cannot shrink to %" PRIu64 " B: resize2fs "
+				       "needs at least %" PRIu64 " B; the smallest LV size that works "
+				       "is %" PRIu64 " extents = %s (nothing was changed)", d->name,
+				       new_bytes,
 				       min, ext, size_fmt(a, ext * p->ext));
 		}
 		if (r < 0)
 			return r;
 		res->wrote = true;
-		r = verify_fs(d->path, new_bytes, 0, "after shrinking the filesystem", &now);
+		r = verify_fs(d, new_bytes, 0, "after shrinking the filesystem", &now);
 		if (r < 0)
 			return r;
 		test_stop("fs-shrunk");
@@ -582,7 +585,7 @@ int fsresize_apply(struct vgh *h, const struct fsresize_plan *p, struct lvdev *d
 			return r;
 		res->wrote = true;
 	}
-	r = verify_fs(d->path, new_bytes, p->fs_final, "at the end", NULL);
+	r = verify_fs(d, new_bytes, p->fs_final, "at the end", NULL);
 	if (r == 0 && marked)
 		r = commit(h, p, d, false, -1, o, res);
 	return r;

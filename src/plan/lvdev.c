@@ -115,6 +115,7 @@ int lvdev_open(const struct vgh *h, unsigned lv, struct lvdev *d)
 
 	memset(d, 0, sizeof(*d));
 	d->loopfd = -1;
+	snprintf(d->name, sizeof(d->name), "%s/%s", h->name, l->name);
 	lv_dm_name(h->name, l->name, d->dm_name);
 	if (blk_dm_path(d->dm_name, d->path) == 0) {
 		d->kind = LVDEV_ACTIVE;

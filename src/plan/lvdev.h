@@ -21,6 +21,7 @@ struct lvdev {
 	char dm_name[256];
 	int loopfd;
 	bool own_node;		/* path is our private node of a temporary device (lvdev.c) */
+	char name[300];		/* "VG/LV": what messages name (path may be a temporary node) */
 };
 
 int lvdev_open(const struct vgh *h, unsigned lv, struct lvdev *d);

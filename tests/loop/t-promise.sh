@@ -43,6 +43,9 @@ same_verdict() {
 	holds message "said: $(tail -n 2 <<<"$out2" | tr '\n' ' ')" grep -q -- "$say" <<<"$out2"
 	holds dry_message "the dry run said: $(tail -n 2 <<<"$out" | tr '\n' ' ')" grep -q -- "$say" <<<"$out"
 	holds bytes "the disk changed" [ "$(sha256sum <"$d")" = "$before" ]
+	# An LV is named as VG/LV, never by the temporary node the command opened it through.
+	holds names_the_lv "named a temporary node: $(grep -h '/dev/\.shrinkbox' <<<"$out$out2")" \
+		[ "$(grep -c '/dev/\.shrinkbox' <<<"$out$out2")" = 0 ]
 	holds vgck "vgck" vgck "$vg"
 	end_case
 }
@@ -50,17 +53,17 @@ same_verdict() {
 build
 # An LV without a filesystem cannot be grown by grow: refused before the
 # partition and the PV grow (it used to grow them, then stop with exit 4).
-same_verdict grow_lv_without_fs_refused_first 3 "holds no filesystem" \
+same_verdict grow_lv_without_fs_refused_first 3 "LV $vg/raw holds no filesystem" \
 	grow "${d}p2" --max --lv "$vg/raw=+100MiB"
 # swap lies between raw and root: growing it needs extents elsewhere, which a
 # loop device (no device-mapper here) cannot follow; refused before any write.
 same_verdict grow_noncontiguous_without_dm_refused_first 3 "without device-mapper" \
 	grow "${d}p2" --max --lv "$vg/swap=100%FREE"
 # Below resize2fs's minimum: refused by the plan, the dry run alike.
-same_verdict shrink_lv_below_minimum_refused_first 3 "resize2fs needs at least" \
+same_verdict shrink_lv_below_minimum_refused_first 3 "LV $vg/root cannot shrink to .* resize2fs needs at least" \
 	shrink "${d}p2" --size 100MiB --lv "$vg/root=1MiB"
 # The same LV named for a shrink that holds no filesystem.
-same_verdict shrink_lv_without_fs_refused_first 3 "holds no filesystem" \
+same_verdict shrink_lv_without_fs_refused_first 3 "LV $vg/raw holds no filesystem" \
 	shrink "${d}p2" --size 124MiB --lv "$vg/raw=4MiB"
 # A grow that works still works, and its dry run said so.
 out=$("$SB" grow "${d}p2" --max --lv "$vg/root=100%FREE" --dry-run 2>&1); rc=$?
