@@ -68,7 +68,9 @@ const struct applet_help shrink_help = {
 		       "get the largest sizes that fit; when the LVs use more extents than "
 		       "remain, the LVs named with --lv shrink to their sizes, or, without "
 		       "--lv, the largest ext2/3/4 LV that can give the extents up (its "
-		       "filesystem's minimum allowing) is chosen and named. Then, in this "
+		       "filesystem's minimum allowing) is chosen and named; when none can alone, "
+		       "the refusal lists every LV with its smallest size and prints the --lv "
+		       "options that free enough together. Then, in this "
 		       "order, each step an applet of its own: lvshrink, defrag, pvresize, "
 		       "cryptresize, partresize, and the final fill of the mapping and the PV "
 		       "to the partition's real end. Every step is atomic or resumable and "
@@ -124,41 +126,98 @@ static int parse_lv_targets(const struct vg *vg, struct lv_target *t, unsigned *
 	return 0;
 }
 
-/* Without --lv: the largest ext LV that can give up `need` extents, or a refusal listing why. */
+/* "1100MiB" when the size is whole MiB (extents are), else bytes: what --lv takes back. */
+static const char *lv_size_arg(char buf[32], uint64_t bytes)
+{
+	if (bytes % (1u << 20) == 0)
+		snprintf(buf, 32, "%" PRIu64 "MiB", bytes >> 20);
+	else
+		snprintf(buf, 32, "%" PRIu64 "B", bytes);
+	return buf;
+}
+
+struct lv_give {
+	unsigned lv;
+	uint64_t give;		/* extents it can give up, its content kept */
+};
+
+static int by_give(const void *a, const void *b)
+{
+	const struct lv_give *x = a, *y = b;
+
+	return x->give < y->give ? 1 : x->give > y->give ? -1 : (x->lv > y->lv) - (x->lv < y->lv);
+}
+
+/*
+ * Without --lv: the largest ext2/3/4 LV that can give up `need` extents on its
+ * own (resize2fs -P, read-only). When none can, the refusal lists every LV with
+ * its smallest size and what it can give, and the --lv options that free
+ * enough together when several can.
+ */
 static int choose_lv(const char *vgname, uint64_t need, struct lv_target *t, char *why,
 		     size_t why_len)
 {
 	struct vgh *h = NULL;
-	uint64_t best = 0;
+	struct lv_give *c = NULL;
+	uint64_t best = 0, ext, sum = 0;
+	unsigned n = 0;
 	size_t o = 0;
 	int r, chosen = -1;
+	char a[SIZE_FMT_LEN], b[SIZE_FMT_LEN], arg[32];
 
+#define WHY(...)                                                                          \
+	do {                                                                              \
+		int k_ = snprintf(why + o, why_len - o, __VA_ARGS__);                     \
+		o += k_ > 0 && (size_t)k_ < why_len - o ? (size_t)k_ : 0;                 \
+	} while (0)
 	r = vgh_open(vgname, applet_device_list(), false, &h);
 	if (r < 0)
 		return r;
+	ext = h->vg->extent_size * SECTOR_SIZE;
+	c = calloc(h->vg->n_lvs ? h->vg->n_lvs : 1, sizeof(*c));
+	if (!c) {
+		vgh_close(h);
+		return err_set(-ENOMEM, "out of memory");
+	}
 	why[0] = '\0';
 	for (unsigned i = 0; i < h->vg->n_lvs; i++) {
 		const struct vg_lv *lv = &h->vg->lvs[i];
 		struct lvdev d = { .loopfd = -1 };
-		struct fsresize_plan p;
+		enum fs_kind kind = FS_EXT;
+		uint64_t min_le = 0;
 
-		if (!(lv->status & LV_VISIBLE) || lv->le_count <= need)
+		if (!(lv->status & LV_VISIBLE))
 			continue;
 		err_clear();
 		r = lvdev_open(h, i, &d);
 		if (r == 0)
-			r = fsresize_plan(h, i, lv->le_count - need, &d, &p);
+			r = fsresize_min_le(h, i, &d, &min_le, &kind);
 		lvdev_close(&d);
-		if (r == 0 && p.kind != FS_EXT)
-			r = err_set(E_REFUSED, "not ext2/3/4 (name it with --lv to shrink it)");
 		if (r < 0) {
-			int k = snprintf(why + o, why_len - o, "\n  %s/%s: %s", vgname, lv->name,
-					 err_msg(r));
-
-			o += k > 0 && (size_t)k < why_len - o ? (size_t)k : 0;
+			WHY("\n  %s/%s (%s): %s", vgname, lv->name, size_fmt_human(a, lv->le_count * ext),
+			    err_msg(r));
 			continue;
 		}
-		if (lv->le_count > best) {
+		if (!min_le) {
+			/* A resize2fs was cut off: the repair comes first, then its minimum counts. */
+			WHY("\n  %s/%s: %" PRIu64 " extents = %s, tagged %s: its smallest size is "
+			    "known after the repair", vgname, lv->name, lv->le_count,
+			    size_fmt_human(a, lv->le_count * ext), RESIZE_MARK);
+			min_le = 1;
+		} else {
+			WHY("\n  %s/%s: %" PRIu64 " extents = %s, its %s needs %" PRIu64 " = %s: can "
+			    "give %" PRIu64 "%s", vgname, lv->name, lv->le_count,
+			    size_fmt_human(a, lv->le_count * ext),
+			    kind == FS_EXT ? "filesystem" : "swap area", min_le,
+			    size_fmt_human(b, min_le * ext),
+			    lv->le_count > min_le ? lv->le_count - min_le : 0,
+			    kind == FS_EXT ? "" : " (swap is never chosen: name it with --lv)");
+		}
+		if (kind != FS_EXT || lv->le_count <= min_le)
+			continue;
+		c[n++] = (struct lv_give){ .lv = i, .give = lv->le_count - min_le };
+		sum += lv->le_count - min_le;
+		if (lv->le_count - min_le >= need && lv->le_count > best) {
 			best = lv->le_count;
 			chosen = (int)i;
 		}
@@ -169,13 +228,32 @@ static int choose_lv(const char *vgname, uint64_t need, struct lv_target *t, cha
 		t->new_le = h->vg->lvs[chosen].le_count - need;
 		snprintf(why, why_len, "the largest ext2/3/4 LV whose filesystem can give up %" PRIu64
 			 " extents", need);
+		r = 0;
+	} else if (sum >= need) {
+		uint64_t left = need;
+
+		/* The fewest LVs: those that can give most first, the last one only what is left. */
+		qsort(c, n, sizeof(*c), by_give);
+		WHY("\nthese together free enough:");
+		for (unsigned i = 0; i < n && left; i++) {
+			const struct vg_lv *lv = &h->vg->lvs[c[i].lv];
+			uint64_t g = c[i].give < left ? c[i].give : left;
+
+			WHY(" --lv %s/%s=%s", vgname, lv->name, lv_size_arg(arg, (lv->le_count - g) * ext));
+			left -= g;
+		}
+		r = err_set(E_REFUSED, "%" PRIu64 " extents must be freed and no LV can give them up "
+			    "on its own; name the LVs to shrink with --lv VG/LV=SIZE (nothing was "
+			    "changed)", need);
+	} else {
+		r = err_set(E_REFUSED, "%" PRIu64 " extents must be freed and the ext2/3/4 LVs can "
+			    "give up %" PRIu64 " together: choose a larger --size, or make room in the "
+			    "VG first (nothing was changed)", need, sum);
 	}
+#undef WHY
+	free(c);
 	vgh_close(h);
-	if (chosen < 0)
-		return err_set(E_REFUSED, "%" PRIu64 " extents must be freed and no LV can give them "
-			       "up on its own; name the LVs to shrink with --lv VG/LV=SIZE:%s", need,
-			       why);
-	return 0;
+	return r;
 }
 
 /*
@@ -335,6 +413,9 @@ int shrink_main(int argc, char **argv)
 		r = choose_lv(vg->name, t.free_needed, &lvt[0], why, sizeof(why));
 		if (r < 0) {
 			rc = applet_fail(r, NULL, vg->name);
+			/* Every LV with its smallest size (and the --lv options that would do). */
+			if (why[0])
+				fprintf(stderr, "the LVs of VG %s:%s\n", vg->name, why);
 			goto out;
 		}
 		n_lvt = 1;
@@ -375,8 +456,8 @@ int shrink_main(int argc, char **argv)
 	}
 	if (why[0])
 		printf("  (chose %s: %s)\n", lvt[0].name, why);
-	printf("  extents now (after the LV shrink, defrag moves what lies at or beyond PE %"
-	       PRIu64 "):\n", t.pe_count);
+	printf("  extents now (the LV shrink frees the end of each LV it shrinks; then defrag moves "
+	       "what lies at or beyond PE %" PRIu64 "):\n", t.pe_count);
 	pv_map_print(vg, (unsigned)sv.pv->pv_index, "    ");
 	any = n_lvt || t.part_size != sv.l.part_size || t.pe_count != vg->pvs[sv.pv->pv_index].pe_count ||
 	      (sv.luks && t.map_size != sv.luks->luks.active_size) || sv.table_repair;

@@ -444,6 +444,33 @@ static int resize2fs(const char *dev, uint64_t bytes, uint64_t block_size,
 	return err_set(-EIO, "resize2fs failed (exit %d): %.400s", st, out);
 }
 
+int fsresize_min_le(const struct vgh *h, unsigned lv, const struct lvdev *d, uint64_t *min_le,
+		    enum fs_kind *kind)
+{
+	struct fsresize_plan p;
+	uint64_t min;
+	int r;
+
+	r = fsresize_plan(h, lv, h->vg->lvs[lv].le_count, d, &p);
+	if (r < 0)
+		return r;
+	*kind = p.kind;
+	/* Cut off mid-way: resize2fs -P means nothing until the repair (fsresize_apply). */
+	if (p.marked) {
+		*min_le = 0;
+		return 0;
+	}
+	if (p.kind == FS_SWAP) {
+		min = (uint64_t)SWAP_MIN_PAGES * p.fs.block_size;
+	} else {
+		r = ext_minimum(d->path, p.fs.block_size, &min);
+		if (r < 0)
+			return r;
+	}
+	*min_le = min ? div_round_up(min, p.ext) : 1;
+	return 0;
+}
+
 /* Reads the filesystem's size back (into *size when asked) and checks it. */
 static int verify_fs(const struct lvdev *d, uint64_t lv_bytes, uint64_t want, const char *when,
 		     uint64_t *size)

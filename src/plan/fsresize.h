@@ -63,6 +63,14 @@ int fsresize_plan_ahead(const struct vgh *h, unsigned lv, uint64_t new_le,
 			const struct lvdev *d, const struct fsresize_ahead *ahead,
 			struct fsresize_plan *p);
 /*
+ * The fewest extents LV lv can shrink to, its content kept: resize2fs's own
+ * minimum (-P, read-only) for ext2/3/4, the smallest swap area mkswap makes
+ * for swap; refuses what fsresize_plan refuses. 0 for an LV carrying
+ * RESIZE_MARK: its minimum is known only after the repair.
+ */
+int fsresize_min_le(const struct vgh *h, unsigned lv, const struct lvdev *d, uint64_t *min_le,
+		    enum fs_kind *kind);
+/*
  * What e2fsck -f -n printed on a filesystem whose LV carries RESIZE_MARK: 1 if
  * every line is what an interrupted resize2fs leaves and the resize inode is
  * among it (e2fsck -f -y may repair it), 0 if every line is benign without

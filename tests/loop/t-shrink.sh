@@ -7,6 +7,7 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 . tests/lib/check.sh
 . tests/lib/loop-env.sh
+. tests/lib/lvdata.sh
 trap 'umount "$TMPD/mnt" 2>/dev/null; cleanup_loops' EXIT
 
 SB=${SHRINKBOX:-./shrinkbox}
@@ -64,7 +65,11 @@ out=$("$SB" shrink "${d}p2" --size 200MiB --dry-run --backup-dir "$TMPD/bk" 2>&1
 [ $rc = 0 ] && grep -q "chose $vg/root" <<<"$out" && [ "$(sha256sum <"$d")" = "$before" ] &&
 	ok dry_run_plans_and_changes_nothing || bad dry_run_plans_and_changes_nothing "rc $rc: $out"
 out=$("$SB" shrink "${d}p2" --size 100MiB --yes --backup-dir "$TMPD/bk" 2>&1); rc=$?
-[ $rc = 3 ] && grep -q "name the LVs to shrink" <<<"$out" && [ "$(sha256sum <"$d")" = "$before" ] &&
+# Refused with every LV's smallest size and what it can give (root: resize2fs -P).
+[ $rc = 3 ] && grep -q "the ext2/3/4 LVs can give up .* together: choose a larger --size" <<<"$out" &&
+	grep -q "^  $vg/root: 50 extents = 200.00 MiB, its filesystem needs [0-9]* = .*: can give" <<<"$out" &&
+	grep -q "^  $vg/swap: 8 extents .*swap is never chosen" <<<"$out" &&
+	[ "$(sha256sum <"$d")" = "$before" ] &&
 	ok too_small_refused_with_options || bad too_small_refused_with_options "rc $rc: $out"
 out=$("$SB" shrink "${d}p2" --size 200MiB --verify --yes --backup-dir "$TMPD/bk" 2>&1); rc=$?
 why=$(check)
@@ -130,5 +135,45 @@ for stop in none commit1 part-resized; do
 		<<<"$(vgs --noheadings -o vg_tags "$vg" 2>/dev/null)"
 	end_case
 done
+
+# No LV can give the extents alone, two can together: the refusal prints the --lv
+# options that free enough, and those options, as printed, shrink the stack.
+loop_env_reset
+d=$(new_loop 512M)
+printf 'label: gpt\n,1MiB,21686148-6449-6E6F-744E-656564454649\n,400MiB,L\n' | q sfdisk "$d"
+add_partitions "$d"
+vg=$(uniq_name sc)$RANDOM
+q pvcreate "${d}p2"; q vgcreate "$vg" "${d}p2"
+for n in a b; do
+	q lvcreate -an -Zn -n $n -L 120M "$vg"; l=$(lv_extent_loop "$vg" $n); mkfs.ext4 -q "$l"
+	losetup -d "$l"
+done
+before=$(sha256sum <"$d")
+out=$("$SB" shrink "${d}p2" --size 120MiB --dry-run 2>&1); rc=$?
+lvopts=$(sed -n 's/^these together free enough: //p' <<<"$out")
+begin several_lvs_suggested_when_none_alone
+same rc "$rc" 3
+holds alone "said: $out" grep -q "no LV can give them up on its own" <<<"$out"
+holds listed "said: $out" grep -q "^  $vg/b: 30 extents = 120.00 MiB, its filesystem needs" <<<"$out"
+holds suggested "no --lv options: $out" grep -q "^--lv $vg/a=[0-9]*MiB --lv $vg/b=[0-9]*MiB$" <<<"$lvopts"
+holds bytes "the disk changed" [ "$(sha256sum <"$d")" = "$before" ]
+end_case
+# shellcheck disable=SC2086 # the printed options, word by word
+out=$("$SB" shrink "${d}p2" --size 120MiB $lvopts --yes --backup-dir "$TMPD/bk" 2>&1); rc=$?
+begin suggested_lv_options_shrink_it
+same rc "$rc" 0
+same partition_sectors "$(sfdisk -d "$d" 2>/dev/null | awk '$1 ~ /p2$/ {gsub(",", "", $6); print $6}')" 245760
+holds vgck "vgck" vgck "$vg"
+fsck_ok=yes
+for n in a b; do	# each LV's bytes in LE order, through lvm2's map, then e2fsck -fn
+	while read -r _ cnt pvdev pe; do
+		dd if="$pvdev" bs=1M skip=$(($(pe_start "$pvdev") + pe * EXT)) count=$((cnt * EXT)) \
+			iflag=skip_bytes,count_bytes status=none
+	done < <(lv_segs "$vg" "$n") >"$TMPD/$n.img"
+	e2fsck -fn "$TMPD/$n.img" >/dev/null 2>&1 || fsck_ok="no ($n)"
+	rm -f "$TMPD/$n.img"
+done
+same fsck "$fsck_ok" yes
+end_case
 
 finish
