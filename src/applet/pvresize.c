@@ -112,6 +112,12 @@ int pvresize_main(int argc, char **argv)
 	}
 	err_clear();
 	r = pvresize_plan(h, (unsigned)dev, size, &plan);
+	if (r == -EINVAL) {
+		/* --size is not whole 512-byte sectors: the argument, not the stack. */
+		log_error("%s", err_msg(r));
+		rc = EXIT_USAGE;
+		goto out;
+	}
 	if (r < 0) {
 		rc = applet_fail(r, NULL, vgname);
 		goto out;

@@ -29,15 +29,16 @@ int pvresize_plan(const struct vgh *h, unsigned dev, uint64_t new_bytes, struct 
 		return err_set(-EINVAL, "%s: %" PRIu64 " B is not a whole number of 512-byte "
 			       "sectors", d->path, new_bytes);
 	if (new_bytes > d->size)
-		return err_set(-EINVAL, "%s: the device has only %" PRIu64 " B, less than %" PRIu64
-			       " B", d->path, d->size, new_bytes);
+		return err_set(E_REFUSED, "%s: the device has only %" PRIu64 " B, less than %"
+			       PRIu64 " B (grow the partition first: partresize)", d->path, d->size,
+			       new_bytes);
 	p->has_mda2 = l->n_mdas == 2;
 	if (p->has_mda2) {
 		p->old_mda2 = l->mda[1];
 		mda2 = l->mda[1].size;
 	}
 	if (new_bytes < first + mda2 + ext)
-		return err_set(-EINVAL, "%s: %" PRIu64 " B leaves no room for one extent of %" PRIu64
+		return err_set(E_REFUSED, "%s: %" PRIu64 " B leaves no room for one extent of %" PRIu64
 			       " B after the first extent offset %" PRIu64 " B%s", d->path,
 			       new_bytes, ext, first, mda2 ? " and the second metadata area" : "");
 	room = new_bytes - first - mda2;

@@ -65,6 +65,9 @@ same_verdict shrink_lv_below_minimum_refused_first 3 "LV $vg/root cannot shrink 
 # The same LV named for a shrink that holds no filesystem.
 same_verdict shrink_lv_without_fs_refused_first 3 "LV $vg/raw holds no filesystem" \
 	shrink "${d}p2" --size 124MiB --lv "$vg/raw=4MiB"
+# A PV size beyond its device is refused (exit 3, found by t-differential: it was exit 1).
+same_verdict pvresize_beyond_the_device_refused 3 "the device has only" \
+	pvresize "${d}p2" --size 300MiB
 # A grow that works still works, and its dry run said so.
 out=$("$SB" grow "${d}p2" --max --lv "$vg/root=100%FREE" --dry-run 2>&1); rc=$?
 out2=$("$SB" grow "${d}p2" --max --lv "$vg/root=100%FREE" --yes --backup-dir "$TMPD/bk" 2>&1); rc2=$?
