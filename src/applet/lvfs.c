@@ -101,7 +101,11 @@ int lvfs_main(const char *name, int argc, char **argv, bool grow)
 		rc = EXIT_DONE;
 		goto out;
 	}
-	printf("Plan for %s (%s on %s):\n", arg, plan.fs.type, dev.path);
+	/* A temporary device (made for this command, gone after it) is no name to show. */
+	if (dev.kind != LVDEV_ACTIVE)
+		printf("Plan for %s (%s):\n", arg, plan.fs.type);
+	else
+		printf("Plan for %s (%s on %s):\n", arg, plan.fs.type, dev.path);
 	if (bytes && bytes % ext)
 		printf("  %s is not a whole number of %s extents: rounded up to %" PRIu64
 		       " extents\n", size_fmt(a, bytes), size_fmt(b, ext), want);
