@@ -69,24 +69,36 @@ int secret_read_line(struct secret *s, int fd)
 int secret_read_tty(struct secret *s, const char *prompt)
 {
 	struct termios old, quiet;
-	int fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY), r;
+	int fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY), out, r;
 
+	/*
+	 * No controlling terminal (ENXIO): an initramfs hook, whose stdin the
+	 * boot script made the console (init never makes /dev/console anyone's
+	 * controlling terminal). Standard input, when it is a terminal, is the
+	 * one to ask on; the prompt goes to standard error if it cannot be
+	 * written there.
+	 */
+	if (fd < 0 && isatty(STDIN_FILENO))
+		fd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
 	if (fd < 0)
 		return -ENOTTY;
 	if (tcgetattr(fd, &old) < 0) {
 		close(fd);
 		return -ENOTTY;
 	}
+	out = fcntl(fd, F_GETFL) & O_ACCMODE ? fd : STDERR_FILENO;
 	quiet = old;
 	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHOE | ECHOK | ECHONL);
 	quiet.c_lflag |= ICANON;
-	if (write(fd, prompt, strlen(prompt)) < 0 || tcsetattr(fd, TCSAFLUSH, &quiet) < 0) {
+	/* Echo off before the prompt shows: nothing typed after it is echoed or flushed. */
+	if (tcsetattr(fd, TCSAFLUSH, &quiet) < 0 || write(out, prompt, strlen(prompt)) < 0) {
+		tcsetattr(fd, TCSAFLUSH, &old);
 		close(fd);
 		return -ENOTTY;
 	}
 	r = secret_read_line(s, fd);
 	tcsetattr(fd, TCSAFLUSH, &old);
-	if (write(fd, "\n", 1) < 0)
+	if (write(out, "\n", 1) < 0)
 		r = r ? r : -EIO;
 	close(fd);
 	return r;

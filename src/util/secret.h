@@ -19,7 +19,11 @@ struct secret {
 int secret_alloc(struct secret *s);
 void secret_free(struct secret *s);
 
-/* Asks on the terminal without echo. -ENOTTY when there is no terminal. */
+/*
+ * Asks on the terminal without echo: the controlling terminal, else standard
+ * input when it is a terminal (an initramfs hook has no controlling one).
+ * -ENOTTY when there is no terminal.
+ */
 int secret_read_tty(struct secret *s, const char *prompt);
 /* One line from fd (a pipe): the newline is not part of the passphrase, as in cryptsetup. */
 int secret_read_line(struct secret *s, int fd);
