@@ -216,6 +216,7 @@ while [ "$n_case" -lt "$CASES" ]; do
 done
 summary=$(for k in "${!verdicts[@]}"; do echo "exit $k: ${verdicts[$k]}"; done | sort | tr '\n' ' ')
 echo "differential: $n_case cases, $equal kept the promise ($planned_runs planned runs, $refused refusals byte-identical); $summary"
-[ "$equal" = "$n_case" ] && ok "differential_${n_case}_cases_dry_run_equals_real_run" ||
+# The counts ride on the PASS line (the runner shows only PASS/FAIL/SKIP lines).
+[ "$equal" = "$n_case" ] && ok "differential_${n_case}_cases_dry_run_equals_real_run ($planned_runs planned runs, $refused refusals byte-identical; ${summary% }; seed $SEED)" ||
 	bad "differential_${n_case}_cases_dry_run_equals_real_run" "$((n_case - equal)) broke it (seed $SEED)"
 finish
