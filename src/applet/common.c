@@ -459,7 +459,8 @@ int applet_check_lv_targets(const char *vgname, const struct lv_target *t, unsig
 			r = fsresize_plan_ahead(h, t[i].lv, t[i].new_le, &d, pv_extra ? &ahead : NULL,
 						&p);
 		lvdev_close(&d);
-		if (r < 0)
+		/* Named once: most reasons begin "LV VG/LV" already. */
+		if (r < 0 && strncmp(err_msg(r), "LV ", 3))
 			r = err_wrap(r, "%s: ", t[i].name);
 	}
 	vgh_close(h);

@@ -109,14 +109,24 @@ static void print_plan_text(const struct vgh *h, const struct defrag_plan *p, co
 	}
 	for (size_t i = 0, k; i < p->n; i++) {
 		unsigned lv = p->moves[i].lv;
+		uint64_t copied = 0;
 
 		for (k = 0; k < i && p->moves[k].lv != lv; k++)
 			;
 		if (keep[lv] == MOVE_KEEP_ALL || k < i)	/* said once per LV */
 			continue;
-		printf("  %s is an inactive swap area without a hibernation image: only its %"
-		       PRIu64 " B header is copied, its pages hold nothing to keep (--copy-swap "
-		       "copies them)\n", h->vg->lvs[lv].name, keep[lv]);
+		for (k = i; k < p->n; k++)
+			if (p->moves[k].lv == lv)
+				copied += move_copy_bytes(&p->moves[k], ext, keep[lv]);
+		/* Its header moves or stays: say which, so the figure below adds up. */
+		if (copied)
+			printf("  %s is an inactive swap area without a hibernation image: only its %"
+			       PRIu64 " B header is copied, its pages hold nothing to keep "
+			       "(--copy-swap copies them)\n", h->vg->lvs[lv].name, copied);
+		else
+			printf("  %s is an inactive swap area without a hibernation image: nothing of "
+			       "it is copied (its header stays where it is), its pages hold nothing "
+			       "to keep (--copy-swap copies them)\n", h->vg->lvs[lv].name);
 	}
 	printf("  bytes to copy: %s\n", size_fmt(a, copy_total(h, p, keep)));
 }

@@ -372,8 +372,8 @@ int partresize_main(int argc, char **argv)
 		       "a staged copy of the array, a protective MBR of the wrong size)",
 		       pt->backup_moves ? "moves it to the end" : "finishes or repairs it");
 	if (ksize)
-		printf("  then tell the kernel (BLKPG_RESIZE_PARTITION): %s is %" PRIu64
-		       " s now\n", t.node, ksize);
+		printf("  then tell the kernel (BLKPG_RESIZE_PARTITION): %s, %" PRIu64 " s now, "
+		       "becomes %" PRIu64 " s\n", t.node, ksize, new_size * ss / SECTOR_SIZE);
 	if (new_size != e->size || pt->needs_write) {
 		/* Every decision of the write (libfdisk's checks, room to stage a GPT array), now. */
 		err_clear();

@@ -194,8 +194,14 @@ static int choose_lv(const char *vgname, uint64_t need, struct lv_target *t, cha
 			r = fsresize_min_le(h, i, &d, &min_le, &kind);
 		lvdev_close(&d);
 		if (r < 0) {
-			WHY("\n  %s/%s (%s): %s", vgname, lv->name, size_fmt_human(a, lv->le_count * ext),
-			    err_msg(r));
+			/* The reason names the LV itself when it comes from its content. */
+			snprintf(b, sizeof(b), "LV %s/%s ", vgname, lv->name);
+			if (!strncmp(err_msg(r), b, strlen(b)))
+				WHY("\n  %s/%s: %s (%s)", vgname, lv->name, err_msg(r) + strlen(b),
+				    size_fmt_human(a, lv->le_count * ext));
+			else
+				WHY("\n  %s/%s (%s): %s", vgname, lv->name,
+				    size_fmt_human(a, lv->le_count * ext), err_msg(r));
 			continue;
 		}
 		if (!min_le) {
