@@ -6,6 +6,7 @@
 # "N passed, N failed, N skipped". Exit 1 if anything failed. A script that dies
 # without its own closing line counts as a failure.
 #   tests/loop/run.sh [WORD...]   only the scripts whose name contains a WORD
+#   SHRINKBOX_LOOP_TIMEOUT=S      seconds per script (default 600)
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 SB=${SHRINKBOX:-./shrinkbox}
@@ -57,7 +58,7 @@ for t in tests/loop/t-*.sh; do
 	fi
 	log=$(mktemp)
 	t0=$SECONDS
-	timeout --signal=TERM --kill-after=10 600 "$t" >"$log" 2>&1
+	timeout --signal=TERM --kill-after=10 "${SHRINKBOX_LOOP_TIMEOUT:-600}" "$t" >"$log" 2>&1
 	rc=$?
 	grep -E '^(PASS|FAIL|SKIP) ' "$log"
 	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
