@@ -194,10 +194,12 @@ static int choose_lv(const char *vgname, uint64_t need, struct lv_target *t, cha
 			r = fsresize_min_le(h, i, &d, &min_le, &kind);
 		lvdev_close(&d);
 		if (r < 0) {
+			char pre[300];
+
 			/* The reason names the LV itself when it comes from its content. */
-			snprintf(b, sizeof(b), "LV %s/%s ", vgname, lv->name);
-			if (!strncmp(err_msg(r), b, strlen(b)))
-				WHY("\n  %s/%s: %s (%s)", vgname, lv->name, err_msg(r) + strlen(b),
+			snprintf(pre, sizeof(pre), "LV %s/%s ", vgname, lv->name);
+			if (!strncmp(err_msg(r), pre, strlen(pre)))
+				WHY("\n  %s/%s: %s (%s)", vgname, lv->name, err_msg(r) + strlen(pre),
 				    size_fmt_human(a, lv->le_count * ext));
 			else
 				WHY("\n  %s/%s (%s): %s", vgname, lv->name,
