@@ -22,9 +22,26 @@ our_loops() {
 	cat "$TMPD/loops" 2>/dev/null || true
 }
 
+# still_ours DEV: DEV is backed by one of our images (under $TMPD), or by a partition of
+# a loop device that is. A device this script detached early may have been given to
+# another test since (loop numbers are reused): that one is not ours to detach.
+still_ours() {
+	local bf base
+	bf=$(losetup -nO BACK-FILE "$1" 2>/dev/null) || return 1
+	case $bf in
+	"$TMPD"/*) return 0 ;;
+	/dev/loop*)
+		base=$(sed -E 's/p[0-9]+$//' <<<"$bf")
+		[ "$base" != "$1" ] && grep -qx "$base" "$TMPD/loops" 2>/dev/null && still_ours "$base"
+		;;
+	*) return 1 ;;
+	esac
+}
+
 cleanup_loops() {
 	local l
 	for l in $(our_loops); do
+		still_ours "$l" || continue
 		partx -d "$l" >/dev/null 2>&1 || true
 		losetup -d "$l" 2>/dev/null || true
 	done
