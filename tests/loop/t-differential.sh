@@ -8,7 +8,7 @@
 # (no fault is injected); a planned run ends at the planned partition and LV
 # sizes with lvm2, sfdisk and e2fsck content, the data intact; run again it says
 # "No changes." and writes nothing.
-#   SHRINKBOX_DIFF_CASES=N   cases (default 60, inside the runner's 10 minutes; CI: 24), 6 per
+#   SHRINKBOX_DIFF_CASES=N   cases (default 36, inside the runner's 10 minutes; CI: 24), 6 per
 #                            layout; the full measure: SHRINKBOX_DIFF_CASES=240
 #                            SHRINKBOX_LOOP_TIMEOUT=3600 tests/loop/run.sh t-differential
 #   SHRINKBOX_DIFF_SEED=N    the generator's seed (printed; default: the time; CI: 777)
@@ -20,7 +20,7 @@ cd "$(dirname "$0")/../.."
 trap 'cleanup_loops' EXIT
 
 SB=${SHRINKBOX:-./shrinkbox}
-CASES=${SHRINKBOX_DIFF_CASES:-$([ "${CI:-}" = true ] && echo 24 || echo 60)}
+CASES=${SHRINKBOX_DIFF_CASES:-$([ "${CI:-}" = true ] && echo 24 || echo 36)}
 # CI runs a fixed sample (its cases passed here); a local run draws new ones.
 SEED=${SHRINKBOX_DIFF_SEED:-$([ "${CI:-}" = true ] && echo 777 || date +%s)}
 RANDOM=$SEED
