@@ -22,12 +22,14 @@ fill() {
 		done
 	done < <(lv_segs "$1" "$2")
 }
-# lv_sum VG LV: sha256 of the LV's contents in LE order, through lvm2's map.
-lv_sum() {
+# lv_dump VG LV: the LV's contents in LE order on stdout, through lvm2's map.
+lv_dump() {
 	local le n dev pe start
 	while read -r le n dev pe; do
 		start=$(pe_start "$dev")
 		dd if="$dev" bs=1M skip=$((start + pe * EXT)) count=$((n * EXT)) iflag=skip_bytes,count_bytes \
 			status=none
-	done < <(lv_segs "$1" "$2") | sha256sum | cut -c1-16
+	done < <(lv_segs "$1" "$2")
 }
+# lv_sum VG LV: sha256 of the LV's contents in LE order.
+lv_sum() { lv_dump "$1" "$2" | sha256sum | cut -c1-16; }

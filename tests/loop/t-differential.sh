@@ -29,7 +29,9 @@ echo "differential: $CASES cases, seed $SEED (SHRINKBOX_DIFF_SEED=$SEED to run t
 
 # rnd LO HI: inclusive; LO below 1 counts as 1 (a size of 0 or less is a usage error, tested
 # in t-help, not here).
-rnd() { local lo=$(($1 < 1 ? 1 : $1)); echo $((RANDOM % ($2 - lo + 1) + lo)); }
+# The draw is left in R: a $(...) subshell would reseed bash's RANDOM, and the seed would no
+# longer replay the run.
+rnd() { local lo=$(($1 < 1 ? 1 : $1)); R=$((RANDOM % ($2 - lo + 1) + lo)); }
 mib() { echo $(($1 * 1048576)); }
 
 # ---- a layout --------------------------------------------------------------------------------
@@ -38,8 +40,8 @@ mib() { echo $(($1 * 1048576)); }
 # FILL: name -> MiB of data. Sets VG, PSIZE, P3, LVS, and the data sums in $TMPD/base.sums.
 build_layout() {
 	local d img n kind size l gapn=0 i count
-	PSIZE=$((4 * $(rnd 30 52)))	# 120..208 MiB
-	P3=$(rnd 0 1)
+	rnd 30 52; PSIZE=$((4 * R))	# 120..208 MiB
+	rnd 0 1; P3=$R
 	d=$(new_loop 256M)
 	img=$(losetup -nO BACK-FILE "$d")
 	if [ "$P3" = 1 ]; then
@@ -52,13 +54,14 @@ build_layout() {
 	add_partitions "$d"
 	VG=$(uniq_name df)$RANDOM
 	q pvcreate "${d}p2"; q vgcreate "$VG" "${d}p2"
-	LVS="" count=$(rnd 1 3)
+	rnd 1 3; LVS="" count=$R
 	: >"$TMPD/base.sums"
 	for i in $(seq 1 "$count"); do
-		case $(rnd 0 5) in
+		rnd 0 5
+		case $R in
 		0|1|2) kind=ext4 ;; 3|4) kind=swap ;; *) kind=raw ;;
 		esac
-		size=$((4 * $(rnd 3 10)))	# 12..40 MiB
+		rnd 3 10; size=$((4 * R))	# 12..40 MiB
 		n=lv$i
 		q lvcreate -an -Zn -n "$n" -L "${size}M" "$VG" || continue
 		LVS+="$n $kind $size"$'\n'
@@ -67,7 +70,7 @@ build_layout() {
 		ext4)
 			mkfs.ext4 -q -E nodiscard "$l"
 			# Data up to about 70 % of the filesystem, or none; its sum kept by debugfs.
-			local fill=$(($(rnd 0 7) * size / 10))
+			rnd 0 7; local fill=$((R * size / 10))
 			if [ "$fill" -gt 0 ]; then
 				head -c "$(mib "$fill")" /dev/urandom >"$TMPD/data"
 				debugfs -w -R "write $TMPD/data data" "$l" >/dev/null 2>&1
@@ -82,9 +85,10 @@ build_layout() {
 		esac
 		losetup -d "$l"
 		# Sometimes a gap after it (an LV made and removed).
-		if [ "$(rnd 0 2)" = 0 ]; then
-			gapn=$((gapn + 1))
-			q lvcreate -an -Zn -n "gap$gapn" -L "$((4 * $(rnd 1 4)))M" "$VG" &&
+		rnd 0 2
+		if [ "$R" = 0 ]; then
+			gapn=$((gapn + 1)); rnd 1 4
+			q lvcreate -an -Zn -n "gap$gapn" -L "$((4 * R))M" "$VG" &&
 				q lvremove -f "$VG/gap$gapn"
 		fi
 	done
@@ -97,29 +101,30 @@ build_layout() {
 # ---- a target -------------------------------------------------------------------------------
 # pick_target: CMD (an array) for this layout, sizes around what is feasible.
 lv_names() { awk -v k="$1" 'NF && (k == "" || $2 == k) {print $1}' <<<"$LVS"; }
-pick() { local a; mapfile -t a; [ ${#a[@]} -gt 0 ] && echo "${a[RANDOM % ${#a[@]}]}"; }
+# pick KIND: one LV of that kind ("" any) in lv, drawn in this shell (see rnd).
+pick() { local a; lv=""; mapfile -t a < <(lv_names "$1"); [ ${#a[@]} -eq 0 ] || lv=${a[RANDOM % ${#a[@]}]}; }
 pick_target() {
 	local dev=$1 used lv size
 	used=$(awk 'NF {s += $3} END {print s + 0}' <<<"$LVS")
-	case $(rnd 0 9) in
+	rnd 0 9
+	case $R in
 	0|1)	# shrink to around the used space (MiB, not always whole extents)
-		CMD=(shrink "$dev" --size "$(rnd $((used - 8)) $((PSIZE + 4)))MiB") ;;
-	2)	lv=$(lv_names ext4 | pick)
-		CMD=(shrink "$dev" --size "$(rnd $((used - 40)) $((PSIZE - 4)))MiB")
-		[ -n "$lv" ] && CMD+=(--lv "$VG/$lv=$(rnd 2 40)MiB") ;;
-	3)	lv=$(lv_names "" | pick)
-		case $(rnd 0 2) in
+		rnd $((used - 8)) $((PSIZE + 4)); CMD=(shrink "$dev" --size "${R}MiB") ;;
+	2)	pick ext4
+		rnd $((used - 40)) $((PSIZE - 4)); CMD=(shrink "$dev" --size "${R}MiB")
+		rnd 2 40; [ -n "$lv" ] && CMD+=(--lv "$VG/$lv=${R}MiB") ;;
+	3)	pick ""; rnd 0 2; local how=$R; rnd 1 60
+		case $how in
 		0) CMD=(grow "$dev" --max) ;;
-		1) CMD=(grow "$dev" --max --lv "$VG/$lv=+$(rnd 1 60)MiB") ;;
+		1) CMD=(grow "$dev" --max --lv "$VG/$lv=+${R}MiB") ;;
 		*) CMD=(grow "$dev" --max --lv "$VG/$lv=100%FREE") ;;
 		esac ;;
-	4|5)	lv=$(lv_names "" | pick); size=$(awk -v n="$lv" '$1 == n {print $3}' <<<"$LVS")
-		CMD=(lvshrink "$VG/$lv" --size "$(rnd 1 $((size + 2)))MiB") ;;
-	6)	lv=$(lv_names "" | pick)
-		CMD=(lvgrow "$VG/$lv" --size "+$(rnd 1 80)MiB") ;;
-	7)	CMD=(defrag "$dev" --end "$(rnd $((used / 4 - 2)) $((PSIZE / 4)))") ;;
-	8)	CMD=(pvresize "$dev" --size "$(rnd $((used - 4)) $((PSIZE + 8)))MiB") ;;
-	*)	CMD=(partresize "$dev" --size "$(rnd $((used - 4)) $((PSIZE + 16)))MiB") ;;
+	4|5)	pick ""; size=$(awk -v n="$lv" '$1 == n {print $3}' <<<"$LVS")
+		rnd 1 $((size + 2)); CMD=(lvshrink "$VG/$lv" --size "${R}MiB") ;;
+	6)	pick ""; rnd 1 80; CMD=(lvgrow "$VG/$lv" --size "+${R}MiB") ;;
+	7)	rnd $((used / 4 - 2)) $((PSIZE / 4)); CMD=(defrag "$dev" --end "$R") ;;
+	8)	rnd $((used - 4)) $((PSIZE + 8)); CMD=(pvresize "$dev" --size "${R}MiB") ;;
+	*)	rnd $((used - 4)) $((PSIZE + 16)); CMD=(partresize "$dev" --size "${R}MiB") ;;
 	esac
 }
 
@@ -131,10 +136,7 @@ content_ok() {
 	local n kind size want
 	while read -r n kind size; do
 		[ -n "$n" ] || continue
-		while read -r _ cnt pvdev pe; do
-			dd if="$pvdev" bs=1M skip=$(($(pe_start "$pvdev") + pe * EXT)) count=$((cnt * EXT)) \
-				iflag=skip_bytes,count_bytes status=none
-		done < <(lv_segs "$VG" "$n") >"$TMPD/lv.img"
+		lv_dump "$VG" "$n" >"$TMPD/lv.img"
 		case $kind in
 		ext4)
 			e2fsck -fn "$TMPD/lv.img" >/dev/null 2>&1 || { echo "e2fsck -fn $n"; return; }

@@ -166,10 +166,7 @@ same partition_sectors "$(sfdisk -d "$d" 2>/dev/null | awk '$1 ~ /p2$/ {gsub(","
 holds vgck "vgck" vgck "$vg"
 fsck_ok=yes
 for n in a b; do	# each LV's bytes in LE order, through lvm2's map, then e2fsck -fn
-	while read -r _ cnt pvdev pe; do
-		dd if="$pvdev" bs=1M skip=$(($(pe_start "$pvdev") + pe * EXT)) count=$((cnt * EXT)) \
-			iflag=skip_bytes,count_bytes status=none
-	done < <(lv_segs "$vg" "$n") >"$TMPD/$n.img"
+	lv_dump "$vg" "$n" >"$TMPD/$n.img"
 	e2fsck -fn "$TMPD/$n.img" >/dev/null 2>&1 || fsck_ok="no ($n)"
 	rm -f "$TMPD/$n.img"
 done
