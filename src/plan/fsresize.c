@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <errno.h>
+#include <ctype.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -235,6 +236,20 @@ int fsresize_plan_ahead(const struct vgh *h, unsigned lv, uint64_t new_le,
  * clears it and recreates it (check_resize_inode() in e2fsck/super.c). A line
  * naming any other inode, or multiply-claimed blocks, is not benign, and an
  * e2fsck that stopped ("e2fsck: aborted") did not read everything.
+ *
+ * A shrinking resize2fs writes its new descriptors, bitmaps and backup
+ * superblocks, flushes, and only then the primary superblock (ext2fs_flush2()
+ * in e2fsprogs' lib/ext2fs/closefs.c). Cut between the two (a write-log
+ * replay of lvshrink, its flush boundary 9 and torn states around it), the
+ * old primary superblock counts groups the new descriptor blocks no longer
+ * describe: "ext2fs_check_desc: Corrupt group descriptor: ...", and e2fsck
+ * goes on from the backup superblock and descriptors ("Group descriptors look
+ * bad... trying backup blocks..."), which describe the old or the new
+ * filesystem, whole. If passes 1-4 then find nothing but the resize inode,
+ * what -y changes is what e2fsck recomputes from the inodes it found sound:
+ * the primary copy of the backup, bitmaps and their checksums ("Group N
+ * block bitmap does not match checksum."), counts, padding. Without the
+ * fallback line right after it, a descriptor error is not benign.
  */
 static bool starts(const char *s, const char *prefix)
 {
@@ -252,6 +267,18 @@ static bool names_resize_inode(const char *line)
 		return false;
 	p = strstr(line, " in inode 7");
 	return p && strchr(" ,.", p[11]) && p[11];
+}
+
+/* "Group N inode bitmap does not match checksum.", "Group N block bitmap ..." (pass 5). */
+static bool bitmap_csum_line(const char *line)
+{
+	const char *p = line + strlen("Group ");
+
+	if (!starts(line, "Group ") || !isdigit((unsigned char)*p))
+		return false;
+	p += strspn(p, "0123456789");
+	return !strcmp(p, " inode bitmap does not match checksum.") ||
+	       !strcmp(p, " block bitmap does not match checksum.");
 }
 
 static bool benign_line(const char *l, size_t n)
@@ -281,7 +308,7 @@ static bool benign_line(const char *l, size_t n)
 	line[n] = '\0';
 	if (strstr(line, "aborted") || strstr(line, "ultiply-claimed"))
 		return false;
-	if (names_resize_inode(line))
+	if (names_resize_inode(line) || bitmap_csum_line(line))
 		return true;
 	for (unsigned i = 0; prefix[i]; i++)
 		if (!strncmp(line, prefix[i], strlen(prefix[i])))
@@ -297,7 +324,7 @@ int e2fsck_n_verdict(const char *out, char *bad, size_t bad_len)
 {
 	const char *l = out, *nl;
 	char line[512];
-	bool resize = false, stuck7 = false;
+	bool fix = false, stuck7 = false, desc = false;
 	size_t n;
 
 	for (; *l; l = *nl ? nl + 1 : nl) {
@@ -315,18 +342,34 @@ int e2fsck_n_verdict(const char *out, char *bad, size_t bad_len)
 		}
 		if (stuck7 && !strcmp(line, "e2fsck: aborted"))
 			return 2;
+		/* The descriptor error, then the fallback to the backups on the next line. */
+		if (desc && *line) {
+			if (!starts(line, "e2fsck: Group descriptors look bad... trying backup blocks"))
+				return -1;
+			desc = false;
+			fix = true;
+			continue;
+		}
+		if (starts(line, "ext2fs_check_desc: ")) {
+			snprintf(bad, bad_len, "%s", line);
+			desc = true;
+			continue;
+		}
 		if (!benign_line(l, n)) {
 			snprintf(bad, bad_len, "%s", line);
 			return -1;
 		}
-		if (starts(line, "Resize inode not valid") || names_resize_inode(line))
-			resize = true;
+		if (starts(line, "Resize inode not valid") || names_resize_inode(line) ||
+		    bitmap_csum_line(line))
+			fix = true;
 	}
+	if (desc)
+		return -1;
 	if (stuck7) {
 		snprintf(bad, bad_len, "Error while iterating over blocks in inode 7");
 		return -1;
 	}
-	return resize;
+	return fix;
 }
 
 /*

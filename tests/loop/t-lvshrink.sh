@@ -233,4 +233,54 @@ holds vgck "vgck" vgck "$vg"
 end_case
 umount "$TMPD/mnt" 2>/dev/null; losetup -d "$l"
 
+# A shrinking resize2fs cut off after its last flush but before the primary
+# superblock (ext2fs_flush2() writes it last; a write-log replay of lvshrink,
+# flush boundary 9): the new descriptors, bitmaps and backups under the old
+# primary superblock, which counts 32 groups where the descriptors now describe
+# 16: "Corrupt group descriptor", e2fsck -n goes on from the backups. Made
+# here by putting the superblock from before resize2fs back; the file's data
+# lived past the new end, so resize2fs moved it. Before: every run refused
+# (exit 3, "run e2fsck -f ... yourself") and the shrink never finished.
+# A VG of its own: the LV must be one run of extents for lv_loop.
+d=$(new_loop 80M)
+vg=$(uniq_name lb)
+q pvcreate "$d"; q vgcreate "$vg" "$d"
+q lvcreate -an -Zn -n cutb -L 64M "$vg"
+l=$(lv_loop "$vg" cutb); mkfs.ext4 -q -b 1024 -g 2048 -O 64bit "$l"
+# (yes ends on SIGPIPE: with pipefail, each pipeline is its own line.)
+mount "$l" "$TMPD/mnt"
+yes filler | head -c 24M >"$TMPD/mnt/a"; sync
+yes "cutb data" | head -c 8M >"$TMPD/mnt/data"; sync; rm "$TMPD/mnt/a"
+csum=$(sha256sum <"$TMPD/mnt/data"); umount "$TMPD/mnt"
+q e2fsck -f -p "$l"
+high=$(debugfs -R "blocks /data" "$l" 2>/dev/null | tr ' ' '\n' | sort -n | tail -n 1)
+dd if="$l" of="$TMPD/sb.old" bs=1024 skip=1 count=1 status=none
+q resize2fs "$l" 32M
+dd if="$TMPD/sb.old" of="$l" bs=1024 seek=1 conv=notrunc,fsync status=none
+n_out=$(e2fsck -f -n "$l" 2>&1)
+losetup -d "$l"
+q lvchange --addtag shrinkbox_resize2fs "$vg/cutb"
+before=$(sha256sum <"$d")
+out_dry=$(sb lvshrink "$vg/cutb" --size 32MiB --dry-run 2>&1); rc_dry=$?
+dry_same=$([ "$(sha256sum <"$d")" = "$before" ] && echo yes)
+out=$(sb lvshrink "$vg/cutb" --size 32MiB --yes 2>&1); rc=$?
+out2=$(sb lvshrink "$vg/cutb" --size 32MiB --yes 2>&1); rc2=$?
+l=$(lv_loop "$vg" cutb)
+begin tagged_old_primary_superblock_repaired_from_backups
+holds damaged_state "e2fsck -n: $(head -n 3 <<<"$n_out" | tr '\n' ' ')" grep -q "trying backup blocks" <<<"$n_out"
+holds data_moved "the data ended at block ${high:-?}, inside the new size" [ "${high:-0}" -gt 32768 ]
+same rc_dry_run "$rc_dry" 0
+holds dry_run_bytes "the dry run changed the PV" [ "$dry_same" = yes ]
+same rc "$rc" 0
+holds repaired "said: $(tr '\n' ' ' <<<"$out")" grep -q "^  e2fsck -f -y /" <<<"$out"
+same fs_bytes "$(fs_bytes "$l")" $((32 * 1048576))
+same lv_bytes "$(lvs --noheadings --units b --nosuffix -o lv_size "$vg/cutb" 2>/dev/null | tr -d ' ')" $((32 * 1048576))
+holds fsck "e2fsck -fn" e2fsck -fn "$l"
+holds data "data changed" sh -c "mount -o ro $l $TMPD/mnt && [ \"\$(sha256sum <$TMPD/mnt/data)\" = \"$csum\" ]"
+holds untagged "tag left" [ -z "$(lvs --noheadings -o lv_tags "$vg/cutb" 2>/dev/null | tr -d ' ')" ]
+same rerun "$rc2 $(tail -n 1 <<<"$out2")" "0 No changes."
+holds vgck "vgck" vgck "$vg"
+end_case
+umount "$TMPD/mnt" 2>/dev/null; losetup -d "$l"
+
 finish

@@ -30,6 +30,33 @@ TEST(e2fsck_n_verdict_resize_inode_only)
 	CHECK_INT(verdict("e2fsck/inode7-iblocks.txt", bad, sizeof(bad)), 1);
 }
 
+TEST(e2fsck_n_verdict_shrink_cut_before_primary_superblock)
+{
+	char bad[256];
+
+	/* The old primary superblock over the new descriptors: e2fsck reads the backups. */
+	CHECK_INT(verdict("e2fsck/shrink-cut-backup.txt", bad, sizeof(bad)), 1);
+	/* The same with half of the last writes: the resize inode and bitmaps too. */
+	CHECK_INT(verdict("e2fsck/shrink-cut-torn.txt", bad, sizeof(bad)), 1);
+	/* The primary superblock kept; bitmap checksums of the torn writes. */
+	CHECK_INT(verdict("e2fsck/shrink-cut-csum.txt", bad, sizeof(bad)), 1);
+	CHECK_INT(e2fsck_n_verdict("Group 3 block bitmap does not match checksum.\nIGNORED.\n",
+				   bad, sizeof(bad)), 1);
+	/* A descriptor error without the fallback, or a fallback that finds a file's damage. */
+	CHECK_INT(e2fsck_n_verdict("ext2fs_check_desc: Corrupt group descriptor: bad block for "
+				   "block bitmap\ne2fsck: aborted\n", bad, sizeof(bad)), -1);
+	CHECK(strstr(bad, "ext2fs_check_desc") != NULL);
+	CHECK_INT(e2fsck_n_verdict("ext2fs_check_desc: Corrupt group descriptor: bad block for "
+				   "block bitmap\n", bad, sizeof(bad)), -1);
+	CHECK_INT(e2fsck_n_verdict("ext2fs_check_desc: Corrupt group descriptor: x\ne2fsck: Group "
+				   "descriptors look bad... trying backup blocks...\nPass 1: Checking"
+				   "\nInode 12 has illegal block(s).  Clear? no\n", bad, sizeof(bad)),
+		  -1);
+	CHECK_STR(bad, "Inode 12 has illegal block(s).  Clear? no");
+	CHECK_INT(e2fsck_n_verdict("Group 3x block bitmap does not match checksum.\n", bad,
+				   sizeof(bad)), -1);
+}
+
 TEST(e2fsck_n_verdict_stopped_in_inode_7)
 {
 	char bad[256];

@@ -102,12 +102,15 @@ sizes() {
 	vm_result "$1" pvs.json | jq -r '.report[0].pv[] | "pv \(.pv_size) \(.pv_pe_count)"'
 }
 
-# writes_between RESULT N M: the writes /sys/block/vda/stat counted between
-# the stat snapshots of steps N and M (field 5: write requests completed).
+# writes_between RESULT N M: the sectors written that /sys/block/vda/stat
+# counted between the stat snapshots of steps N and M (field 7). Not field 5,
+# write requests: a flush (fsync, the step's own sync) is sent as an empty
+# write with REQ_PREFLUSH and counted there with 0 sectors, so a run that
+# wrote nothing showed "3 write requests".
 writes_between() {
 	local a b
-	a=$(step_out "$1" "$2" | awk 'NF >= 7 {print $5; exit}')
-	b=$(step_out "$1" "$3" | awk 'NF >= 7 {print $5; exit}')
+	a=$(step_out "$1" "$2" | awk 'NF >= 7 {print $7; exit}')
+	b=$(step_out "$1" "$3" | awk 'NF >= 7 {print $7; exit}')
 	[ -n "$a" ] && [ -n "$b" ] && echo $((b - a))
 }
 
@@ -276,7 +279,7 @@ for name in "${names[@]}"; do
 			[ "$rc3" = 0 ] || why+="the third run exited $rc3; "
 			step_out "$r" $c3 | grep -q "No changes\." || why+="the third run did not say \"No changes.\"; "
 			n=$(writes_between "$r" $w2 $w3)
-			[ "$n" = 0 ] || why+="the third run wrote (${n:-?} write requests); "
+			[ "$n" = 0 ] || why+="the third run wrote (${n:-?} sectors); "
 			! step_out "$r" $tg | grep -q shrinkbox_ || why+="tags left: $(step_out "$r" $tg | grep shrinkbox_ | tr -s ' \n' ' '); "
 			if [ -z "$why" ]; then v=converged; else v=broken; fi
 		elif [ "$rc2" = 3 ]; then
@@ -285,7 +288,7 @@ for name in "${names[@]}"; do
 			msg=$(step_out "$r" $c2 | grep 'error:' | tail -n 2 | tr '\n' ' ')
 			n=$(writes_between "$r" $w1 $w2)
 			[ -z "$UNREAD" ] || why+="data of $UNREAD not read; "
-			[ "$n" = 0 ] || why+="the refusing run wrote (${n:-?} write requests); "
+			[ "$n" = 0 ] || why+="the refusing run wrote (${n:-?} sectors); "
 			grep -qiE '\b(run|restore|repair|resume|retry|remove|add|use|unmount|close|deactivate|free)\b' <<<"$msg" ||
 				why+="the refusal does not say what to do; "
 			if [ -z "$why" ]; then v=refused-clean why=$msg; else v=broken why+="refused: $msg"; fi

@@ -1,8 +1,11 @@
 #!/bin/bash
 # Makes the e2fsck -f -n outputs under tests/data/e2fsck/ from real damage
 # done by debugfs to a small ext4 image (e2fsprogs 1.47.0, Debian 12); the unit
-# test e2fsck_n_verdict_* reads them. grow-cut.txt is not made here: it is what
-# a write-log replay of a grow (tests/vm/replay/grow.rpl, a torn state) printed.
+# test e2fsck_n_verdict_* reads them. Not made here, but printed by e2fsck on
+# states of a write-log replay (tests/vm/replay.sh): grow-cut.txt (grow.rpl, a
+# torn state), shrink-cut-backup.txt (lvshrink.rpl, flush boundary 9: the new
+# descriptors flushed, the old primary superblock), shrink-cut-torn.txt and
+# shrink-cut-csum.txt (lvshrink.rpl, torn subsets of the writes after boundary 8).
 #   tests/data/e2fsck/make.sh   (rewrites the other .txt files beside it)
 set -euo pipefail
 cd "$(dirname "$0")"
