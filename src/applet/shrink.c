@@ -467,7 +467,12 @@ int shrink_main(int argc, char **argv)
 	printf("  extents now (the LV shrink frees the end of each LV it shrinks; then defrag moves "
 	       "what lies at or beyond PE %" PRIu64 "):\n", t.pe_count);
 	pv_map_print(vg, (unsigned)sv.pv->pv_index, "    ");
-	any = n_lvt || t.part_size != sv.l.part_size || t.pe_count != vg->pvs[sv.pv->pv_index].pe_count ||
+	/* An LV named with --lv that already has its size (and no tag) changes nothing. */
+	any = false;
+	for (unsigned i = 0; i < n_lvt; i++)
+		any |= lvt[i].new_le != vg->lvs[lvt[i].lv].le_count ||
+		       vg_lv_has_tag(vg, lvt[i].lv, RESIZE_MARK);
+	any = any || t.part_size != sv.l.part_size || t.pe_count != vg->pvs[sv.pv->pv_index].pe_count ||
 	      (sv.luks && t.map_size != sv.luks->luks.active_size) || sv.table_repair;
 	if (!any) {
 		printf("No changes.\n");

@@ -385,18 +385,27 @@ static int resize_repair_allowed(const char *dev, const char *lv, const struct f
 {
 	char *argv[] = { "e2fsck", "-f", "-n", (char *)dev, NULL };
 	char *clri[] = { "debugfs", "-w", "-R", "clri <7>", (char *)dev, NULL };
-	char out[16384], bad[256];
+	/*
+	 * A cut-off shrink's e2fsck -n lists every group's bitmap checksum and
+	 * long bitmap-difference ranges: 16 KiB was too little for 20 groups
+	 * (write-log replay of shrink-data.rpl); everything must be read.
+	 */
+	const size_t out_len = 1 << 20;
+	_cleanup_free_ char *out = malloc(out_len);
+	char bad[256];
 	int st, r;
 
+	if (!out)
+		return -ENOMEM;
 	for (int round = 0;; round++) {
 		o->say("e2fsck -f -n %s (the LV is tagged %s: a resize2fs was cut off)", dev,
 		       RESIZE_MARK);
-		r = run_program(argv, &st, out, sizeof(out));
+		r = run_program(argv, &st, out, out_len);
 		if (r < 0)
 			return r;
 		if (st == 0)
 			return 0;
-		if (strlen(out) + 1 >= sizeof(out))
+		if (strlen(out) + 1 >= out_len)
 			return err_set(E_REFUSED, "e2fsck -f -n of LV %s reported more than shrinkbox "
 				       "reads; run \"e2fsck -f /dev/%s\" yourself, then try again", lv,
 				       lv);
@@ -413,7 +422,7 @@ static int resize_repair_allowed(const char *dev, const char *lv, const struct f
 				       "again", lv, lv);
 		o->say("debugfs -w -R \"clri <7>\" %s (e2fsck -n stopped in the resize inode's block "
 		       "map; e2fsck recreates it)", dev);
-		r = run_program(clri, &st, out, sizeof(out));
+		r = run_program(clri, &st, out, out_len);
 		if (r < 0)
 			return r;
 		if (st != 0)

@@ -172,5 +172,19 @@ for n in a b; do	# each LV's bytes in LE order, through lvm2's map, then e2fsck 
 done
 same fsck "$fsck_ok" yes
 end_case
+# The same command again: the LVs named with --lv already have their sizes, so
+# the plan is "No changes." with no step run (before: every step ran, each said
+# "No changes.", and the command ended "Done: ...").
+before=$(sha256sum <"$d")
+# shellcheck disable=SC2086 # the printed options, word by word
+out=$("$SB" shrink "${d}p2" --size 120MiB $lvopts --yes --backup-dir "$TMPD/bk" 2>&1); rc=$?
+begin lv_options_rerun_no_changes
+same rc "$rc" 0
+same last_line "$(tail -n 1 <<<"$out")" "No changes."
+holds no_steps "a step ran: $(grep '^==>' <<<"$out" | tr '\n' ' ')" sh -c "! grep -q '^==>' <<'E'
+$out
+E"
+holds bytes "the disk changed" [ "$(sha256sum <"$d")" = "$before" ]
+end_case
 
 finish
