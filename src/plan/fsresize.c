@@ -438,19 +438,26 @@ static int e2fsck(const char *dev, const char *lv, bool repair, const struct fsr
 	char out[2048];
 	int st, r;
 
-	if (repair) {
+	/*
+	 * Read again after each -y, under the same rule: an e2fsck that went on
+	 * from the backup superblock writes it as the primary and only the next
+	 * run checks the resize inode against that geometry (a torn state of the
+	 * lvshrink replay: -y from the old backups, then "Inode 7 has illegal
+	 * block(s)"). Three rounds at most; then preen mode decides as always.
+	 */
+	for (int round = 0; repair && round < 3; round++) {
 		r = resize_repair_allowed(dev, lv, o);
 		if (r < 0)
 			return r;
-		if (r == 1) {
-			o->say("e2fsck -f -y %s (the resize inode of an interrupted resize2fs)", dev);
-			r = run_program(yes, &st, out, sizeof(out));
-			if (r < 0)
-				return r;
-			if (st >= 4)
-				return err_set(E_REFUSED, "e2fsck -f -y of LV %s could not repair it "
-					       "(exit %d): %.300s", lv, st, out);
-		}
+		if (r == 0)
+			break;
+		o->say("e2fsck -f -y %s (what an interrupted resize2fs leaves)", dev);
+		r = run_program(yes, &st, out, sizeof(out));
+		if (r < 0)
+			return r;
+		if (st >= 4)
+			return err_set(E_REFUSED, "e2fsck -f -y of LV %s could not repair it "
+				       "(exit %d): %.300s", lv, st, out);
 	}
 	o->say("e2fsck -f -p %s", dev);
 	r = run_program(argv, &st, out, sizeof(out));
