@@ -277,10 +277,13 @@ for name in "${names[@]}"; do
 			[ "$(sizes "$r")" = "$(cat "$work/clean-sizes")" ] ||
 				why+="final sizes differ from the clean run's: $(diff <(sizes "$r") "$work/clean-sizes" | grep '^[<>]' | tr '\n' ' '); "
 			[ "$rc3" = 0 ] || why+="the third run exited $rc3; "
-			step_out "$r" $c3 | grep -q "No changes\." || why+="the third run did not say \"No changes.\"; "
+			# Each output read whole first: grep -q stops early, and under
+			# pipefail the reader's SIGPIPE failed the pipeline (as in run.sh).
+			out3=$(step_out "$r" $c3) tags=$(step_out "$r" $tg)
+			grep -q "No changes\." <<<"$out3" || why+="the third run did not say \"No changes.\"; "
 			n=$(writes_between "$r" $w2 $w3)
 			[ "$n" = 0 ] || why+="the third run wrote (${n:-?} sectors); "
-			! step_out "$r" $tg | grep -q shrinkbox_ || why+="tags left: $(step_out "$r" $tg | grep shrinkbox_ | tr -s ' \n' ' '); "
+			! grep -q shrinkbox_ <<<"$tags" || why+="tags left: $(grep shrinkbox_ <<<"$tags" | tr -s ' \n' ' '); "
 			if [ -z "$why" ]; then v=converged; else v=broken; fi
 		elif [ "$rc2" = 3 ]; then
 			# Refused: nothing written, nothing lost, and an error line that
