@@ -141,7 +141,7 @@ struct mig {
 	char luks_uuid[40];
 	uint64_t dev_bytes;		/* DEVICE */
 	uint64_t data_offset;		/* sectors: LUKS data offset (predicted before the format) */
-	bool is_luks, need_format, need_open, luks1_unproven;
+	bool is_luks, need_format, need_open, luks1_unproven, torn_header;
 	struct dev_sig sigs[DEV_SIGS_MAX];
 	unsigned n_sigs;
 	char name[128], mapping[DEV_PATH_MAX];
@@ -276,6 +276,17 @@ static int plan_layout(struct mig *m)
 }
 
 /* What the target holds: nothing, our LUKS (formatted, open, a PV, in the VG), or a refusal. */
+
+/* Whether anything (a mapping, md, a partition table in use) holds the device. */
+static bool held(const char *path)
+{
+	char h[256];
+	struct stat st;
+
+	if (stat(path, &st) < 0 || !S_ISBLK(st.st_mode))
+		return false;
+	return blk_holders(st.st_rdev, h, sizeof(h)) < 0 || h[0];
+}
 static int inspect_target(struct mig *m)
 {
 	struct luks_info li;
@@ -320,6 +331,15 @@ static int inspect_target(struct mig *m)
 			reformat = true;		/* no key opens it: nothing to lose */
 		} else if (r == 0 && li.version == 1 && !opt_force) {
 			m->luks1_unproven = true;	/* proven by its content once open */
+		} else if (r < 0 && !opt_force && !held(opt_to)) {
+			/*
+			 * The magic, but no header copy loads: a luksFormat cut off
+			 * (a torn state of the write-log replay of migrate showed
+			 * "version 0"). No key opens it, so nothing can be read
+			 * through it, as with the keyslot-less header above.
+			 */
+			reformat = true;
+			m->torn_header = true;
 		} else if (!opt_force) {
 			return err_set(E_REFUSED, "%s is a LUKS%d device that migrate did not make "
 				       "for VG %s (label \"%s\", subsystem \"%s\"); --force erases "
@@ -462,6 +482,9 @@ static void print_plan(const struct mig *m)
 	printf("Plan for VG %s (extents of %s = %" PRIu64 " sectors): from %s onto %s\n",
 	       m->vgname, size_fmt(a, m->ext), m->ext / SECTOR_SIZE, opt_from, opt_to);
 	if (!opt_test_clear) {
+		if (m->torn_header)
+			printf("  (%s has a LUKS header that does not load: a luksFormat cut off; no "
+			       "key opens it, so it is formatted again)\n", opt_to);
 		if (m->need_format && m->n_sigs && opt_force)
 			printf("  %u. erase the signatures on %s\n", step++, opt_to);
 		if (m->need_format)

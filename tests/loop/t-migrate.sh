@@ -184,6 +184,26 @@ out=$(luks "$t" --yes --type luks1 2>&1); rc=$?
 [ "$(cryptsetup luksDump "$t" 2>/dev/null | awk '/^Version/ {print $2}')" = 1 ] &&
 	cryptsetup open --test-passphrase --key-file "$TMPD/key" "$t" 2>/dev/null && ok luks1_format ||
 	bad luks1_format "rc $rc: $out"
+# A luksFormat cut off (a torn state of the write-log replay of migrate): the
+# LUKS magic, but neither header copy loads ("version 0"). No key opens it: the
+# same command formats it again (before: refused, "a LUKS0 device that migrate
+# did not make ... --force erases it", on every run).
+dd if=/dev/zero of="$f" bs=1 seek=6 count=32762 conv=notrunc,fsync status=none
+torn=$(cryptsetup luksDump "$f" >/dev/null 2>&1 || echo yes)
+before=$(sums "$s" "$f")
+out_dry=$(luks "$f" --dry-run 2>&1); rc_dry=$?
+dry_same=$([ "$(sums "$s" "$f")" = "$before" ] && echo yes)
+out=$(luks "$f" --yes 2>&1); rc=$?
+begin torn_luks_header_formatted_again
+holds torn "the header still loads" [ "$torn" = yes ]
+same rc_dry_run "$rc_dry" 0
+holds dry_says "said: $out_dry" grep -q "has a LUKS header that does not load" <<<"$out_dry"
+holds dry_run_bytes "the dry run changed a device" [ "$dry_same" = yes ]
+# (Not its exit code: as in luks2_format_ours, the host may lack AF_ALG for the key check after.)
+holds formatted "no luksFormat line: $out" grep -q "Formatting $f as LUKS2" <<<"$out"
+same label "$(cryptsetup luksDump "$f" 2>/dev/null | awk '/^Label/ {print $2}')" "$vg"
+holds key_opens "cryptsetup rejects the key" cryptsetup open --test-passphrase --key-file "$TMPD/key" "$f"
+end_case
 
 # ---- 5. the bytes of our vgextend and vgreduce against lvm2's, on copies
 # b: ours (migrate). c: a copy of the same VG; lvm2's vgextend, our defrag --to
