@@ -275,8 +275,6 @@ static int plan_layout(struct mig *m)
 		       m->l.pe_start, have, need - have, (m->used ? m->used : 1) - m->pe_count);
 }
 
-/* What the target holds: nothing, our LUKS (formatted, open, a PV, in the VG), or a refusal. */
-
 /* Whether anything (a mapping, md, a partition table in use) holds the device. */
 static bool held(const char *path)
 {
@@ -287,6 +285,8 @@ static bool held(const char *path)
 		return false;
 	return blk_holders(st.st_rdev, h, sizeof(h)) < 0 || h[0];
 }
+
+/* What the target holds: nothing, our LUKS (formatted, open, a PV, in the VG), or a refusal. */
 static int inspect_target(struct mig *m)
 {
 	struct luks_info li;
