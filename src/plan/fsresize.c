@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "fsresize.h"
+#include "../layer/extsb.h"
 #include "../layer/swap.h"
 #include "../lvm/edit.h"
 #include "../util/cleanup.h"
@@ -373,17 +374,80 @@ int e2fsck_n_verdict(const char *out, char *bad, size_t bad_len)
 }
 
 /*
- * 1: -y may repair it; 0: clean already; else a refusal with e2fsck's words.
- * An e2fsck -n that stopped in inode 7's block map (a pointer past the end of
- * a grown filesystem's old size) cannot vouch for the rest; e2fsck -y would
- * clear inode 7 and go on, answering yes to whatever it found next. So
- * inode 7 alone is cleared first (debugfs clri: its on-disk inode zeroed, the
- * filesystem's data untouched; e2fsck then recreates it, check_resize_inode()
- * in e2fsck/super.c) and e2fsck -n reads everything again.
+ * resize2fs was cut off after its last flush and before the primary
+ * superblock (src/layer/extsb.h): the superblock of the first backup is the
+ * one it was about to write. Written as the primary (its own copy, with the
+ * primary's group number and the error bit), e2fsck reads the new
+ * descriptors through it instead of falling back to a backup view that
+ * turns never-zeroed inode tables into garbage inodes (write-log replay of
+ * shrink-data.rpl, its flush boundary 9 and three torn states). Only when the
+ * primary's view is refused: if e2fsck -n refuses the new view as well, the
+ * old primary goes back and the first refusal stands.
+ * 1: written; 0: no such backup; -errno.
  */
-static int resize_repair_allowed(const char *dev, const char *lv, const struct fsresize_opts *o)
+static int finish_last_write(const char *dev, struct ext_sb_pair *pair,
+			     const struct fsresize_opts *o)
+{
+	_cleanup_close_ int fd = -1;
+	uint8_t sb[EXT_SB_SIZE];
+	uint64_t size;
+	bool blk;
+	int r;
+
+	fd = dev_open(dev, O_RDWR, &size, &blk);
+	if (fd < 0)
+		return fd;
+	r = ext_sb_newer_backup(fd, size, pair);
+	if (r <= 0)
+		return r == -ENOENT ? 0 : r;
+	o->say("the superblock of group %" PRIu32 " (%" PRIu64 " blocks; the primary's: %" PRIu64
+	       ") written as the primary one: resize2fs was cut off before its last write",
+	       pair->backup_group, pair->backup_blocks, pair->primary_blocks);
+	ext_sb_as_primary(pair->backup, sb);
+	r = ext_sb_write_primary(fd, sb);
+	return r < 0 ? err_set(r, "%s: writing its primary superblock: %s", dev, strerror(-r)) : 1;
+}
+
+static int restore_primary(const char *dev, const struct ext_sb_pair *pair,
+			   const struct fsresize_opts *o)
+{
+	_cleanup_close_ int fd = -1;
+	uint64_t size;
+	bool blk;
+	int r;
+
+	o->say("the primary superblock of %s put back as it was (e2fsck -n refuses that view too)",
+	       dev);
+	fd = dev_open(dev, O_RDWR, &size, &blk);
+	if (fd < 0)
+		return fd;
+	r = ext_sb_write_primary(fd, pair->primary);
+	return r < 0 ? err_set(r, "%s: writing its primary superblock: %s", dev, strerror(-r)) : 0;
+}
+
+/*
+ * The repair of a filesystem whose LV carries RESIZE_MARK, each step read
+ * again by e2fsck -f -n under the rule of e2fsck_n_verdict():
+ *  - clean: done;
+ *  - refused: the superblock resize2fs wrote last is tried once
+ *    (finish_last_write()), else refused with e2fsck's words;
+ *  - stopped inside inode 7's block map (a pointer past the end of a grown
+ *    filesystem's old size), or -y changed nothing the next -n sees: inode 7
+ *    alone is cleared, once (debugfs clri: its on-disk inode zeroed, no file
+ *    data touched; e2fsck then recreates it, check_resize_inode() in
+ *    e2fsck/super.c). The second case is a torn shrink whose resize inode
+ *    points at a block the old superblock's geometry uses for descriptors:
+ *    e2fsck -y clears the pointers in it, then its own close writes the
+ *    descriptors back there (replay of shrink-data.rpl, torn state t:1:0);
+ *  - else -y, and round again: an e2fsck that went on from the backup
+ *    superblock writes it as the primary, and only the next run checks the
+ *    resize inode against that geometry (a torn state of the lvshrink replay).
+ * Four -y runs at most; then preen mode decides, as for every filesystem.
+ */
+static int repair_cut_resize(const char *dev, const char *lv, const struct fsresize_opts *o)
 {
 	char *argv[] = { "e2fsck", "-f", "-n", (char *)dev, NULL };
+	char *yes[] = { "e2fsck", "-f", "-y", (char *)dev, NULL };
 	char *clri[] = { "debugfs", "-w", "-R", "clri <7>", (char *)dev, NULL };
 	/*
 	 * A cut-off shrink's e2fsck -n lists every group's bitmap checksum and
@@ -391,13 +455,15 @@ static int resize_repair_allowed(const char *dev, const char *lv, const struct f
 	 * (write-log replay of shrink-data.rpl); everything must be read.
 	 */
 	const size_t out_len = 1 << 20;
-	_cleanup_free_ char *out = malloc(out_len);
-	char bad[256];
-	int st, r;
+	_cleanup_free_ char *out = malloc(out_len), *prev = NULL;
+	struct ext_sb_pair pair;
+	char bad[256], first_bad[256] = "", small[2048];
+	bool tried_sb = false, installed = false, cleared = false;
+	int st, r, ys = 0;
 
 	if (!out)
 		return -ENOMEM;
-	for (int round = 0;; round++) {
+	for (;;) {
 		o->say("e2fsck -f -n %s (the LV is tagged %s: a resize2fs was cut off)", dev,
 		       RESIZE_MARK);
 		r = run_program(argv, &st, out, out_len);
@@ -410,54 +476,79 @@ static int resize_repair_allowed(const char *dev, const char *lv, const struct f
 				       "reads; run \"e2fsck -f /dev/%s\" yourself, then try again", lv,
 				       lv);
 		r = e2fsck_n_verdict(out, bad, sizeof(bad));
+		if (r < 0 && installed) {
+			/* The view through the superblock just written is refused too. */
+			r = restore_primary(dev, &pair, o);
+			if (r < 0)
+				return r;
+			snprintf(bad, sizeof(bad), "%s", first_bad);
+			r = -1;
+		} else if (r < 0 && !tried_sb) {
+			tried_sb = true;
+			snprintf(first_bad, sizeof(first_bad), "%s", bad);
+			r = finish_last_write(dev, &pair, o);
+			if (r < 0)
+				return r;
+			if (r) {
+				installed = true;
+				continue;
+			}
+			r = -1;
+		}
+		installed = false;
 		if (r < 0)
 			return err_set(E_REFUSED, "e2fsck -f -n of LV %s reports more than an "
 				       "interrupted resize2fs leaves (\"%.200s\"); run \"e2fsck -f "
 				       "/dev/%s\" yourself, then try again", lv, bad, lv);
-		if (r != 2)
-			return r;
-		if (round)
-			return err_set(E_REFUSED, "e2fsck -f -n of LV %s still stops in inode 7 after "
-				       "it was cleared; run \"e2fsck -f /dev/%s\" yourself, then try "
-				       "again", lv, lv);
-		o->say("debugfs -w -R \"clri <7>\" %s (e2fsck -n stopped in the resize inode's block "
-		       "map; e2fsck recreates it)", dev);
-		r = run_program(clri, &st, out, out_len);
+		if (r == 0)
+			return 0;	/* only what preen mode fixes on its own */
+		if (r == 2 || (prev && !strcmp(prev, out))) {
+			if (cleared)
+				return err_set(E_REFUSED, "e2fsck -f -n of LV %s %s after inode 7 was "
+					       "cleared; run \"e2fsck -f /dev/%s\" yourself, then try "
+					       "again", lv, r == 2 ? "still stops in inode 7" :
+					       "reports the same after e2fsck -y", lv);
+			o->say("debugfs -w -R \"clri <7>\" %s (%s; e2fsck recreates it)", dev,
+			       r == 2 ? "e2fsck -n stopped in the resize inode's block map" :
+			       "e2fsck -y did not change what e2fsck -n reports");
+			r = run_program(clri, &st, small, sizeof(small));
+			if (r < 0)
+				return r;
+			if (st != 0)
+				return err_set(E_REFUSED, "debugfs could not clear inode 7 of LV %s "
+					       "(exit %d): %.200s", lv, st, small);
+			cleared = true;
+			free(prev);
+			prev = NULL;
+			continue;
+		}
+		if (ys == 4)
+			return 0;	/* -p decides */
+		free(prev);
+		prev = strdup(out);
+		if (!prev)
+			return -ENOMEM;
+		o->say("e2fsck -f -y %s (what an interrupted resize2fs leaves)", dev);
+		r = run_program(yes, &st, small, sizeof(small));
 		if (r < 0)
 			return r;
-		if (st != 0)
-			return err_set(E_REFUSED, "debugfs could not clear inode 7 of LV %s (exit %d): "
-				       "%.200s", lv, st, out);
+		ys++;
+		if (st >= 4)
+			return err_set(E_REFUSED, "e2fsck -f -y of LV %s could not repair it "
+				       "(exit %d): %.300s", lv, st, small);
 	}
 }
 
 static int e2fsck(const char *dev, const char *lv, bool repair, const struct fsresize_opts *o)
 {
 	char *argv[] = { "e2fsck", "-f", "-p", (char *)dev, NULL };
-	char *yes[] = { "e2fsck", "-f", "-y", (char *)dev, NULL };
 	char out[2048];
 	int st, r;
 
-	/*
-	 * Read again after each -y, under the same rule: an e2fsck that went on
-	 * from the backup superblock writes it as the primary and only the next
-	 * run checks the resize inode against that geometry (a torn state of the
-	 * lvshrink replay: -y from the old backups, then "Inode 7 has illegal
-	 * block(s)"). Three rounds at most; then preen mode decides as always.
-	 */
-	for (int round = 0; repair && round < 3; round++) {
-		r = resize_repair_allowed(dev, lv, o);
+	if (repair) {
+		r = repair_cut_resize(dev, lv, o);
 		if (r < 0)
 			return r;
-		if (r == 0)
-			break;
-		o->say("e2fsck -f -y %s (what an interrupted resize2fs leaves)", dev);
-		r = run_program(yes, &st, out, sizeof(out));
-		if (r < 0)
-			return r;
-		if (st >= 4)
-			return err_set(E_REFUSED, "e2fsck -f -y of LV %s could not repair it "
-				       "(exit %d): %.300s", lv, st, out);
 	}
 	o->say("e2fsck -f -p %s", dev);
 	r = run_program(argv, &st, out, sizeof(out));

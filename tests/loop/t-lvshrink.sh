@@ -283,4 +283,118 @@ holds vgck "vgck" vgck "$vg"
 end_case
 umount "$TMPD/mnt" 2>/dev/null; losetup -d "$l"
 
+# The same cut on an LV whose old content was not zeros: mke2fs leaves the
+# inode tables of unused groups as they were (lazy_itable_init), and e2fsck's
+# fallback to a backup superblock clears every group's INODE_UNINIT flag
+# (ext2fs_open2()), so those tables read as garbage inodes ("Inode 4097 seems
+# to contain garbage", write-log replay of shrink-data.rpl, boundary 9). The
+# superblock of group 1, the one resize2fs was about to write, is written as
+# the primary: the new descriptors read through it, and the shrink finishes.
+# Before: refused on every run. cut_state NAME [DEBUGFS-CMD]: that state in LV
+# NAME of $vg (nodiscard: a discarded loop device reads zeros), the command run
+# on the whole filesystem just before resize2fs.
+cut_state() {
+	q lvcreate -an -Zn -n "$1" -L 64M "$vg"
+	l=$(lv_loop "$vg" "$1")
+	head -c 64M /dev/urandom >"$l"
+	mkfs.ext4 -q -b 1024 -g 2048 -O 64bit -E nodiscard "$l"
+	mount "$l" "$TMPD/mnt"
+	yes filler | head -c 24M >"$TMPD/mnt/a"; sync
+	yes "$1 data" | head -c 8M >"$TMPD/mnt/data"; sync; rm "$TMPD/mnt/a"
+	csum=$(sha256sum <"$TMPD/mnt/data"); umount "$TMPD/mnt"
+	q e2fsck -f -p "$l"
+	[ -z "${2:-}" ] || debugfs -w -R "$2" "$l" >/dev/null 2>&1
+	dd if="$l" of="$TMPD/sb.old" bs=1024 skip=1 count=1 status=none
+	q resize2fs "$l" 32M
+	dd if="$TMPD/sb.old" of="$l" bs=1024 seek=1 conv=notrunc,fsync status=none
+}
+d=$(new_loop 160M)
+vg=$(uniq_name lg)
+q pvcreate "$d"; q vgcreate "$vg" "$d"
+cut_state cutg
+n_out=$(e2fsck -f -n "$l" 2>&1)
+losetup -d "$l"
+q lvchange --addtag shrinkbox_resize2fs "$vg/cutg"
+before=$(sha256sum <"$d")
+out_dry=$(sb lvshrink "$vg/cutg" --size 32MiB --dry-run 2>&1); rc_dry=$?
+dry_same=$([ "$(sha256sum <"$d")" = "$before" ] && echo yes)
+out=$(sb lvshrink "$vg/cutg" --size 32MiB --yes 2>&1); rc=$?
+out2=$(sb lvshrink "$vg/cutg" --size 32MiB --yes 2>&1); rc2=$?
+l=$(lv_loop "$vg" cutg)
+begin tagged_cut_before_primary_superblock_garbage_inode_tables
+holds damaged_state "e2fsck -n: $(head -n 5 <<<"$n_out" | tr '\n' ' ')" grep -q "seems to contain garbage" <<<"$n_out"
+same rc_dry_run "$rc_dry" 0
+holds dry_run_bytes "the dry run changed the PV" [ "$dry_same" = yes ]
+same rc "$rc" 0
+holds installed "said: $(tr '\n' ' ' <<<"$out")" grep -q "superblock of group 1 (32768 blocks; the primary's: 65536) written as the primary" <<<"$out"
+same fs_bytes "$(fs_bytes "$l")" $((32 * 1048576))
+same lv_bytes "$(lvs --noheadings --units b --nosuffix -o lv_size "$vg/cutg" 2>/dev/null | tr -d ' ')" $((32 * 1048576))
+holds fsck "e2fsck -fn" e2fsck -fn "$l"
+holds data "data changed" sh -c "mount -o ro $l $TMPD/mnt && [ \"\$(sha256sum <$TMPD/mnt/data)\" = \"$csum\" ]"
+holds untagged "tag left" [ -z "$(lvs --noheadings -o lv_tags "$vg/cutg" 2>/dev/null | tr -d ' ')" ]
+same rerun "$rc2 $(tail -n 1 <<<"$out2")" "0 No changes."
+holds vgck "vgck" vgck "$vg"
+end_case
+umount "$TMPD/mnt" 2>/dev/null; losetup -d "$l"
+
+# That state plus a fault neither view explains (a file's link count): the
+# written superblock's view is refused too, so the old primary goes back and
+# the first refusal stands; the PV ends byte-identical (nothing was changed).
+cut_state cutr "sif <12> links_count 3"
+losetup -d "$l"
+q lvchange --addtag shrinkbox_resize2fs "$vg/cutr"
+before=$(sha256sum <"$d")
+out=$(sb lvshrink "$vg/cutr" --size 32MiB --yes 2>&1); rc=$?
+begin tagged_cut_refused_in_both_views_put_back
+same rc "$rc" 3
+holds written_then_put_back "said: $(tr '\n' ' ' <<<"$out")" bash -c 'grep -q "written as the primary" <<<"$1" && grep -q "put back as it was" <<<"$1"' _ "$out"
+holds refusal "said: $(tail -n 1 <<<"$out")" grep -q "reports more than an interrupted resize2fs leaves" <<<"$out"
+holds pv_bytes "the PV changed" [ "$(sha256sum <"$d")" = "$before" ]
+end_case
+
+
+# resize2fs cut off with only its new resize inode on disk (its double
+# indirect block; torn state t:1:0 of the shrink-data replay): 20 groups of
+# 1 KiB blocks, so the old second descriptor block holds 4 descriptors, and
+# the new resize inode takes that block for its own. e2fsck -y clears the few
+# pointers it finds there, then writes the descriptors back: every -y, the
+# same. Now inode 7 is cleared once e2fsck -y changed nothing, and e2fsck
+# recreates it. Before: three -y runs, then preen mode refused (exit 3).
+d=$(new_loop 200M)
+vg=$(uniq_name lr)
+q pvcreate "$d"; q vgcreate "$vg" "$d"
+q lvcreate -an -Zn -n cut7 -L 160M "$vg"
+l=$(lv_loop "$vg" cut7)
+head -c 160M /dev/urandom >"$l"
+mkfs.ext4 -q -b 1024 -O 64bit -E nodiscard "$l"
+mount "$l" "$TMPD/mnt"
+yes filler | head -c 24M >"$TMPD/mnt/a"; sync
+yes "cut7 data" | head -c 8M >"$TMPD/mnt/data"; sync; rm "$TMPD/mnt/a"
+csum=$(sha256sum <"$TMPD/mnt/data"); umount "$TMPD/mnt"
+q e2fsck -f -p "$l"
+dd if="$l" of="$TMPD/fs.old" bs=1M status=none
+q resize2fs "$l" 120M
+dind=$(debugfs -R "stat <7>" "$l" 2>/dev/null | grep -o "(DIND):[0-9]*" | cut -d: -f2)
+dd if="$l" of="$TMPD/dind.new" bs=1024 skip="${dind:-0}" count=1 status=none
+dd if="$TMPD/fs.old" of="$l" bs=1M conv=fsync status=none
+dd if="$TMPD/dind.new" of="$l" bs=1024 seek="${dind:-0}" conv=notrunc,fsync status=none
+rm -f "$TMPD/fs.old"
+n_out=$(e2fsck -f -n "$l" 2>&1)
+losetup -d "$l"
+q lvchange --addtag shrinkbox_resize2fs "$vg/cut7"
+out=$(sb lvshrink "$vg/cut7" --size 120MiB --yes 2>&1); rc=$?
+out2=$(sb lvshrink "$vg/cut7" --size 120MiB --yes 2>&1); rc2=$?
+l=$(lv_loop "$vg" cut7)
+begin tagged_resize_inode_loop_cleared
+holds damaged_state "e2fsck -n: $(sed -n 2,4p <<<"$n_out" | tr '\n' ' ')" grep -q "Inode 7 has illegal block" <<<"$n_out"
+same rc "$rc" 0
+holds cleared "said: $(tr '\n' ' ' <<<"$out")" grep -q 'clri <7>" .* (e2fsck -y did not change what e2fsck -n reports' <<<"$out"
+same fs_bytes "$(fs_bytes "$l")" $((120 * 1048576))
+holds fsck "e2fsck -fn" e2fsck -fn "$l"
+holds data "data changed" sh -c "mount -o ro $l $TMPD/mnt && [ \"\$(sha256sum <$TMPD/mnt/data)\" = \"$csum\" ]"
+holds untagged "tag left" [ -z "$(lvs --noheadings -o lv_tags "$vg/cut7" 2>/dev/null | tr -d ' ')" ]
+same rerun "$rc2 $(tail -n 1 <<<"$out2")" "0 No changes."
+end_case
+umount "$TMPD/mnt" 2>/dev/null; losetup -d "$l"
+
 finish
