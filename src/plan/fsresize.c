@@ -443,8 +443,10 @@ static int restore_primary(const char *dev, const struct ext_sb_pair *pair,
  *    superblock writes it as the primary, and only the next run checks the
  *    resize inode against that geometry (a torn state of the lvshrink replay).
  * Four -y runs at most; then preen mode decides, as for every filesystem.
+ * *wrote says whether anything written stays (a -y, the clri, the superblock).
  */
-static int repair_cut_resize(const char *dev, const char *lv, const struct fsresize_opts *o)
+static int repair_cut_resize(const char *dev, const char *lv, const struct fsresize_opts *o,
+			     bool *wrote)
 {
 	char *argv[] = { "e2fsck", "-f", "-n", (char *)dev, NULL };
 	char *yes[] = { "e2fsck", "-f", "-y", (char *)dev, NULL };
@@ -481,6 +483,7 @@ static int repair_cut_resize(const char *dev, const char *lv, const struct fsres
 			r = restore_primary(dev, &pair, o);
 			if (r < 0)
 				return r;
+			*wrote = ys || cleared;
 			snprintf(bad, sizeof(bad), "%s", first_bad);
 			r = -1;
 		} else if (r < 0 && !tried_sb) {
@@ -490,7 +493,7 @@ static int repair_cut_resize(const char *dev, const char *lv, const struct fsres
 			if (r < 0)
 				return r;
 			if (r) {
-				installed = true;
+				installed = *wrote = true;
 				continue;
 			}
 			r = -1;
@@ -517,7 +520,7 @@ static int repair_cut_resize(const char *dev, const char *lv, const struct fsres
 			if (st != 0)
 				return err_set(E_REFUSED, "debugfs could not clear inode 7 of LV %s "
 					       "(exit %d): %.200s", lv, st, small);
-			cleared = true;
+			cleared = *wrote = true;
 			free(prev);
 			prev = NULL;
 			continue;
@@ -533,6 +536,7 @@ static int repair_cut_resize(const char *dev, const char *lv, const struct fsres
 		if (r < 0)
 			return r;
 		ys++;
+		*wrote = true;
 		if (st >= 4)
 			return err_set(E_REFUSED, "e2fsck -f -y of LV %s could not repair it "
 				       "(exit %d): %.300s", lv, st, small);
@@ -543,22 +547,31 @@ static int e2fsck(const char *dev, const char *lv, bool repair, const struct fsr
 {
 	char *argv[] = { "e2fsck", "-f", "-p", (char *)dev, NULL };
 	char out[2048];
+	bool wrote = false;
 	int st, r;
 
+	/*
+	 * A refusal after the repair wrote is still a refusal (exit 3), not a
+	 * fault: what was written is only what the rule allows, and it says so.
+	 */
 	if (repair) {
-		r = repair_cut_resize(dev, lv, o);
+		r = repair_cut_resize(dev, lv, o, &wrote);
 		if (r < 0)
-			return r;
+			return wrote && r == E_REFUSED ? err_wrap(r, "only the repair of the cut-off "
+						"resize2fs was made, then: ") : r;
 	}
 	o->say("e2fsck -f -p %s", dev);
 	r = run_program(argv, &st, out, sizeof(out));
 	if (r < 0)
 		return r;
 	/* 0 clean, 1 fixed, 2 fixed (reboot wanted: not for an unmounted fs); 4+ needs a human. */
-	if (st >= 4)
-		return err_set(E_REFUSED, "e2fsck found problems in LV %s it will not fix unattended "
-			       "(exit %d): run \"e2fsck -f /dev/%s\" yourself, then try again. It "
-			       "said: %.300s", lv, st, lv, out);
+	if (st >= 4) {
+		r = err_set(E_REFUSED, "e2fsck found problems in LV %s it will not fix unattended "
+			    "(exit %d): run \"e2fsck -f /dev/%s\" yourself, then try again. It said: "
+			    "%.300s", lv, st, lv, out);
+		return wrote ? err_wrap(r, "only the repair of the cut-off resize2fs was made, "
+					"then: ") : r;
+	}
 	return 0;
 }
 
