@@ -5,7 +5,8 @@
 # state boots, the same command runs again and must converge or refuse
 # cleanly. See "Write-log replay" in tests/vm/README.md.
 #   tests/vm/replay.sh [NAME...]        replays tests/vm/replay/NAME.rpl (default: all;
-#                                       CI=true: those with a "ci N" line)
+#                                       CI=true: those with a "ci" line: "ci N", a
+#                                       sample of N states, or "ci STATE...", those)
 #   SHRINKBOX_REPLAY_STATES=N           a seeded sample of N states per command (CI: the
 #                                       N of the "ci N" line)
 #   SHRINKBOX_REPLAY_TORN=N             torn variants drawn per command (default 10)
@@ -31,7 +32,8 @@ names=("$@")
 # Without names: every .rpl; in CI only those with a "ci" line (the time budget).
 if [ ${#names[@]} = 0 ]; then
 	for f in "$RDIR"/*.rpl; do
-		[ "${CI:-}" = true ] && ! grep -qE '^ci [0-9]+$' "$f" && continue
+		[ "${CI:-}" = true ] && ! grep -qE '^ci( [0-9]+| [bept]:[0-9:]+( [bept]:[0-9:]+)*)$' "$f" &&
+			continue
 		f=${f##*/}
 		names+=("${f%.rpl}")
 	done
@@ -159,7 +161,11 @@ for name in "${names[@]}"; do
 	layout=$(awk '$1 == "layout" {print $2}' "$rpl")
 	command=$(sed -n 's/^command //p' "$rpl")
 	STATES=${SHRINKBOX_REPLAY_STATES:-}
-	[ "${CI:-}" = true ] && [ -z "$STATES" ] && STATES=$(awk '$1 == "ci" {print $2}' "$rpl")
+	ci_only=""
+	if [ "${CI:-}" = true ] && [ -z "$STATES" ]; then
+		STATES=$(awk '$1 == "ci" && $2 ~ /^[0-9]+$/ {print $2}' "$rpl")
+		ci_only=$(awk '$1 == "ci" && $2 !~ /^[0-9]+$/ {$1 = ""; print substr($0, 2)}' "$rpl")
+	fi
 	work=$(mktemp -d /var/tmp/sbreplay.XXXXXX)
 	# "layout NAME": a VM scenario's disk; else the .rpl's own layout lines make one.
 	if [ -n "$layout" ]; then
@@ -233,6 +239,8 @@ for name in "${names[@]}"; do
 		--prefix "$PREFIX" --seed "$SEED" ${STATES:+--sample "$STATES"})
 	# SHRINKBOX_REPLAY_ONLY="b:24 t:1:3": only these states (a reported one, replayed).
 	[ -n "${SHRINKBOX_REPLAY_ONLY:-}" ] && read -ra states <<<"$SHRINKBOX_REPLAY_ONLY"
+	# "ci b:9": in CI, the named states (one that failed once, kept as a guard).
+	[ -n "$ci_only" ] && read -ra states <<<"$ci_only"
 	nb=$(grep -c '^[be]' < <(printf '%s\n' "${states[@]}"))
 	np=$(grep -c '^p' < <(printf '%s\n' "${states[@]}"))
 	echo "  states: ${#states[@]} ($nb flush boundaries, $((${#states[@]} - nb - np)) torn, $np prefix; seed $SEED${STATES:+, a sample of $STATES})"
