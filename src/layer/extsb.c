@@ -137,8 +137,15 @@ int ext_sb_newer_backup(int fd, uint64_t size, struct ext_sb_pair *p)
 		return 0;
 	if (has_csum(b) && (b[SB_CSUM_TYPE] != 1 || get_le32(b + SB_CSUM) != sb_csum(b)))
 		return 0;
-	if (p->backup_blocks == p->primary_blocks || !p->backup_blocks ||
-	    p->backup_blocks > size / bsize || sb_wtime(b) < sb_wtime(s))
+	if (!p->backup_blocks || p->backup_blocks > size / bsize)
+		return 0;
+	/*
+	 * A primary whose checksum fails was torn (its two sectors from two
+	 * writes): the backup is the whole copy, whatever the torn one says.
+	 */
+	p->primary_torn = has_csum(s) && get_le32(s + SB_CSUM) != sb_csum(s);
+	if (!p->primary_torn &&
+	    (p->backup_blocks == p->primary_blocks || sb_wtime(b) < sb_wtime(s)))
 		return 0;
 	return 1;
 }

@@ -13,6 +13,7 @@
 #ifndef SB_EXTSB_H
 #define SB_EXTSB_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,6 +25,7 @@ struct ext_sb_pair {
 	uint64_t backup_off;		/* its byte offset in the filesystem */
 	uint32_t backup_group;
 	uint64_t primary_blocks, backup_blocks;
+	bool primary_torn;		/* metadata_csum, and the primary's checksum fails */
 };
 
 /*
@@ -32,7 +34,8 @@ struct ext_sb_pair {
  * Returns 1 when that backup is whole (magic, group number, checksum), belongs
  * to the same filesystem (UUID, block size, group geometry, features), counts a
  * different number of blocks that fit in size, and was written no earlier
- * than the primary: the superblock resize2fs wrote last. 0 when there is no
+ * than the primary: the superblock resize2fs wrote last; or, whatever its
+ * size, when the primary's own checksum fails (torn). 0 when there is no
  * such backup; -errno when a read fails or the primary is not ext.
  */
 int ext_sb_newer_backup(int fd, uint64_t size, struct ext_sb_pair *p);

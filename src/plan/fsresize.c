@@ -401,8 +401,10 @@ static int finish_last_write(const char *dev, struct ext_sb_pair *pair,
 	if (r <= 0)
 		return r == -ENOENT ? 0 : r;
 	o->say("the superblock of group %" PRIu32 " (%" PRIu64 " blocks; the primary's: %" PRIu64
-	       ") written as the primary one: resize2fs was cut off before its last write",
-	       pair->backup_group, pair->backup_blocks, pair->primary_blocks);
+	       "%s) written as the primary one: %s", pair->backup_group, pair->backup_blocks,
+	       pair->primary_blocks, pair->primary_torn ? ", its checksum failing" : "",
+	       pair->primary_torn ? "a superblock write was torn" :
+	       "resize2fs was cut off before its last write");
 	ext_sb_as_primary(pair->backup, sb);
 	r = ext_sb_write_primary(fd, sb);
 	return r < 0 ? err_set(r, "%s: writing its primary superblock: %s", dev, strerror(-r)) : 1;

@@ -290,9 +290,9 @@ umount "$TMPD/mnt" 2>/dev/null; losetup -d "$l"
 # to contain garbage", write-log replay of shrink-data.rpl, boundary 9). The
 # superblock of group 1, the one resize2fs was about to write, is written as
 # the primary: the new descriptors read through it, and the shrink finishes.
-# Before: refused on every run. cut_state NAME [DEBUGFS-CMD]: that state in LV
-# NAME of $vg (nodiscard: a discarded loop device reads zeros), the command run
-# on the whole filesystem just before resize2fs.
+# Before: refused on every run. cut_state NAME [DEBUGFS-CMD [torn]]: that state
+# in LV NAME of $vg (nodiscard: a discarded loop device reads zeros), the command
+# run on the whole filesystem just before resize2fs.
 cut_state() {
 	q lvcreate -an -Zn -n "$1" -L 64M "$vg"
 	l=$(lv_loop "$vg" "$1")
@@ -306,9 +306,13 @@ cut_state() {
 	[ -z "${2:-}" ] || debugfs -w -R "$2" "$l" >/dev/null 2>&1
 	dd if="$l" of="$TMPD/sb.old" bs=1024 skip=1 count=1 status=none
 	q resize2fs "$l" 32M
+	dd if="$l" of="$TMPD/sb.new" bs=1024 skip=1 count=1 status=none
 	dd if="$TMPD/sb.old" of="$l" bs=1024 seek=1 conv=notrunc,fsync status=none
+	# "torn": the primary's first sector from the new superblock, its second
+	# (with the checksum) from the old one.
+	[ "${3:-}" != torn ] || dd if="$TMPD/sb.new" of="$l" bs=512 seek=2 count=1 conv=notrunc,fsync status=none
 }
-d=$(new_loop 160M)
+d=$(new_loop 240M)
 vg=$(uniq_name lg)
 q pvcreate "$d"; q vgcreate "$vg" "$d"
 cut_state cutg
@@ -352,6 +356,28 @@ holds refusal "said: $(tail -n 1 <<<"$out")" grep -q "reports more than an inter
 holds pv_bytes "the PV changed" [ "$(sha256sum <"$d")" = "$before" ]
 end_case
 
+
+# That superblock write torn (a disk whose atomic unit is 512 bytes): the
+# primary's checksum fails (libblkid 2.38 still names ext4 and reads the torn
+# size), e2fsck -n falls back to the backups. The backup is written as the
+# primary whatever size the torn one says. Before: refused (exit 3) every run.
+cut_state cutt "" torn
+n_out=$(e2fsck -f -n "$l" 2>&1)
+losetup -d "$l"
+q lvchange --addtag shrinkbox_resize2fs "$vg/cutt"
+out=$(sb lvshrink "$vg/cutt" --size 32MiB --yes 2>&1); rc=$?
+out2=$(sb lvshrink "$vg/cutt" --size 32MiB --yes 2>&1); rc2=$?
+l=$(lv_loop "$vg" cutt)
+begin tagged_torn_primary_superblock_from_backup
+holds damaged_state "e2fsck -n: $(sed -n 2,3p <<<"$n_out" | tr '\n' ' ')" grep -q "checksum does not match" <<<"$n_out"
+same rc "$rc" 0
+holds installed "said: $(tr '\n' ' ' <<<"$out")" grep -q "its checksum failing) written as the primary" <<<"$out"
+same fs_bytes "$(fs_bytes "$l")" $((32 * 1048576))
+holds fsck "e2fsck -fn" e2fsck -fn "$l"
+holds data "data changed" sh -c "mount -o ro $l $TMPD/mnt && [ \"\$(sha256sum <$TMPD/mnt/data)\" = \"$csum\" ]"
+same rerun "$rc2 $(tail -n 1 <<<"$out2")" "0 No changes."
+end_case
+umount "$TMPD/mnt" 2>/dev/null; losetup -d "$l"
 
 # resize2fs cut off with only its new resize inode on disk (its double
 # indirect block; torn state t:1:0 of the shrink-data replay): 20 groups of

@@ -163,3 +163,20 @@ TEST(ext_sb_needs_recovery_differs_only_in_backup)
 	make_sb(bak, 32768, 1, 1001);
 	CHECK_INT(newer(pri, bak, &p), 1);
 }
+
+TEST(ext_sb_torn_primary_takes_the_backup)
+{
+	uint8_t pri[EXT_SB_SIZE], bak[EXT_SB_SIZE];
+	struct ext_sb_pair p;
+
+	/* The sector with the size written, the one with the checksum not: the same size. */
+	make_sb(pri, 32768, 0, 1000);
+	make_sb(bak, 32768, 1, 1000);
+	pri[0x3fc] ^= 1;
+	CHECK_INT(newer(pri, bak, &p), 1);
+	CHECK(p.primary_torn);
+	/* A torn primary with no whole backup: nothing to take. */
+	bak[0x20] ^= 1;
+	CHECK_INT(newer(pri, bak, &p), 0);
+}
+

@@ -313,6 +313,7 @@ it_timing() {
 
 # The checks' conditions (run through check).
 has() { grep -qF -- "$2" "$1"; }
+not_has() { ! grep -qF -- "$2" "$1"; }
 # grep reads the file itself: "tr | grep -q" under pipefail fails when grep
 # stops early on a match, which "!" would turn into a pass.
 quiet_boot() { ! grep -q '^shrinkbox:' "$1"; }
@@ -418,9 +419,16 @@ else
 	bad "dry-run boot: the real root did not reach its end ($W/dryrun.log)"
 fi
 
-# 3. With consent: the whole stack shrinks before the root mounts.
-if it_boot apply "$IMG_WITH" "$IT_SHRINK rd.shrinkbox.apply=yes $IT_KEYARG"; then
+# 3. With consent: the whole stack shrinks before the root mounts. No key
+# file: cryptresize's passphrase is asked on the console and typed there
+# (typer.py through the serial socket), with echo off.
+IT_PROMPT="Passphrase (for resizing the LUKS mapping):"
+if VM_TYPE="$IT_PROMPT|$IT_PASS" it_boot apply "$IMG_WITH" "$IT_SHRINK rd.shrinkbox.apply=yes"; then
 	ok "shrink boot: the real root came up and ended"
+	check "shrink boot: the passphrase was asked on the console and typed there" \
+		grep -q "typer: typed" "$W/apply.log.typer"
+	check "shrink boot: what was typed does not show on the console (echo off)" \
+		not_has "$W/apply.log" "$IT_PASS"
 	check "shrink boot: \"Done: partition 3 of /dev/vda is\"" \
 		has "$W/apply.step-r1.out" "Done: partition 3 of /dev/vda is"
 	check "shrink boot: the root saw lvroot's data unchanged" same "$W/apply.rootsum" "$MK/sum-lvroot"

@@ -120,17 +120,30 @@ VM_REAL_APPEND="rd.auto=1 rd.luks.key=/key:LABEL=sbresult rd.md=0 rd.dm=0 rd.ret
 # 137 when killed on purpose.
 vm_run() {
 	local disk=$1 result=$2 script=$3 log=$4 tmo=$5 marker=${6:-} after=${7:-0}
-	local delay=${8:-0} pid now start seen=""
+	local delay=${8:-0} pid now start seen="" typer="" sock="" rc
+	local serial=(-serial "file:$log")
 	: >"$log"
+	# VM_TYPE="MARKER|TEXT": the console is a socket too, and typer.py types
+	# TEXT once MARKER shows (a passphrase asked at boot); the log is the same.
+	if [ -n "${VM_TYPE:-}" ]; then
+		sock=$(mktemp -u /tmp/sbserial.XXXXXX)
+		serial=(-chardev "socket,id=sbser,path=$sock,server=on,wait=off,logfile=$log"
+			-serial chardev:sbser)
+	fi
 	qemu-system-x86_64 -accel tcg -cpu max -m 1024 -smp "${VM_SMP:-1}" -nographic -no-reboot \
 		-nic none -device virtio-rng-pci -kernel "$KERNEL" -initrd "$INITRD" \
 		-append "console=ttyS0 panic=-1 ${VM_QUIET-quiet} rd.shell=0 ${VM_BASE_APPEND:-$VM_TEST_APPEND} ${VM_APPEND:-}" \
 		-drive "file=$disk,format=raw,if=virtio,cache=none" \
 		-drive "file=$result,format=raw,if=virtio,cache=none" \
 		${script:+-fw_cfg "name=opt/shrinkbox/script,file=$script"} \
-		-serial "file:$log" -display none -monitor none </dev/null >/dev/null 2>&1 &
+		"${serial[@]}" -display none -monitor none </dev/null >/dev/null 2>&1 &
 	pid=$!
+	if [ -n "$sock" ]; then
+		python3 "$VM_TOP/tests/vm/typer.py" "$sock" "${VM_TYPE%%|*}" "${VM_TYPE#*|}" 2>>"$log.typer" &
+		typer=$!
+	fi
 	start=$(date +%s%3N)
+	rc=0
 	while kill -0 "$pid" 2>/dev/null; do
 		sleep 0.1
 		now=$(date +%s%3N)
@@ -138,21 +151,24 @@ vm_run() {
 			[ -z "$seen" ] && grep -q "$marker" "$log" && seen=$now
 			if { [ -n "$seen" ] && [ $((now - seen)) -ge "$delay" ]; } ||
 				{ [ "$after" -gt 0 ] && [ $((now - start)) -ge $((after * 1000)) ]; }; then
-				kill -9 "$pid"; wait "$pid" 2>/dev/null; return 137
+				kill -9 "$pid"; rc=137; break
 			fi
 		fi
 		if [ $((now - start)) -ge $((tmo * 1000)) ]; then
-			kill -9 "$pid"; wait "$pid" 2>/dev/null; return 124
+			kill -9 "$pid"; rc=124; break
 		fi
 	done
 	wait "$pid" 2>/dev/null
-	return 0
+	if [ -n "$typer" ]; then
+		kill "$typer" 2>/dev/null; wait "$typer" 2>/dev/null; rm -f "$sock"
+	fi
+	return $rc
 }
 
 # vm_maker_key SCENARIO: what its made disk depends on: the layout lines of the
 # scenario (not its comments, steps, checks or boots), the generator and the kernel.
 vm_maker_key() {
-	(grep -vE '^(#|(step|expect|check|output|powercut|powercut-random|boot|append|enlarge)\b)' "$1"
+	(grep -vE '^(#|(step|expect|check|output|powercut|powercut-random|boot|type|append|enlarge)\b)' "$1"
 		cat "$VM_TOP/tests/vm/gen.sh"; echo "$KVER") | sha256sum | cut -c1-16
 }
 

@@ -103,6 +103,14 @@ check_rootdata() {	# rootdata LV: every real boot's root saw LV's data unchanged
 	done
 	[ $ok = 1 ]
 }
+# typed N TEXT: at real boot N the passphrase was asked on the console and
+# typed there (a "type" line), and TEXT, what was typed, shows in no console log.
+check_typed() {
+	grep -q "typer: typed" "$work/boot$2.log.typer" 2>/dev/null ||
+		{ echo "boot $2: the prompt never showed, nothing was typed"; return 1; }
+	! grep -lF -- "$3" "$work"/boot*.log >/dev/null 2>&1 ||
+		{ echo "the typed text shows on the console (echo was on)"; return 1; }
+}
 check_kernelsize() {	# kernelsize PART SECTORS: the kernel's view of a partition
 	local got
 	got=$(vm_result "$1" kernel-sizes | awk -v p="vda$2" '$1 == p {print $2}')
@@ -234,7 +242,9 @@ for name in "${names[@]}"; do
 			nochange=""
 			case $args in nochange\ *) nochange=1; args=${args#nochange } ;; esac
 			[ -n "$nochange" ] && before=$(sha256sum <"$work/disk.img")
-			INITRD=$boot_initrd VM_BASE_APPEND="$VM_REAL_APPEND $args" vm_run "$work/disk.img" \
+			# "type N MARKER|TEXT": at real boot N, TEXT is typed on the console after MARKER.
+			VM_TYPE=$(awk -v b="$b" '$1 == "type" && $2 == b {$1 = $2 = ""; sub(/^  /, ""); print}' "$scn") \
+				INITRD=$boot_initrd VM_BASE_APPEND="$VM_REAL_APPEND $args" vm_run "$work/disk.img" \
 				"$work/result.img" "" "$work/boot$b.log" "$TEST_TIMEOUT"
 			grep -q "SBROOT: done" "$work/boot$b.log" ||
 				{ w+="boot $b did not reach the real root's end (console: $work/boot$b.log); "; break; }
