@@ -132,8 +132,9 @@ int ext_sb_newer_backup(int fd, uint64_t size, struct ext_sb_pair *p)
 		return r;
 	p->primary_blocks = sb_blocks(s);
 	p->backup_blocks = sb_blocks(b);
-	if (get_le16(b + SB_MAGIC) != EXT_MAGIC || get_le16(b + SB_GROUP_NR) != group ||
-	    !same_fs(s, b))
+	/* write_backup_super() saturates the group number at 65535. */
+	if (get_le16(b + SB_MAGIC) != EXT_MAGIC ||
+	    get_le16(b + SB_GROUP_NR) != (group > 0xffff ? 0xffff : group) || !same_fs(s, b))
 		return 0;
 	if (has_csum(b) && (b[SB_CSUM_TYPE] != 1 || get_le32(b + SB_CSUM) != sb_csum(b)))
 		return 0;
