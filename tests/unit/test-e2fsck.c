@@ -57,6 +57,30 @@ TEST(e2fsck_n_verdict_shrink_cut_before_primary_superblock)
 				   sizeof(bad)), -1);
 }
 
+/* One bitmap-differences line of any length (a 4 KiB block shrink: over 512 bytes). */
+TEST(e2fsck_n_verdict_long_bitmap_list)
+{
+	char out[8192], bad[256];
+	size_t n;
+
+	n = (size_t)snprintf(out, sizeof(out), "Pass 5: Checking group summary information\n"
+			     "Block bitmap differences: ");
+	for (unsigned i = 0; i < 300; i++)
+		n += (size_t)snprintf(out + n, sizeof(out) - n, " +(%u--%u)", 229379 + 4 * i,
+				      229380 + 4 * i);
+	snprintf(out + n, sizeof(out) - n, "\nFix? no\n\nFree blocks count wrong (5, counted=4).\n"
+		 "Fix? no\n");
+	CHECK(strlen(out) > 2048);
+	CHECK_INT(e2fsck_n_verdict(out, bad, sizeof(bad)), 0);
+	/* Anything else in a long line is not benign. */
+	out[strlen("Pass 5: Checking group summary information\nBlock bitmap differences: ") + 40] =
+		'x';
+	CHECK_INT(e2fsck_n_verdict(out, bad, sizeof(bad)), -1);
+	memset(out, 'a', 1000);
+	out[1000] = '\0';
+	CHECK_INT(e2fsck_n_verdict(out, bad, sizeof(bad)), -1);
+}
+
 TEST(e2fsck_n_verdict_stopped_in_inode_7)
 {
 	char bad[256];
