@@ -425,6 +425,10 @@ static int finish_last_write(const char *dev, struct ext_sb_pair *pair,
 	return r < 0 ? err_set(r, "%s: writing its primary superblock: %s", dev, strerror(-r)) : 1;
 }
 
+/*
+ * The primary as it was. A power cut before this leaves the backup's copy,
+ * which the next run's e2fsck -n refuses the same way: nothing else changed.
+ */
 static int restore_primary(const char *dev, const struct ext_sb_pair *pair,
 			   const struct fsresize_opts *o)
 {
