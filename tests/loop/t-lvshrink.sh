@@ -365,11 +365,16 @@ cut_state cutt "" torn
 n_out=$(e2fsck -f -n "$l" 2>&1)
 losetup -d "$l"
 q lvchange --addtag shrinkbox_resize2fs "$vg/cutt"
+before=$(sha256sum <"$d")
+out_dry=$(sb lvshrink "$vg/cutt" --size 32MiB --dry-run 2>&1); rc_dry=$?
+dry_same=$([ "$(sha256sum <"$d")" = "$before" ] && echo yes)
 out=$(sb lvshrink "$vg/cutt" --size 32MiB --yes 2>&1); rc=$?
 out2=$(sb lvshrink "$vg/cutt" --size 32MiB --yes 2>&1); rc2=$?
 l=$(lv_loop "$vg" cutt)
 begin tagged_torn_primary_superblock_from_backup
 holds damaged_state "e2fsck -n: $(sed -n 2,3p <<<"$n_out" | tr '\n' ' ')" grep -q "checksum does not match" <<<"$n_out"
+same rc_dry_run "$rc_dry" 0
+holds dry_run_bytes "the dry run changed the PV" [ "$dry_same" = yes ]
 same rc "$rc" 0
 holds installed "said: $(tr '\n' ' ' <<<"$out")" grep -q "its checksum failing) written as the primary" <<<"$out"
 same fs_bytes "$(fs_bytes "$l")" $((32 * 1048576))
@@ -408,11 +413,16 @@ rm -f "$TMPD/fs.old"
 n_out=$(e2fsck -f -n "$l" 2>&1)
 losetup -d "$l"
 q lvchange --addtag shrinkbox_resize2fs "$vg/cut7"
+before=$(sha256sum <"$d")
+out_dry=$(sb lvshrink "$vg/cut7" --size 120MiB --dry-run 2>&1); rc_dry=$?
+dry_same=$([ "$(sha256sum <"$d")" = "$before" ] && echo yes)
 out=$(sb lvshrink "$vg/cut7" --size 120MiB --yes 2>&1); rc=$?
 out2=$(sb lvshrink "$vg/cut7" --size 120MiB --yes 2>&1); rc2=$?
 l=$(lv_loop "$vg" cut7)
 begin tagged_resize_inode_loop_cleared
 holds damaged_state "e2fsck -n: $(sed -n 2,4p <<<"$n_out" | tr '\n' ' ')" grep -q "Inode 7 has illegal block" <<<"$n_out"
+same rc_dry_run "$rc_dry" 0
+holds dry_run_bytes "the dry run changed the PV" [ "$dry_same" = yes ]
 same rc "$rc" 0
 holds cleared "said: $(tr '\n' ' ' <<<"$out")" grep -q 'clri <7>" .* (e2fsck -y did not change what e2fsck -n reports' <<<"$out"
 same fs_bytes "$(fs_bytes "$l")" $((120 * 1048576))
