@@ -68,7 +68,12 @@ static uint32_t sb_csum(const uint8_t *sb)
 	return ext_crc32c(~0u, sb, SB_CSUM);
 }
 
-static uint64_t sb_blocks(const uint8_t *sb)
+bool ext_sb_csum_ok(const uint8_t *sb)
+{
+	return !has_csum(sb) || (sb[SB_CSUM_TYPE] == 1 && get_le32(sb + SB_CSUM) == sb_csum(sb));
+}
+
+uint64_t ext_sb_blocks(const uint8_t *sb)
 {
 	uint64_t n = get_le32(sb + SB_BLOCKS_LO);
 
@@ -82,8 +87,7 @@ static uint64_t sb_wtime(const uint8_t *sb)
 	return get_le32(sb + SB_WTIME) | (uint64_t)sb[SB_WTIME_HI] << 32;
 }
 
-/* Fields that one filesystem keeps through a resize and that locate its backups. */
-static bool same_fs(const uint8_t *a, const uint8_t *b)
+bool ext_sb_same_fs(const uint8_t *a, const uint8_t *b)
 {
 	static const unsigned u32[] = { SB_FIRST_DATA, SB_LOG_BSIZE, SB_LOG_CSIZE, SB_BPG,
 					SB_CPG, SB_IPG, SB_COMPAT, SB_RO_COMPAT };
@@ -130,13 +134,13 @@ int ext_sb_newer_backup(int fd, uint64_t size, struct ext_sb_pair *p)
 	r = pread_all(fd, p->backup, EXT_SB_SIZE, p->backup_off, NULL);
 	if (r < 0)
 		return r;
-	p->primary_blocks = sb_blocks(s);
-	p->backup_blocks = sb_blocks(b);
+	p->primary_blocks = ext_sb_blocks(s);
+	p->backup_blocks = ext_sb_blocks(b);
 	/* write_backup_super() saturates the group number at 65535. */
 	if (get_le16(b + SB_MAGIC) != EXT_MAGIC ||
-	    get_le16(b + SB_GROUP_NR) != (group > 0xffff ? 0xffff : group) || !same_fs(s, b))
+	    get_le16(b + SB_GROUP_NR) != (group > 0xffff ? 0xffff : group) || !ext_sb_same_fs(s, b))
 		return 0;
-	if (has_csum(b) && (b[SB_CSUM_TYPE] != 1 || get_le32(b + SB_CSUM) != sb_csum(b)))
+	if (!ext_sb_csum_ok(b))
 		return 0;
 	if (!p->backup_blocks || p->backup_blocks > size / bsize)
 		return 0;

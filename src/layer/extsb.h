@@ -50,6 +50,15 @@ void ext_sb_as_primary(const uint8_t backup[EXT_SB_SIZE], uint8_t out[EXT_SB_SIZ
 /* Writes sb at byte 1024 of fd and fsyncs it: 0 or -errno. */
 int ext_sb_write_primary(int fd, const uint8_t sb[EXT_SB_SIZE]);
 
+/* The fields one filesystem keeps through a resize (UUID, geometry, features). */
+bool ext_sb_same_fs(const uint8_t *a, const uint8_t *b);
+
+/* No metadata_csum, or its crc32c matches. */
+bool ext_sb_csum_ok(const uint8_t *sb);
+
+/* s_blocks_count, with its high half when 64bit. */
+uint64_t ext_sb_blocks(const uint8_t *sb);
+
 /* CRC32c as ext4 uses it (ext2fs_crc32c_le(~0, ...), no final inversion). */
 uint32_t ext_crc32c(uint32_t crc, const void *buf, size_t len);
 

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "fsresize.h"
+#include "../layer/extitable.h"
 #include "../layer/extsb.h"
 #include "../layer/swap.h"
 #include "../lvm/edit.h"
@@ -446,12 +447,44 @@ static int restore_primary(const char *dev, const struct ext_sb_pair *pair,
 	return r < 0 ? err_set(r, "%s: writing its primary superblock: %s", dev, strerror(-r)) : 0;
 }
 
+/* e2fsck -n went on from the backup superblock and descriptors. */
+static bool backup_view(const char *out)
+{
+	return strstr(out, "\ne2fsck: Group descriptors look bad... trying backup blocks...\n");
+}
+
+/*
+ * That view read never-used inodes as garbage (src/layer/extitable.h): they
+ * are zeroed, as the kernel's lazy init would have. 1 when any was.
+ */
+static int zero_never_used(const char *dev, const struct fsresize_opts *o)
+{
+	_cleanup_close_ int fd = -1;
+	uint64_t size, n;
+	bool blk;
+	int r;
+
+	fd = dev_open(dev, O_RDWR, &size, &blk);
+	if (fd < 0)
+		return fd;
+	r = ext_zero_unused_garbage(fd, size, &n);
+	if (r < 0)
+		return err_set(r, "%s: zeroing never-used inodes: %s", dev, strerror(-r));
+	if (n)
+		o->say("%" PRIu64 " never-used inodes of %s zeroed (garbage to e2fsck's view from the "
+		       "backup descriptors; every copy of the group descriptors says no file used "
+		       "them)", n, dev);
+	return n > 0;
+}
+
 /*
  * The repair of a filesystem whose LV carries RESIZE_MARK, each step read
  * again by e2fsck -f -n under the rule of e2fsck_n_verdict():
  *  - clean: done;
  *  - refused: the superblock resize2fs wrote last is tried once
- *    (finish_last_write()), else refused with e2fsck's words;
+ *    (finish_last_write()); else, if e2fsck read the backup descriptors,
+ *    the never-used inodes it took for garbage are zeroed, once
+ *    (zero_never_used()); else refused with e2fsck's words;
  *  - stopped inside inode 7's block map (a pointer past the end of a grown
  *    filesystem's old size), or -y changed nothing the next -n sees: inode 7
  *    alone is cleared, once (debugfs clri: its on-disk inode zeroed, no file
@@ -481,7 +514,7 @@ static int repair_cut_resize(const char *dev, const char *lv, const struct fsres
 	_cleanup_free_ char *out = malloc(out_len), *prev = NULL;
 	struct ext_sb_pair pair;
 	char bad[256], first_bad[256] = "", small[2048];
-	bool tried_sb = false, installed = false, cleared = false;
+	bool tried_sb = false, installed = false, cleared = false, zeroed = false;
 	int st, r, ys = 0;
 
 	if (!out)
@@ -515,6 +548,17 @@ static int repair_cut_resize(const char *dev, const char *lv, const struct fsres
 				return r;
 			if (r) {
 				installed = *wrote = true;
+				continue;
+			}
+			r = -1;
+		}
+		if (r < 0 && !installed && !zeroed && backup_view(out)) {
+			zeroed = true;
+			r = zero_never_used(dev, o);
+			if (r < 0)
+				return r;
+			if (r) {
+				*wrote = true;
 				continue;
 			}
 			r = -1;
