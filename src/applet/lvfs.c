@@ -123,7 +123,9 @@ int lvfs_main(const char *name, int argc, char **argv, bool grow)
 		printf("  so e2fsck -f -n first; e2fsck -f -y only if all it reports is what an "
 		       "interrupted resize2fs leaves (else refused)\n"
 		       "  (if e2fsck refuses the primary superblock's view, a newer one that resize2fs "
-		       "left in its first backup group is tried in its place first)\n");
+		       "left in its first backup group is tried in its place first; if there is none "
+		       "and e2fsck reads the backup descriptors, never-used inodes it takes for "
+		       "garbage are zeroed)\n");
 	if (plan.min_after_repair)
 		printf("  resize2fs's minimum is read again after that repair (its figure now, %"
 		       PRIu64 " B, counts the stale free blocks)\n", plan.fs_min);

@@ -10,7 +10,8 @@
 # PARTLABEL= on two devices is refused naming both; the kernel command line's
 # environment (SHRINKBOX_TEST_STOP_AFTER, SHRINKBOX_LOCK_DIR) does not reach the
 # binary; a default build ignores the stop variable that a TEST_HOOKS=1 build
-# obeys; a device left suspended (or exit 5) stops the boot (exit 10).
+# obeys; a device left suspended (or exit 5) stops the boot (exit 10); a
+# plymouth splash is hidden before the binary runs.
 #   SHRINKBOX_BOOT_SH=FILE  the script under test (to run these against another version)
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -138,7 +139,29 @@ boot_run "rd.shrinkbox.shrink=LABEL=nolabel$$:8MiB rd.shrinkbox.apply=yes"
 [ ! -f "$W/argv" ] && grep -q "matches no device" <<<"$(log)" && ok missing_label_refused ||
 	bad missing_label_refused "argv '$(argv)' log: $(log)"
 
-# ---- 5. The real binary through the script: no byte changes without consent.
+# ---- 5. plymouth: a running splash is hidden before the binary runs (a
+# fake plymouth first in PATH records its calls); none is asked for when
+# plymouth does not answer --ping. Before: only the dracut hook did it, and
+# only for a command line, never for initramfs-tools or a scheduled request.
+mkdir -p "$W/pbin"
+printf '%s\n' '#!/bin/sh' 'echo "$*" >>"$(dirname "$0")/calls"' \
+	'[ "$1" != --ping ] || [ ! -e "$(dirname "$0")/down" ]' >"$W/pbin/plymouth"
+chmod +x "$W/pbin/plymouth"
+rm -f "$W/pbin/calls" "$W/pbin/down" "$W/order"
+echo 'grep -q hide-splash "$d/pbin/calls" && echo hidden-first >"$d/order"' >"$W/fake-do"
+boot_run "rd.shrinkbox.cmd=status,/dev/sbx" PATH="$W/pbin:$PATH"
+calls=$(tr '\n' ' ' <"$W/pbin/calls" 2>/dev/null)
+[ "$calls" = "--ping hide-splash " ] && [ -e "$W/order" ] && grep -q "splash hidden" <<<"$(log)" &&
+	ok plymouth_splash_hidden_before_the_run ||
+	bad plymouth_splash_hidden_before_the_run "calls '$calls', order $(cat "$W/order" 2>/dev/null), log: $(log)"
+rm -f "$W/pbin/calls" "$W/fake-do"
+touch "$W/pbin/down"
+boot_run "rd.shrinkbox.cmd=status,/dev/sbx" PATH="$W/pbin:$PATH"
+calls=$(tr '\n' ' ' <"$W/pbin/calls" 2>/dev/null)
+[ "$calls" = "--ping " ] && [ "$(argv)" = "status /dev/sbx" ] && ok plymouth_not_running_left_alone ||
+	bad plymouth_not_running_left_alone "calls '$calls', argv '$(argv)'"
+
+# ---- 6. The real binary through the script: no byte changes without consent.
 vg=$(uniq_name bt)
 d=$(new_loop 64M)
 q pvcreate "$d"; q vgcreate -s 4M "$vg" "$d"
@@ -154,7 +177,7 @@ boot_run "rd.shrinkbox.cmd=defrag,$d,--devices,$d,--yes rd.shrinkbox.apply=yes"
 [ "$(sums "$d")" != "$before" ] && grep -q "^Done: moved 2 extents" "$W/log" && q vgck "$vg" &&
 	ok real_binary_cmd_with_apply_writes || bad real_binary_cmd_with_apply_writes "log: $(log)"
 
-# ---- 6. The test stop points: a default build ignores them, a TEST_HOOKS=1 build stops.
+# ---- 7. The test stop points: a default build ignores them, a TEST_HOOKS=1 build stops.
 # Builds the default binary beside the one under test (only teststop.o and the link differ).
 if [ "$SB" = "$(realpath ./shrinkbox)" ] && strings ./shrinkbox | grep SHRINKBOX_TEST_STOP_AFTER >/dev/null; then
 	if make -s shrinkbox TEST_HOOKS= >/dev/null 2>&1 && cp ./shrinkbox "$TMPD/sb-plain" &&

@@ -210,7 +210,7 @@ it_prepare() {
 		stage_ours "$BW" || { rm -rf "$BW"; return 1; }
 	fi
 	key=$( (cd "$BW" && find usr-up etc-up -type f -printf '%p %m\n' -exec sha256sum {} + | sort
-		echo "$TREE $KVER"
+		echo "$TREE $KVER $VM_REQUEST_FS"
 		# shellcheck disable=SC2086 # a list of names
 		dpkg-query -W $IT_HOSTPKGS 2>/dev/null) |
 		sha256sum | cut -c1-16)
@@ -226,7 +226,9 @@ it_build() {
 		return 0
 	fi
 	t0=$(date +%s)
-	unshare --mount --propagation private "$TOP/tests/vm/itools.sh" --ns-build "$TREE" "$bw" \
+	# Where requests live (the hook's record), as in the dracut test image (lib.sh).
+	SHRINKBOX_REQUEST_FS=$VM_REQUEST_FS \
+		unshare --mount --propagation private "$TOP/tests/vm/itools.sh" --ns-build "$TREE" "$bw" \
 		"$img.tmp" "$KVER" "$KDIR" >"${img%.img}.log" 2>&1
 	rc=$?
 	rm -rf "$bw"
@@ -455,6 +457,35 @@ fi
 # 5. The stack as the host sees it.
 check "partition 3 has 2457600 sectors (sfdisk -d)" test "$(part_range "$W/disk.img" 3 | cut -d' ' -f2)" = 2457600
 check "partition 4's bytes are unchanged (sum-part4)" test "$(part_sum "$W/disk.img" 4)" = "$(cat "$MK/sum-part4")"
+
+# 6. A request "shrinkbox schedule" left, with no rd.shrinkbox.* on the command
+# line: the hook recorded where requests live (VM_REQUEST_FS), partition 2 now
+# holds that filesystem with shrinkbox/request (schedule's format,
+# docs/schedule.md), and our local-premount script must run it, once. Before:
+# the script returned at once without rd.shrinkbox.*, and a scheduled run never
+# happened on an initramfs-tools system.
+rq=$W/request-fs
+mkdir -p "$rq.d/shrinkbox"
+printf '%s\n' "shrinkbox-request 1" "created $(date +%s)" "key /key:LABEL=sbresult" \
+	"arg shrink" "arg /dev/vda3" "arg --size" "arg 1000MiB" >"$rq.d/shrinkbox/request"
+p2=$(part_range "$W/disk.img" 2)
+mke2fs -q -F -t ext2 -U "$VM_REQUEST_FS" -d "$rq.d" "$rq" $((${p2#* } / 2))k &&
+	dd if="$rq" of="$W/disk.img" bs=512 seek="${p2% *}" conv=notrunc,sparse status=none
+if it_boot request "$IMG_WITH" ""; then
+	ok "request boot: the real root came up and ended"
+	dd if="$W/disk.img" of="$rq" bs=512 skip="${p2% *}" count="${p2#* }" status=none
+	check "request boot: the request ran (last.rc 0) and is gone" \
+		sh -c "[ \"\$(debugfs -R 'cat /shrinkbox/last.rc' $rq 2>/dev/null)\" = 0 ] &&
+			! debugfs -R 'stat /shrinkbox/request' $rq 2>/dev/null | grep -q Inode:"
+	check "request boot: its log says \"Done: partition 3 of /dev/vda is\"" \
+		sh -c "debugfs -R 'cat /shrinkbox/last.log' $rq 2>/dev/null | grep -q 'Done: partition 3 of /dev/vda is'"
+	check "request boot: partition 3 has 2048000 sectors" \
+		test "$(part_range "$W/disk.img" 3 | cut -d' ' -f2)" = 2048000
+	check "request boot: the root saw lvroot's data unchanged" same "$W/request.rootsum" "$MK/sum-lvroot"
+else
+	bad "request boot: the real root did not reach its end ($W/request.log)"
+	tr -d '\r' <"$W/request.log" | grep -E "^shrinkbox|rror" | tail -n 10 | sed 's/^/  /'
+fi
 
 note "itools: $(($(date +%s) - t_all)) s"
 if [ "$fail" = 0 ] && [ -z "${SHRINKBOX_VM_KEEP:-}" ]; then

@@ -280,11 +280,26 @@ sb_main() {
 	sb_held
 }
 
+# sb_console IN: a plymouth splash (rhgb, splash; dracut's plymouth module,
+# Ubuntu's initramfs-tools hook) would hide everything shrinkbox prints. While
+# it works the splash is hidden; when the passphrase may be asked (IN is the
+# console) plymouth quits, as dracut-emergency.sh does before it hands the
+# console to a shell, so the prompt and what is typed reach the console.
+sb_console() {
+	command -v plymouth >/dev/null 2>&1 && plymouth --ping 2>/dev/null || return 0
+	if [ "$1" = /dev/console ]; then
+		plymouth quit && sb_say "plymouth quit: the passphrase may be asked on the console"
+	else
+		plymouth hide-splash && sb_say "plymouth splash hidden while shrinkbox works"
+	fi
+}
+
 # sb_run IN ARGS...: the binary with ARGS (stdin IN), output to the console, $LOG
 # and $RUNLOG; its exit code in SB_RC. Notes the suspended devices first (sb_held).
 sb_run() {
 	local in=$1 n
 	shift
+	sb_console "$in"
 	SB_BEFORE=" "
 	for n in $(sb_suspended); do SB_BEFORE="$SB_BEFORE$n "; done
 	sb_say "running: shrinkbox $*"

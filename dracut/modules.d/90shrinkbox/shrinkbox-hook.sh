@@ -12,12 +12,11 @@
 # --kernel-cmdline" (/etc/cmdline.d) count too; the shell flavour keeps
 # reading /proc/cmdline.
 #
-# The console: a plymouth splash (rhgb, splash) would hide everything
-# shrinkbox prints, so while it works the splash is hidden, and when no key
-# file is named (the passphrase may be asked on the console) plymouth quits,
-# as dracut-emergency.sh does before it hands the console to a shell. And
-# since e2fsck and resize2fs print nothing until they end, a line every
-# SB_BEAT seconds without output says that it still works.
+# The console: the boot script hides a plymouth splash (or quits plymouth
+# when the passphrase may be asked) right before shrinkbox runs, a command or
+# a scheduled request alike (sb_console). And since e2fsck and resize2fs print
+# nothing until they end, a line every SB_BEAT seconds without output says
+# that it still works.
 #
 # Exit 10 from the boot script: an LV's active table does not match its
 # committed metadata after a failed reload (left suspended, or stale), and the
@@ -66,14 +65,6 @@ fi
 # A request "shrinkbox schedule" may have left (the boot script looks, and
 # says nothing when there is none): every boot of an image that records where.
 if [ -n "$sb_hook_cmd" ] || [ -s /etc/shrinkbox/request-fs ]; then
-	if [ -n "$sb_hook_cmd" ] && command -v plymouth >/dev/null 2>&1 &&
-		plymouth --ping 2>/dev/null; then
-		if getarg rd.shrinkbox.key= >/dev/null; then
-			plymouth hide-splash
-		else
-			plymouth quit
-		fi
-	fi
 	[ -e /run/shrinkbox.cmdline-warnings ] && cat /run/shrinkbox.cmdline-warnings >/dev/console
 	# shellcheck disable=SC2086 # the options are words on purpose
 	sh /usr/lib/shrinkbox/shrinkbox-boot.sh $sb_hook_args &
