@@ -13,8 +13,9 @@ pkgs=(
 	lvm2 cryptsetup-bin fdisk e2fsprogs util-linux jq python3 xfsprogs
 	# VM tests
 	qemu-system-x86 qemu-utils dracut-core busybox-static cpio kmod
-	# the systemd-based test initramfs (boot-systemd.scn) copies the host's systemd
-	systemd
+	# the systemd-based test initramfs (boot-systemd.scn) copies the host's systemd and
+	# plymouth (as Fedora's images carry it; plymouth brings initramfs-tools, unused here)
+	systemd plymouth
 	# the manual page check (tests/loop/t-help.sh: groff -man -ww)
 	groff-base
 	# packages (make deb, make rpm, tests/pkg): dpkg-buildpackage (dpkg-dev, above) with

@@ -34,8 +34,8 @@ vm_initrd() {
 # which a shrink of a LUKS2 mapping needs, so a boot that does not name it on
 # the kernel's command line proves that the hook reads dracut's getcmdline.
 vm_initrd_systemd() {
-	vm_initrd_build systemd "systemd systemd-initrd dracut-systemd" \
-		"kernel-modules-extra nvdimm lunmask resume virtiofs qemu plymouth" \
+	vm_initrd_build systemd "systemd systemd-initrd dracut-systemd plymouth" \
+		"kernel-modules-extra nvdimm lunmask resume virtiofs qemu" \
 		"rd.shrinkbox.key=/key:LABEL=sbresult"
 }
 
@@ -49,7 +49,7 @@ vm_initrd_build() {
 	[ -x "$SB_BIN" ] || { vm_log "no shrinkbox binary at $SB_BIN (make static)"; return 1; }
 	key=$( (cd "$VM_TOP" && cat dracut/modules.d/90shrinkbox/* tests/vm/dracut/99shrinkbox-test/*
 		sha256sum <"$SB_BIN"; echo "$KVER $VM_REQUEST_FS"; dpkg-query -W dracut-core
-		[ -z "$flavour" ] || { echo "$flavour $kcmd"; dpkg-query -W systemd; }) |
+		[ -z "$flavour" ] || { echo "$flavour $kcmd $add"; dpkg-query -W systemd plymouth; }) |
 		sha256sum | cut -c1-16)
 	[ -z "$flavour" ] || img=initrd-$flavour
 	INITRD=$VM_CACHE/$img-$key.img
