@@ -70,14 +70,6 @@ int fsresize_plan_ahead(const struct vgh *h, unsigned lv, uint64_t new_le,
  */
 int fsresize_min_le(const struct vgh *h, unsigned lv, const struct lvdev *d, uint64_t *min_le,
 		    enum fs_kind *kind);
-/*
- * What e2fsck -f -n printed on a filesystem whose LV carries RESIZE_MARK: 1 if
- * every line is what an interrupted resize2fs leaves and the resize inode, a
- * bitmap checksum or the fallback to the backup descriptors is among it
- * (e2fsck -f -y may repair it), 0 if every line is benign without them, 2 if
- * e2fsck stopped inside inode 7, -1 with the first other line copied to bad.
- */
-int e2fsck_n_verdict(const char *out, char *bad, size_t bad_len);
 int fsresize_apply(struct vgh *h, const struct fsresize_plan *p, struct lvdev *d,
 		   const struct fsresize_opts *o, struct commit_result *res);
 

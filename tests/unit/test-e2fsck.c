@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "test.h"
-#include "plan/fsresize.h"
+#include "plan/e2fsckrepair.h"
 
 static int verdict(const char *name, char *bad, size_t len)
 {

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * e2fsck before a resize2fs, and the repair of one that was cut off: what a
+ * filesystem marked RESIZE_MARK (src/plan/fsresize.h) may have e2fsck -y
+ * change, and the two writes of shrinkbox's own that finish such a resize2fs
+ * (src/layer/extsb.h, src/layer/extitable.h).
+ */
+#ifndef SB_E2FSCKREPAIR_H
+#define SB_E2FSCKREPAIR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "fsresize.h"
+
+/*
+ * What e2fsck -f -n printed on a filesystem whose LV carries RESIZE_MARK: 1 if
+ * every line is what an interrupted resize2fs leaves and the resize inode, a
+ * bitmap checksum or the fallback to the backup descriptors is among it
+ * (e2fsck -f -y may repair it), 0 if every line is benign without them, 2 if
+ * e2fsck stopped inside inode 7, -1 with the first other line copied to bad.
+ */
+int e2fsck_n_verdict(const char *out, char *bad, size_t bad_len);
+
+/*
+ * e2fsck -f -p of dev (LV lv, for messages), after the repair of a cut-off
+ * resize2fs when repair is set. 0, or E_REFUSED with what to do (prefixed
+ * "only the repair ... was made" when the repair wrote), or -errno.
+ */
+int fs_e2fsck(const char *dev, const char *lv, bool repair, const struct fsresize_opts *o);
+
+#endif
