@@ -39,7 +39,7 @@ struct fsresize_plan {
  * The LV tag (lvs -o tags) that says a resize2fs of ours may have been cut
  * off in this LV: set in the LV's metadata before it runs, removed once the
  * filesystem fills the LV. Only with it does e2fsck -y repair what an
- * interrupted resize2fs leaves (see fsresize.c).
+ * interrupted resize2fs leaves (see e2fsckrepair.c).
  */
 #define RESIZE_MARK "shrinkbox_resize2fs"
 
