@@ -19,6 +19,7 @@
 #include "../layer/sysfs.h"
 #include "../lvm/commit.h"
 #include "../lvm/edit.h"
+#include "../layer/lvdm.h"
 #include "../plan/stack.h"
 #include "../util/err.h"
 #include "../util/log.h"

@@ -11,7 +11,6 @@
 #include <sys/sysmacros.h>
 
 #include "lvdm.h"
-#include "../plan/stack.h"
 #include "../util/err.h"
 #include "../util/log.h"
 #include "../util/teststop.h"
@@ -387,4 +386,20 @@ int lvdm_deactivate_vg(const struct vg *vg, char *busy, size_t busy_len)
 			return r;
 	}
 	return 0;
+}
+
+void lv_dm_name(const char *vg, const char *lv, char out[256])
+{
+	size_t o = 0;
+
+	for (int part = 0; part < 2; part++) {
+		for (const char *p = part ? lv : vg; *p && o < 252; p++) {
+			if (*p == '-')
+				out[o++] = '-';
+			out[o++] = *p;
+		}
+		if (!part)
+			out[o++] = '-';
+	}
+	out[o] = '\0';
 }

@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#define DEV_PATH_MAX 256
+#include "../util/io.h"	/* DEV_PATH_MAX */
 
 /* Partition number and whole-disk path of a partition; -ENOENT if not a partition. */
 int blk_partition_of(dev_t dev, char disk[DEV_PATH_MAX], unsigned *partno);

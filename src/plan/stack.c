@@ -12,6 +12,7 @@
 
 #include "stack.h"
 #include "../layer/loop.h"
+#include "../layer/lvdm.h"
 #include "../util/cleanup.h"
 #include "../util/err.h"
 #include "../util/strfmt.h"
@@ -66,22 +67,6 @@ static int open_tracked(struct stack *st, const char *path, struct region *reg)
 		return fd;
 	*reg = (struct region){ .fd = fd, .off = 0, .size = size };
 	return 0;
-}
-
-void lv_dm_name(const char *vg, const char *lv, char out[256])
-{
-	size_t o = 0;
-
-	for (int part = 0; part < 2; part++) {
-		for (const char *p = part ? lv : vg; *p && o < 252; p++) {
-			if (*p == '-')
-				out[o++] = '-';
-			out[o++] = *p;
-		}
-		if (!part)
-			out[o++] = '-';
-	}
-	out[o] = '\0';
 }
 
 static void probe_vol(struct stack *st, struct volume *v, unsigned depth);

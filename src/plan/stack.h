@@ -71,7 +71,5 @@ int stack_probe(const char *device, struct stack **out);
 int stack_probe_part(const char *disk, unsigned partno, struct stack **out);
 void stack_free(struct stack *st);
 
-/* The dm name lvm2 gives vg/lv: hyphens doubled, joined by one hyphen. */
-void lv_dm_name(const char *vg, const char *lv, char out[256]);
 
 #endif

@@ -13,6 +13,9 @@
 #include <sys/types.h>
 #include <stdbool.h>
 
+/* The longest device path kept (a /dev node or an image file name). */
+#define DEV_PATH_MAX 256
+
 struct region {
 	int fd;
 	uint64_t off;		/* bytes from the start of fd */
