@@ -246,8 +246,8 @@ int applet_consent(void)
 		log_error("not applying the plan: add --yes to apply it, or --dry-run to only see it");
 		return -1;
 	}
-	printf("Apply this plan? [y/N] ");
-	fflush(stdout);
+	fprintf(mutate.json ? stderr : stdout, "Apply this plan? [y/N] ");
+	fflush(mutate.json ? stderr : stdout);
 	if (!fgets(answer, sizeof(answer), stdin) || (answer[0] != 'y' && answer[0] != 'Y')) {
 		log_error("not applying the plan: not confirmed");
 		return -1;

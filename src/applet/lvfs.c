@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <inttypes.h>
+#include <json-c/json.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,24 +13,84 @@
 #include "../util/units.h"
 
 static const char *opt_size;
+static int opt_json;
 
 const struct poptOption lvfs_opts[] = {
 	{ "size", 's', POPT_ARG_STRING, &opt_size, 0, "new LV size with a unit (e.g. 20GiB); +SIZE grows by, -SIZE shrinks by",
 	  "SIZE" },
+	{ "json", 'j', POPT_ARG_NONE, &opt_json, 0,
+	  "print the plan as JSON on stdout (messages go to stderr)", NULL },
 	{ NULL, 0, POPT_ARG_INCLUDE_TABLE, (void *)mutate_table, 0, NULL, NULL },
 	POPT_TABLEEND
 };
+
+/* With --json, stdout holds the JSON document only. */
+static FILE *text_out(void)
+{
+	return opt_json ? stderr : stdout;
+}
 
 static void say(const char *fmt, ...)
 {
 	va_list ap;
 
-	printf("  ");
+	fprintf(text_out(), "  ");
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	vfprintf(text_out(), fmt, ap);
 	va_end(ap);
-	printf("\n");
+	fprintf(text_out(), "\n");
+	fflush(text_out());
+}
+
+#define J_ADD(o, k, v) json_object_object_add(o, k, v)
+#define J_U64(v) json_object_new_int64((int64_t)(v))
+
+/* The plan as one JSON document (schema 1: every size key names its unit). */
+static void print_plan_json(const char *name, const char *lv, const struct fsresize_plan *p,
+			    uint64_t ext, bool changes)
+{
+	struct json_object *o = json_object_new_object(), *steps = json_object_new_array();
+
+	J_ADD(o, "schema_version", J_U64(1));
+	J_ADD(o, "applet", json_object_new_string(name));
+	J_ADD(o, "lv", json_object_new_string(lv));
+	J_ADD(o, "changes", json_object_new_boolean(changes));
+	J_ADD(o, "content", json_object_new_string(p->fs.type));
+	J_ADD(o, "extent_bytes", J_U64(ext));
+	J_ADD(o, "extents_before", J_U64(p->old_le));
+	J_ADD(o, "extents_after", J_U64(p->new_le));
+	J_ADD(o, "lv_bytes_before", J_U64(p->old_le * ext));
+	J_ADD(o, "lv_bytes_after", J_U64(p->new_le * ext));
+	J_ADD(o, "fs_bytes_before", J_U64(p->fs.size));
+	J_ADD(o, "fs_bytes_after", J_U64(p->fs_final));
+	J_ADD(o, "fs_block_bytes", J_U64(p->fs.block_size));
+	if (p->kind == FS_EXT && p->new_le < p->old_le && !p->marked)
+		J_ADD(o, "resize2fs_min_bytes", J_U64(p->fs_min));
+	J_ADD(o, "resize_cut_off", json_object_new_boolean(p->marked));
+	if (changes) {
+		if (p->repair)
+			json_object_array_add(steps, json_object_new_string(
+				"repair of the cut-off resize2fs (e2fsck -f -n, then only what the rule "
+				"allows)"));
+		if (p->kind == FS_EXT) {
+			json_object_array_add(steps, json_object_new_string("e2fsck -f -p"));
+			if (p->new_le < p->old_le)
+				json_object_array_add(steps, json_object_new_string(
+					"resize2fs to the new size"));
+			json_object_array_add(steps, json_object_new_string("LV metadata"));
+			json_object_array_add(steps, json_object_new_string("resize2fs to fill"));
+		} else {
+			json_object_array_add(steps, json_object_new_string(
+				p->new_le < p->old_le ? "swap header" : "LV metadata"));
+			json_object_array_add(steps, json_object_new_string(
+				p->new_le < p->old_le ? "LV metadata" : "swap header"));
+		}
+	}
+	J_ADD(o, "steps", steps);
+	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+					    JSON_C_TO_STRING_NOSLASHESCAPE));
 	fflush(stdout);
+	json_object_put(o);
 }
 
 int lvfs_main(const char *name, int argc, char **argv, bool grow)
@@ -97,9 +158,17 @@ int lvfs_main(const char *name, int argc, char **argv, bool grow)
 		goto out;
 	}
 	if (!plan.lv_changes && !plan.fs_changes && !plan.marked) {
-		printf("No changes.\n");
+		if (opt_json)
+			print_plan_json(name, arg, &plan, ext, false);
+		else
+			printf("No changes.\n");
 		rc = EXIT_DONE;
 		goto out;
+	}
+	if (opt_json) {
+		print_plan_json(name, arg, &plan, ext, true);
+		mutate.json = 1;
+		goto consent;
 	}
 	/* A temporary device (made for this command, gone after it) is no name to show. */
 	if (dev.kind != LVDEV_ACTIVE)
@@ -136,6 +205,7 @@ int lvfs_main(const char *name, int argc, char **argv, bool grow)
 	else
 		printf("  steps: %s\n", plan.new_le < plan.old_le ? "swap header; LV metadata" :
 								    "LV metadata; swap header");
+consent:
 	r = applet_consent();
 	if (r <= 0) {
 		rc = r == 0 ? EXIT_DONE : EXIT_REFUSED;
@@ -153,8 +223,9 @@ int lvfs_main(const char *name, int argc, char **argv, bool grow)
 		rc = applet_fail(r, &res, vgname);
 		goto out;
 	}
-	printf("Done: %s is %" PRIu64 " extents = %s; its %s covers %s.\n", arg, plan.new_le,
-	       size_fmt(a, plan.new_le * ext), plan.fs.type, size_fmt(b, plan.fs_final));
+	fprintf(text_out(), "Done: %s is %" PRIu64 " extents = %s; its %s covers %s.\n", arg,
+		plan.new_le, size_fmt(a, plan.new_le * ext), plan.fs.type,
+		size_fmt(b, plan.fs_final));
 	rc = EXIT_DONE;
 out:
 	if (dev_open)

@@ -40,6 +40,14 @@ out=$(sb lvshrink "$vg/root" --size 20MiB --yes 2>&1); rc=$?
 before=$(sha256sum <"$d")
 out=$(sb lvshrink "$vg/root" --size 100MiB --dry-run 2>&1); rc=$?
 [ $rc = 0 ] && [ "$(sha256sum <"$d")" = "$before" ] && ok dry_run_byte_identical || bad dry_run_byte_identical "rc $rc: $out"
+# --json: stdout is the plan as one JSON document and nothing else; the dry run's line on stderr.
+js=$(sb lvshrink "$vg/root" --size 100MiB --dry-run --json 2>"$TMPD/err"); rc=$?
+jq -e '.schema_version == 1 and .applet == "lvshrink" and .changes and .extents_before == 50 and
+	.extents_after == 25 and .lv_bytes_after == 104857600 and .fs_bytes_after == 104857600 and
+	.resize2fs_min_bytes > 0 and .resize2fs_min_bytes < 104857600 and
+	(.steps | index("resize2fs to the new size")) != null' <<<"$js" >/dev/null &&
+	[ $rc = 0 ] && grep -qx "Dry run: nothing was changed." "$TMPD/err" && [ "$(sha256sum <"$d")" = "$before" ] &&
+	ok json_plan_dry_run || bad json_plan_dry_run "rc $rc: stdout $js stderr $(cat "$TMPD/err")"
 out=$(sb lvshrink "$vg/root" --size 100MiB --yes 2>&1); rc=$?
 l=$(lv_loop "$vg" root)
 if [ $rc = 0 ] && [ "$(fs_bytes "$l")" = $((100 * 1048576)) ] && q e2fsck -fn "$l" &&
@@ -53,6 +61,9 @@ fi
 umount "$TMPD/mnt" 2>/dev/null; losetup -d "$l"
 out=$(sb lvshrink "$vg/root" --size 100MiB --yes 2>&1); rc=$?
 [ $rc = 0 ] && grep -qx "No changes." <<<"$out" && ok ext4_rerun_no_changes || bad ext4_rerun_no_changes "rc $rc: $out"
+js=$(sb lvshrink "$vg/root" --size 100MiB --yes --json 2>/dev/null); rc=$?
+[ $rc = 0 ] && jq -e '.changes == false and .extents_after == 25' <<<"$js" >/dev/null &&
+	ok json_no_changes || bad json_no_changes "rc $rc: $js"
 # Our tag left by a cut-off run (with another tag of the user's, which stays):
 # the LV has work left at its size; the next run finishes it and removes ours.
 q lvchange --addtag shrinkbox_resize2fs --addtag keep.me "$vg/root"
@@ -70,6 +81,13 @@ l=$(lv_loop "$vg" root)
 	grep -q "extents, tag shrinkbox_resize2fs set" <<<"$out" && grep -q "tag shrinkbox_resize2fs removed" <<<"$out" &&
 	[ -z "$(lvs --noheadings -o lv_tags "$vg/root" 2>/dev/null | tr -d ' ')" ] && ok ext4_grow_fills_exactly ||
 	bad ext4_grow_fills_exactly "rc $rc fs $(fs_bytes "$l"): $out"
+losetup -d "$l"
+# A real run with --json: the plan on stdout, every step's line and "Done" on stderr.
+js=$(sb lvgrow "$vg/root" --size 160MiB --yes --json 2>"$TMPD/err"); rc=$?
+l=$(lv_loop "$vg" root)
+[ $rc = 0 ] && jq -e '.applet == "lvgrow" and .extents_after == 40 and .fs_bytes_after == 167772160' <<<"$js" >/dev/null &&
+	grep -q "^Done: $vg/root is 40 extents" "$TMPD/err" && [ "$(fs_bytes "$l")" = 167772160 ] &&
+	ok json_real_run_stdout_is_the_plan || bad json_real_run_stdout_is_the_plan "rc $rc: stdout $js stderr $(cat "$TMPD/err")"
 losetup -d "$l"
 
 out=$(sb lvshrink "$vg/swap" --size 16MiB --yes 2>&1); rc=$?
