@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <inttypes.h>
-#include <json-c/json.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "common.h"
+#include "jsonout.h"
 #include "lvfs.h"
 #include "../plan/fsresize.h"
 #include "../util/err.h"
@@ -42,9 +42,6 @@ static void say(const char *fmt, ...)
 	fflush(text_out());
 }
 
-#define J_ADD(o, k, v) json_object_object_add(o, k, v)
-#define J_U64(v) json_object_new_int64((int64_t)(v))
-
 /* The plan as one JSON document (schema 1: every size key names its unit). */
 static void print_plan_json(const char *name, const char *lv, const struct fsresize_plan *p,
 			    uint64_t ext, bool changes)
@@ -52,10 +49,10 @@ static void print_plan_json(const char *name, const char *lv, const struct fsres
 	struct json_object *o = json_object_new_object(), *steps = json_object_new_array();
 
 	J_ADD(o, "schema_version", J_U64(1));
-	J_ADD(o, "applet", json_object_new_string(name));
-	J_ADD(o, "lv", json_object_new_string(lv));
-	J_ADD(o, "changes", json_object_new_boolean(changes));
-	J_ADD(o, "content", json_object_new_string(p->fs.type));
+	J_ADD(o, "applet", J_STR(name));
+	J_ADD(o, "lv", J_STR(lv));
+	J_ADD(o, "changes", J_BOOL(changes));
+	J_ADD(o, "content", J_STR(p->fs.type));
 	J_ADD(o, "extent_bytes", J_U64(ext));
 	J_ADD(o, "extents_before", J_U64(p->old_le));
 	J_ADD(o, "extents_after", J_U64(p->new_le));
@@ -66,7 +63,7 @@ static void print_plan_json(const char *name, const char *lv, const struct fsres
 	J_ADD(o, "fs_block_bytes", J_U64(p->fs.block_size));
 	if (p->kind == FS_EXT && p->new_le < p->old_le && !p->marked)
 		J_ADD(o, "resize2fs_min_bytes", J_U64(p->fs_min));
-	J_ADD(o, "resize_cut_off", json_object_new_boolean(p->marked));
+	J_ADD(o, "resize_cut_off", J_BOOL(p->marked));
 	if (changes) {
 		if (p->repair)
 			json_object_array_add(steps, json_object_new_string(
@@ -87,10 +84,7 @@ static void print_plan_json(const char *name, const char *lv, const struct fsres
 		}
 	}
 	J_ADD(o, "steps", steps);
-	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-					    JSON_C_TO_STRING_NOSLASHESCAPE));
-	fflush(stdout);
-	json_object_put(o);
+	json_print(o);
 }
 
 int lvfs_main(const char *name, int argc, char **argv, bool grow)

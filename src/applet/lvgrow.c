@@ -10,7 +10,7 @@
 #include "../applets.h"
 
 const struct applet_help lvgrow_help = {
-	.synopsis = "VG/LV [--size [+]SIZE]",
+	.synopsis = "VG/LV [--size [+]SIZE] [--json]",
 	.description = "Grows an LV to SIZE, or by SIZE with +SIZE (as lvm2's lvextend -L "
 		       "+SIZE), rounded up to whole extents, and then its ext2/3/4 filesystem "
 		       "or swap area to fill it exactly: the LV first, then the filesystem. "

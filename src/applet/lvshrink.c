@@ -14,7 +14,7 @@
 #include "../applets.h"
 
 const struct applet_help lvshrink_help = {
-	.synopsis = "VG/LV --size [-]SIZE",
+	.synopsis = "VG/LV --size [-]SIZE [--json]",
 	.description = "Shrinks an LV and the ext2/3/4 filesystem or swap area in it, exactly: "
 		       "the LV becomes SIZE (with -SIZE: SIZE smaller) rounded up to whole "
 		       "extents, and the filesystem ends up filling it to its last whole "

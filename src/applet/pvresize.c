@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "common.h"
+#include "jsonout.h"
 #include "../applets.h"
 #include "../lvm/pvresize.h"
 #include "../util/err.h"
@@ -21,17 +22,20 @@
 #include "../util/units.h"
 
 static const char *opt_size;
+static int opt_json;
 
 static const struct poptOption pvresize_opts[] = {
 	{ "size", 's', POPT_ARG_STRING, &opt_size, 0,
 	  "new PV size with a unit (e.g. 20GiB, 41943040s, 5119e); default: the whole device",
 	  "SIZE" },
+	{ "json", 'j', POPT_ARG_NONE, &opt_json, 0,
+	  "print the plan as JSON on stdout (messages go to stderr)", NULL },
 	{ NULL, 0, POPT_ARG_INCLUDE_TABLE, (void *)mutate_table, 0, NULL, NULL },
 	POPT_TABLEEND
 };
 
 const struct applet_help pvresize_help = {
-	.synopsis = "PV [--size SIZE]",
+	.synopsis = "PV [--size SIZE] [--json]",
 	.description = "Sets the size of a PV in its VG's metadata: shrinks it to SIZE, "
 		       "refusing and naming the LVs and PE ranges in the way if allocated "
 		       "extents would fall beyond the new end, or grows it to fill its device "
@@ -74,6 +78,37 @@ static void print_plan(const struct vgh *h, const struct pvresize_plan *p, const
 	if (p->label_update)
 		printf("  label device size: %" PRIu64 " B  ->  %" PRIu64 " B\n",
 		       d->pd.label.device_size, p->new_bytes);
+}
+
+static void print_plan_json(const struct vgh *h, const struct pvresize_plan *p, const char *pv,
+			    bool changes)
+{
+	const struct vg_dev *d = &h->devs[p->dev];
+	uint64_t ext = h->vg->extent_size * SECTOR_SIZE, pe0 = h->vg->pvs[d->pv].pe_start;
+	struct json_object *o = json_object_new_object();
+
+	J_ADD(o, "schema_version", J_U64(1));
+	J_ADD(o, "applet", J_STR("pvresize"));
+	J_ADD(o, "pv", J_STR(pv));
+	J_ADD(o, "vg", J_STR(h->name));
+	J_ADD(o, "changes", J_BOOL(changes));
+	J_ADD(o, "seqno_before", J_U64(h->vg->seqno));
+	J_ADD(o, "seqno_after", J_U64(changes ? h->vg->seqno + 1 : h->vg->seqno));
+	J_ADD(o, "device_bytes", J_U64(p->dev_bytes));
+	J_ADD(o, "pv_bytes_before", J_U64(p->old_bytes));
+	J_ADD(o, "pv_bytes_after", J_U64(p->new_bytes));
+	J_ADD(o, "extent_bytes", J_U64(ext));
+	J_ADD(o, "extents_before", J_U64(p->old_pe_count));
+	J_ADD(o, "extents_after", J_U64(p->new_pe_count));
+	J_ADD(o, "extents_end_byte_before", J_U64(pe0 * SECTOR_SIZE + p->old_pe_count * ext));
+	J_ADD(o, "extents_end_byte_after", J_U64(pe0 * SECTOR_SIZE + p->new_pe_count * ext));
+	if (p->move_mda2) {
+		J_ADD(o, "mda2_offset_bytes_before", J_U64(p->old_mda2.offset));
+		J_ADD(o, "mda2_offset_bytes_after", J_U64(p->new_mda2.offset));
+		J_ADD(o, "mda2_size_bytes", J_U64(p->new_mda2.size));
+	}
+	J_ADD(o, "label_update", J_BOOL(p->label_update));
+	json_print(o);
 }
 
 int pvresize_main(int argc, char **argv)
@@ -123,11 +158,19 @@ int pvresize_main(int argc, char **argv)
 		goto out;
 	}
 	if (pvresize_is_noop(&plan)) {
-		printf("No changes.\n");
+		if (opt_json)
+			print_plan_json(h, &plan, pv, false);
+		else
+			printf("No changes.\n");
 		rc = EXIT_DONE;
 		goto out;
 	}
-	print_plan(h, &plan, pv);
+	if (opt_json) {
+		print_plan_json(h, &plan, pv, true);
+		mutate.json = 1;
+	} else {
+		print_plan(h, &plan, pv);
+	}
 	r = applet_consent();
 	if (r <= 0) {
 		rc = r == 0 ? EXIT_DONE : EXIT_REFUSED;
@@ -144,8 +187,9 @@ int pvresize_main(int argc, char **argv)
 		rc = applet_fail(r, &res, vgname);
 		goto out;
 	}
-	printf("Done: PV %s is %" PRIu64 " extents; VG %s metadata seqno %" PRIu64 ".\n"
-	       "Previous metadata: %s\n", pv, plan.new_pe_count, vgname, res.seqno, res.backup);
+	fprintf(opt_json ? stderr : stdout, "Done: PV %s is %" PRIu64 " extents; VG %s metadata "
+		"seqno %" PRIu64 ".\nPrevious metadata: %s\n", pv, plan.new_pe_count, vgname,
+		res.seqno, res.backup);
 	rc = EXIT_DONE;
 out:
 	vgh_close(h);

@@ -82,6 +82,8 @@ golden lvgrow-plan lvgrow "$vg/swap" --size +8MiB --dry-run
 golden defrag-plan defrag "${d}p2" --end 22 --dry-run
 golden pvresize-plan pvresize "${d}p2" --size 150MiB --dry-run
 golden pvresize-in-the-way pvresize "${d}p2" --size 80MiB --dry-run
+golden pvresize-json pvresize "${d}p2" --size 150MiB --dry-run --json
+golden lvshrink-json lvshrink "$vg/root" --size 52MiB --dry-run --json
 golden partresize-content partresize "${d}p2" --size 150MiB --dry-run
 golden partresize-plan partresize "${d}p2" --size 158MiB --dry-run
 golden partresize-next partresize "${d}p2" --size 180MiB --dry-run
