@@ -469,6 +469,7 @@ mkdir -p "$rq.d/shrinkbox"
 printf '%s\n' "shrinkbox-request 1" "created $(date +%s)" "key /key:LABEL=sbresult" \
 	"arg shrink" "arg /dev/vda3" "arg --size" "arg 1000MiB" >"$rq.d/shrinkbox/request"
 p2=$(part_range "$W/disk.img" 2)
+: >"$rq"
 mke2fs -q -F -t ext2 -U "$VM_REQUEST_FS" -d "$rq.d" "$rq" $((${p2#* } / 2))k &&
 	dd if="$rq" of="$W/disk.img" bs=512 seek="${p2% *}" conv=notrunc,sparse status=none
 if it_boot request "$IMG_WITH" ""; then
