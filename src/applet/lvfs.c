@@ -187,8 +187,8 @@ int lvfs_main(const char *name, int argc, char **argv, bool grow)
 		       "interrupted resize2fs leaves (else refused)\n"
 		       "  (if e2fsck refuses the primary superblock's view, a newer one that resize2fs "
 		       "left in its first backup group is tried in its place first; if there is none "
-		       "and e2fsck reads the backup descriptors, never-used inodes it takes for "
-		       "garbage are zeroed)\n");
+		       "and e2fsck reads the backup descriptors, the primary table's slots that hold "
+		       "none are filled in from them)\n");
 	if (plan.min_after_repair)
 		printf("  resize2fs's minimum is read again after that repair (its figure now, %"
 		       PRIu64 " B, counts the stale free blocks)\n", plan.fs_min);

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "e2fsckrepair.h"
-#include "../layer/extitable.h"
+#include "../layer/extgdt.h"
 #include "../layer/extsb.h"
 #include "../util/cleanup.h"
 #include "../util/err.h"
@@ -269,27 +269,53 @@ static bool backup_view(const char *out)
 }
 
 /*
- * That view read never-used inodes as garbage (src/layer/extitable.h): they
- * are zeroed, as the kernel's lazy init would have. 1 when any was.
+ * That view is the backup's, without the marks it drops (src/layer/extgdt.h):
+ * the primary table's slots that hold no descriptor filled in from group 1's
+ * copy, so that e2fsck reads the primary table again. 1 when written.
  */
-static int zero_never_used(const char *dev, const struct fsresize_opts *o)
+static int old_table(const char *dev, struct ext_gdt_saved *gdt, const struct fsresize_opts *o)
 {
 	_cleanup_close_ int fd = -1;
-	uint64_t size, n;
+	uint64_t size;
 	bool blk;
 	int r;
 
 	fd = dev_open(dev, O_RDWR, &size, &blk);
 	if (fd < 0)
 		return fd;
-	r = ext_zero_unused_garbage(fd, size, &n);
-	if (r < 0)
-		return err_set(r, "%s: zeroing never-used inodes: %s", dev, strerror(-r));
-	if (n)
-		o->say("%" PRIu64 " never-used inodes of %s zeroed (garbage to e2fsck's view from the "
-		       "backup descriptors; every copy of the group descriptors says no file used "
-		       "them)", n, dev);
-	return n > 0;
+	r = ext_gdt_from_backup(fd, size, gdt);
+	if (r > 0)
+		o->say("%" PRIu32 " of the %" PRIu32 " group descriptors the primary superblock "
+		       "counts, missing from the primary table of %s, filled in from group 1's "
+		       "copy: resize2fs was cut off after its new descriptors, before any "
+		       "superblock", gdt->filled, gdt->groups, dev);
+	if (r < 0 && gdt->bytes)
+		(void)ext_gdt_put_back(fd, gdt);
+	return r < 0 ? err_set(r, "%s: writing its group descriptors: %s", dev, strerror(-r)) : r;
+}
+
+/* The primary table as it was, when e2fsck -n refuses the old one's view too. */
+static int old_table_put_back(const char *dev, struct ext_gdt_saved *gdt,
+			      const struct fsresize_opts *o)
+{
+	_cleanup_close_ int fd = -1;
+	uint64_t size;
+	bool blk;
+	int r;
+
+	o->say("the primary group descriptors of %s put back as they were (e2fsck -n refuses "
+	       "that view too)", dev);
+	fd = dev_open(dev, O_RDWR, &size, &blk);
+	if (fd < 0)
+		return fd;
+	r = ext_gdt_put_back(fd, gdt);
+	ext_gdt_saved_free(gdt);
+	return r < 0 ? err_set(r, "%s: writing its group descriptors: %s", dev, strerror(-r)) : 0;
+}
+
+static void gdt_freep(struct ext_gdt_saved *s)
+{
+	ext_gdt_saved_free(s);
 }
 
 /*
@@ -298,8 +324,10 @@ static int zero_never_used(const char *dev, const struct fsresize_opts *o)
  *  - clean: done;
  *  - refused: the superblock resize2fs wrote last is tried once
  *    (finish_last_write()); else, if e2fsck read the backup descriptors,
- *    the never-used inodes it took for garbage are zeroed, once
- *    (zero_never_used()); else refused with e2fsck's words;
+ *    the primary table's empty slots are filled in from them, once
+ *    (old_table()); a view
+ *    through either write that is refused too puts the old bytes back, and
+ *    the first refusal stands;
  *  - stopped inside inode 7's block map (a pointer past the end of a grown
  *    filesystem's old size), or -y changed nothing the next -n sees: inode 7
  *    alone is cleared, once (debugfs clri: its on-disk inode zeroed, no file
@@ -312,7 +340,8 @@ static int zero_never_used(const char *dev, const struct fsresize_opts *o)
  *    superblock writes it as the primary, and only the next run checks the
  *    resize inode against that geometry (a torn state of the lvshrink replay).
  * Four -y runs at most; then preen mode decides, as for every filesystem.
- * *wrote says whether anything written stays (a -y, the clri, the superblock).
+ * *wrote says whether anything written stays (a -y, the clri, the superblock,
+ * the descriptors).
  */
 static int repair_cut_resize(const char *dev, const char *lv, const struct fsresize_opts *o,
 			     bool *wrote)
@@ -329,7 +358,9 @@ static int repair_cut_resize(const char *dev, const char *lv, const struct fsres
 	_cleanup_free_ char *out = malloc(out_len), *prev = NULL;
 	struct ext_sb_pair pair;
 	char bad[256], first_bad[256] = "", small[2048];
-	bool tried_sb = false, installed = false, cleared = false, zeroed = false;
+	struct ext_gdt_saved gdt _cleanup_(gdt_freep) = { 0 };
+	bool tried_sb = false, installed = false, cleared = false, tried_gdt = false;
+	bool gdt_written = false;
 	int st, r, ys = 0;
 
 	if (!out)
@@ -355,6 +386,14 @@ static int repair_cut_resize(const char *dev, const char *lv, const struct fsres
 			*wrote = ys || cleared;
 			snprintf(bad, sizeof(bad), "%s", first_bad);
 			r = -1;
+		} else if (r < 0 && gdt_written) {
+			/* The view through the old table is refused too. */
+			r = old_table_put_back(dev, &gdt, o);
+			if (r < 0)
+				return r;
+			*wrote = ys || cleared;
+			snprintf(bad, sizeof(bad), "%s", first_bad);
+			r = -1;
 		} else if (r < 0 && !tried_sb) {
 			tried_sb = true;
 			snprintf(first_bad, sizeof(first_bad), "%s", bad);
@@ -367,18 +406,18 @@ static int repair_cut_resize(const char *dev, const char *lv, const struct fsres
 			}
 			r = -1;
 		}
-		if (r < 0 && !installed && !zeroed && backup_view(out)) {
-			zeroed = true;
-			r = zero_never_used(dev, o);
+		if (r < 0 && !installed && !gdt_written && !tried_gdt && backup_view(out)) {
+			tried_gdt = true;
+			r = old_table(dev, &gdt, o);
 			if (r < 0)
 				return r;
 			if (r) {
-				*wrote = true;
+				gdt_written = *wrote = true;
 				continue;
 			}
 			r = -1;
 		}
-		installed = false;
+		installed = gdt_written = false;
 		if (r < 0)
 			return err_set(E_REFUSED, "e2fsck -f -n of LV %s reports more than an "
 				       "interrupted resize2fs leaves (\"%.200s\"); run \"e2fsck -f "
