@@ -194,7 +194,9 @@ ext=$(lvs --noheadings --segments -o seg_size_pe "$v2/one" 2>/dev/null | awk '{s
 # ---- 10. A damaged metadata area: refused before anything is written.
 mda2=$(pvck --dump headers "$x2" 2>/dev/null | awk '/mda_header_2 at/ {print $3}')
 off=$(pvck --dump headers "$x2" 2>/dev/null | awk '/mda_header_2.raw_locn\[0\].offset/ {print $2}')
-printf 'X' | dd of="$x2" bs=1 seek=$((mda2 + off + 20)) conv=notrunc status=none
+# A byte other than the one there (an X in the VG's random id would change nothing).
+was=$(dd if="$x2" bs=1 skip=$((mda2 + off + 20)) count=1 status=none)
+{ [ "$was" = X ] && printf 'Y' || printf 'X'; } | dd of="$x2" bs=1 seek=$((mda2 + off + 20)) conv=notrunc status=none
 before=$(sums "$x1" "$x2")
 out=$(sb lvresize "$v2/one" --extents 7 --devices "$x1,$x2" --yes 2>&1); rc=$?
 [ $rc = 3 ] && grep -q "checksum" <<<"$out" && grep -q "vgck --updatemetadata" <<<"$out" &&
