@@ -32,6 +32,7 @@
 #include <string.h>
 
 #include "common.h"
+#include "jsonout.h"
 #include "../applets.h"
 #include "../layer/cryptbench.h"
 #include "../layer/luks.h"
@@ -97,18 +98,8 @@ const struct applet_help bench_help = {
 	},
 };
 
-#define J_ADD(o, k, v) json_object_object_add(o, k, v)
-#define J_U64(v) json_object_new_int64((int64_t)(v))
-#define J_STR(s) json_object_new_string(s)
 /* One decimal, as the text shows it: more digits would only be noise. */
 #define J_RATE(v) json_object_new_double_s((v), round1(v))
-
-static void json_print(struct json_object *o)
-{
-	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-					    JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(o);
-}
 
 /* "%.1f" of v, kept for json_object_new_double_s (it copies the text). */
 static const char *round1(double v)

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "common.h"
+#include "jsonout.h"
 #include "../applets.h"
 #include "../layer/lvdm.h"
 #include "../layer/sysfs.h"
@@ -160,9 +161,7 @@ static void print_plan_json(const struct vgh *h, const struct defrag_plan *p, co
 		json_object_array_add(moves, j);
 	}
 	json_object_object_add(o, "moves", moves);
-	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-					    JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(o);
+	json_print(o);
 }
 
 /*

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 
 #include "common.h"
+#include "jsonout.h"
 #include "status.h"
 #include "../applets.h"
 #include "../plan/stack.h"
@@ -94,12 +95,10 @@ int status_main(int argc, char **argv)
 		struct json_object *o = json_object_new_object();
 
 		/* 1: every key holding a size or a position names its unit (_bytes, _sectors). */
-		json_object_object_add(o, "schema_version", json_object_new_int64(1));
-		json_object_object_add(o, "device", json_object_new_string(dev));
-		json_object_object_add(o, "volume", status_json(st->root));
-		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-						    JSON_C_TO_STRING_NOSLASHESCAPE));
-		json_object_put(o);
+		J_ADD(o, "schema_version", J_U64(1));
+		J_ADD(o, "device", J_STR(dev));
+		J_ADD(o, "volume", status_json(st->root));
+		json_print(o);
 	} else {
 		status_text(st->root, 0);
 	}

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "status.h"
+#include "jsonout.h"
 #include "../lvm/edit.h"
 #include "../plan/extmap.h"
 #include "../plan/fsresize.h"
@@ -24,9 +25,6 @@ static const char *kind_name(enum vol_kind k)
 	}
 }
 
-#define J_ADD(o, k, v) json_object_object_add(o, k, v)
-#define J_U64(v) json_object_new_int64((int64_t)(v))
-#define J_STR(s) json_object_new_string(s)
 #define J_STR_OR_NULL(s) ((s) && *(s) ? json_object_new_string(s) : NULL)
 
 
