@@ -13,6 +13,7 @@
 	APPLET(bench, "cipher and PBKDF speed; a device's read rate, clear and through dm-crypt") \
 	APPLET(cryptresize, "resize an open dm-crypt mapping, within its device and around its content") \
 	APPLET(defrag, "compact a PV with the fewest extent moves, crash-safe and resumable") \
+	APPLET(fsresize, "shrink or grow the ext2/3/4 filesystem or swap area directly on a partition or LUKS mapping") \
 	APPLET(grow, "grow partition, LUKS, PV and chosen LVs into an enlarged disk or free space") \
 	APPLET(lock, "deactivate a VG's LVs and close its LUKS mapping") \
 	APPLET(lvgrow, "grow an LV, then its ext2/3/4 filesystem or swap area to fill it exactly") \

@@ -534,8 +534,10 @@ void applet_print_layers(const char *dev, const struct stack_view *sv, const str
 	char a[SIZE_FMT_LEN], b[SIZE_FMT_LEN];
 	uint64_t ss = sv->l.table_sector;
 
-	printf("Plan for %s (partition %u of %s, %s):\n", dev, sv->entry->partno, sv->disk,
-	       sv->luks ? "LUKS, LVM" : "LVM");
+	const char *in = sv->fs ? sv->fs->probe.type : "LVM";
+
+	printf("Plan for %s (partition %u of %s, %s%s):\n", dev, sv->entry->partno, sv->disk,
+	       sv->luks ? "LUKS, " : "", in);
 	printf("  %-14s %-44s %s\n", "layer", "now", "after");
 	printf("  %-14s %" PRIu64 " s = %-30s %" PRIu64 " s = %s\n", "partition", sv->l.part_size,
 	       size_fmt(a, sv->l.part_size * ss), t->part_size, size_fmt(b, t->part_size * ss));

@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "common.h"
+#include "stackfs.h"
 #include "../applets.h"
 #include "../layer/part.h"
 #include "../plan/extmap.h"
@@ -233,6 +234,22 @@ int grow_main(int argc, char **argv)
 		goto out;
 	}
 	ss = sv.l.table_sector;
+	if (sv.fs) {
+		if (opt_lv) {
+			log_error("%s holds %s with no LVM: no --lv", dev, sv.fs->probe.type);
+			rc = EXIT_USAGE;
+			goto out;
+		}
+		err_clear();
+		r = part_target(&sv, ss, &new_part);
+		if (r < 0) {
+			log_error("%s", err_msg(r));
+			rc = r == -EINVAL ? EXIT_USAGE : EXIT_REFUSED;
+			goto out;
+		}
+		rc = stackfs_grow(dev, &sv, new_part, opt_keyfile);
+		goto out;
+	}
 	vg = sv.pv->vg;
 	ext = vg->extent_size * SECTOR_SIZE;
 	pe_now = vg->pvs[sv.pv->pv_index].pe_count;

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "common.h"
+#include "stackfs.h"
 #include "../applets.h"
 #include "../layer/part.h"
 #include "../lvm/commit.h"
@@ -365,6 +366,26 @@ int shrink_main(int argc, char **argv)
 		goto out;
 	}
 	ss = sv.l.table_sector;
+	if (sv.fs) {
+		/* No LVM: no VG to record a --free target in, no LVs to name. */
+		if (opt_free || opt_lv) {
+			log_error("%s holds %s with no LVM: give --size (no --free, no --lv)", dev,
+				  sv.fs->probe.type);
+			rc = EXIT_USAGE;
+			goto out;
+		}
+		r = size_parse(opt_size, 0, &want);
+		if (r == 0 && want > sv.l.part_size * ss)
+			r = err_set(-EINVAL, "%s is larger than the partition (%s): use grow",
+				    size_fmt(a, want), size_fmt(b, sv.l.part_size * ss));
+		if (r < 0) {
+			log_error("%s", err_msg(r));
+			rc = EXIT_USAGE;
+			goto out;
+		}
+		rc = stackfs_shrink(dev, &sv, want, opt_keyfile);
+		goto out;
+	}
 	vg = sv.pv->vg;
 	ext = vg->extent_size * SECTOR_SIZE;
 	r = size_parse(opt_size ? opt_size : opt_free, ext, &want);

@@ -485,9 +485,12 @@ int fs_e2fsck(const char *dev, const char *lv, bool repair, const struct fsresiz
 		return r;
 	/* 0 clean, 1 fixed, 2 fixed (reboot wanted: not for an unmounted fs); 4+ needs a human. */
 	if (st >= 4) {
-		r = err_set(E_REFUSED, "e2fsck found problems in LV %s it will not fix unattended "
-			    "(exit %d): run \"e2fsck -f /dev/%s\" yourself, then try again. It said: "
-			    "%.300s", lv, st, lv, out);
+		/* lv is VG/LV, or for a filesystem on no LV its device's path. */
+		bool path = lv[0] == '/';
+
+		r = err_set(E_REFUSED, "e2fsck found problems in %s%s it will not fix unattended "
+			    "(exit %d): run \"e2fsck -f %s%s\" yourself, then try again. It said: "
+			    "%.300s", path ? "" : "LV ", lv, st, path ? "" : "/dev/", lv, out);
 		return wrote ? err_wrap(r, "only the repair of the cut-off resize2fs was made, "
 					"then: ") : r;
 	}

@@ -23,7 +23,7 @@
 int e2fsck_n_verdict(const char *out, char *bad, size_t bad_len);
 
 /*
- * e2fsck -f -p of dev (LV lv, for messages), after the repair of a cut-off
+ * e2fsck -f -p of dev (LV lv; for a filesystem on no LV, lv is its path: for messages), after the repair of a cut-off
  * resize2fs when repair is set. 0, or E_REFUSED with what to do (prefixed
  * "only the repair ... was made" when the repair wrote), or -errno.
  */

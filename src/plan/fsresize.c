@@ -10,6 +10,7 @@
 
 #include "e2fsckrepair.h"
 #include "fsresize.h"
+#include "resize2fs.h"
 #include "../layer/swap.h"
 #include "../lvm/edit.h"
 #include "../util/cleanup.h"
@@ -17,45 +18,6 @@
 #include "../util/exec.h"
 #include "../util/teststop.h"
 #include "../util/units.h"
-
-static int read_fs(const char *dev, struct fs_info *fi)
-{
-	_cleanup_close_ int fd = -1;
-	struct region reg = { .name = dev };
-	uint64_t size;
-	bool blk;
-
-	fd = dev_open(dev, O_RDONLY, &size, &blk);
-	if (fd < 0)
-		return fd;
-	reg.fd = fd;
-	reg.size = size;
-	return fs_probe(&reg, fi);
-}
-
-/*
- * resize2fs -P: read-only, and the very figure resize2fs itself refuses to go
- * below (its own minimum calculation), so a target under it is refused here,
- * before e2fsck or anything else writes. -f: a filesystem that was not
- * cleanly unmounted (a root after a crash or a forced power-off) is estimated
- * as it is rather than refused; the plan may not write, and e2fsck -f runs
- * before the shrink, which resize2fs checks against its minimum once more.
- */
-static int ext_minimum(const char *dev, uint64_t block_size, uint64_t *bytes)
-{
-	char *argv[] = { "resize2fs", "-f", "-P", (char *)dev, NULL };
-	char out[2048], *p;
-	int st, r;
-
-	r = run_program(argv, &st, out, sizeof(out));
-	if (r < 0)
-		return r;
-	p = strstr(out, "minimum size of the filesystem: ");
-	if (st != 0 || !p)
-		return err_set(-EIO, "resize2fs -P %s failed (exit %d): %.300s", dev, st, out);
-	*bytes = strtoull(p + 32, NULL, 10) * block_size;
-	return 0;
-}
 
 /*
  * Where a grow's new extents will come from, checked before anything writes:
@@ -136,7 +98,7 @@ int fsresize_plan_ahead(const struct vgh *h, unsigned lv, uint64_t new_le,
 	p->old_le = h->vg->lvs[lv].le_count;
 	p->new_le = new_le;
 	p->ext = h->vg->extent_size * SECTOR_SIZE;
-	r = read_fs(d->path, &p->fs);
+	r = fs_read(d->path, &p->fs);
 	if (r < 0)
 		return r;
 	t = p->fs.type;
@@ -179,7 +141,7 @@ int fsresize_plan_ahead(const struct vgh *h, unsigned lv, uint64_t new_le,
 			       "LV (%" PRIu64 " B); it is damaged or was never resized: repair it "
 			       "first", d->name, p->fs.size, p->old_le * p->ext);
 	if (p->kind == FS_EXT && new_le * p->ext < p->fs.size) {
-		r = ext_minimum(d->path, p->fs.block_size, &p->fs_min);
+		r = resize2fs_min(d->path, p->fs.block_size, &p->fs_min);
 		/*
 		 * A resize2fs cut off mid-way leaves free-block counts that resize2fs
 		 * -P reads as they are: its figure means nothing until e2fsck has
@@ -205,38 +167,6 @@ int fsresize_plan_ahead(const struct vgh *h, unsigned lv, uint64_t new_le,
 	return 0;
 }
 
-static int resize2fs(const char *dev, uint64_t bytes, uint64_t block_size,
-		     const struct fsresize_opts *o)
-{
-	char size[32], out[4096], *min;
-	char *argv[] = { "resize2fs", (char *)dev, size, NULL };
-	int st, r;
-
-	if (bytes) {
-		/*
-		 * Plain decimal sectors with the s suffix: no unit or octal guessing
-		 * (docs/ondisk.md §10.1).
-		 */
-		snprintf(size, sizeof(size), "%" PRIu64 "s", bytes / SECTOR_SIZE);
-		o->say("resize2fs %s %s", dev, size);
-	} else {
-		argv[2] = NULL;
-		o->say("resize2fs %s (fill the LV)", dev);
-	}
-	r = run_program(argv, &st, out, sizeof(out));
-	if (r < 0)
-		return r;
-	if (st == 0)
-		return 0;
-	min = strstr(out, "smaller than minimum (");
-	if (min) {
-		uint64_t blocks = strtoull(min + 22, NULL, 10);
-
-		return err_set(-ERANGE, "%" PRIu64, blocks * block_size);
-	}
-	return err_set(-EIO, "resize2fs failed (exit %d): %.400s", st, out);
-}
-
 int fsresize_min_le(const struct vgh *h, unsigned lv, const struct lvdev *d, uint64_t *min_le,
 		    enum fs_kind *kind)
 {
@@ -256,7 +186,7 @@ int fsresize_min_le(const struct vgh *h, unsigned lv, const struct lvdev *d, uin
 	if (p.kind == FS_SWAP) {
 		min = (uint64_t)SWAP_MIN_PAGES * p.fs.block_size;
 	} else {
-		r = ext_minimum(d->path, p.fs.block_size, &min);
+		r = resize2fs_min(d->path, p.fs.block_size, &min);
 		if (r < 0)
 			return r;
 	}
@@ -269,7 +199,7 @@ static int verify_fs(const struct lvdev *d, uint64_t lv_bytes, uint64_t want, co
 		     uint64_t *size)
 {
 	struct fs_info fi;
-	int r = read_fs(d->path, &fi);
+	int r = fs_read(d->path, &fi);
 
 	if (r < 0)
 		return r;
@@ -348,7 +278,7 @@ int fsresize_apply(struct vgh *h, const struct fsresize_plan *p, struct lvdev *d
 	if (p->min_after_repair) {
 		uint64_t min;
 
-		r = ext_minimum(d->path, p->fs.block_size, &min);
+		r = resize2fs_min(d->path, p->fs.block_size, &min);
 		if (r < 0)
 			return r;
 		if (new_bytes < min) {
@@ -370,7 +300,7 @@ int fsresize_apply(struct vgh *h, const struct fsresize_plan *p, struct lvdev *d
 				return r;
 			marked = true;
 		}
-		r = resize2fs(d->path, new_bytes, p->fs.block_size, o);
+		r = resize2fs_run(d->path, new_bytes, p->fs.block_size, NULL, o);
 		if (r == -ERANGE) {
 			uint64_t min = strtoull(err_msg(r), NULL, 10);
 			uint64_t ext = div_round_up(min, p->ext);
@@ -400,7 +330,7 @@ int fsresize_apply(struct vgh *h, const struct fsresize_plan *p, struct lvdev *d
 		marked = fill;
 	}
 	if (fill) {
-		r = resize2fs(d->path, 0, p->fs.block_size, o);
+		r = resize2fs_run(d->path, 0, p->fs.block_size, "the LV", o);
 		if (r < 0)
 			return r;
 		res->wrote = true;

@@ -26,6 +26,8 @@ static int targets_at(const struct layers *l, uint64_t end, struct targets *t)
 		t->map_size = inside / SECTOR_SIZE;
 	}
 	t->pv_bytes = inside;
+	if (!l->extent)
+		return 0;
 	if (inside < l->pe_start * SECTOR_SIZE + l->mda2 + ext)
 		return err_set(-EINVAL, "a PV of %" PRIu64 " B does not hold one extent after its "
 			       "metadata", inside);

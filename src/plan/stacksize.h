@@ -20,7 +20,8 @@ struct layers {
 	uint64_t luks_offset;		/* 512-byte sectors */
 	uint64_t crypt_sector;		/* bytes (512 or 4096) */
 	uint64_t pe_start;		/* 512-byte sectors */
-	uint64_t extent;		/* 512-byte sectors */
+	uint64_t extent;		/* 512-byte sectors; 0: no PV, a filesystem fills the
+					   mapping or partition (pv_bytes is its room) */
 	uint64_t mda2;			/* bytes at the PV's end, 0 if none */
 	uint64_t used;			/* allocated extents */
 };

@@ -43,6 +43,17 @@ int stack_view_find(const struct stack *st, struct stack_view *sv)
 		if (v->error[0])
 			return err_set(-EIO, "%s: %s", v->name, v->error);
 	}
+	if (v->kind == VOL_FS) {
+		sv->fs = v;
+		sv->l = (struct layers){
+			.part_start = sv->entry->start, .part_size = sv->entry->size,
+			.table_sector = root->pt.sector_size, .grain = root->pt.grain,
+			.luks = sv->luks != NULL,
+			.luks_offset = sv->luks ? sv->luks->luks.active_offset : 0,
+			.crypt_sector = sv->luks ? sv->luks->luks.sector_size : SECTOR_SIZE,
+		};
+		return 0;
+	}
 	if (v->kind != VOL_PV || !v->vg || v->pv_index < 0)
 		return err_set(E_REFUSED, "%s holds %s, not an LVM PV in a VG", v->name,
 			       v->probe.type[0] ? v->probe.type : "nothing shrinkbox recognises");

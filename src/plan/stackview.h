@@ -2,7 +2,7 @@
 /*
  * The layers of one whole-stack operation (shrink, grow), found from a probe
  * of the partition the user named: the partition, the open LUKS mapping if
- * any, the PV inside and its VG, and the boundaries the size arithmetic needs
+ * any, the PV inside and its VG (or a filesystem there, with no LVM), and the boundaries the size arithmetic needs
  * (struct layers), all from the real headers.
  */
 #ifndef SB_STACKVIEW_H
@@ -13,6 +13,8 @@
 
 struct stack_view {
 	const struct volume *part, *luks, *pv;
+	const struct volume *fs;	/* no LVM: the filesystem or swap in the partition or
+					   mapping (pv is NULL, l has no PV fields) */
 	const struct part_entry *entry;
 	const char *disk;
 	bool table_repair;		/* the partition table needs a write to be whole again */

@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common.h"
+#include "stackfs.h"
+#include "../layer/part.h"
+#include "../plan/devfs.h"
+#include "../util/err.h"
+#include "../util/log.h"
+#include "../util/units.h"
+
+struct fsstep {
+	char dev[DEV_PATH_MAX];		/* where the filesystem is: the mapping or the partition */
+	struct devfs_plan p;
+	struct targets t;
+	bool part, map;			/* the partition (or its table), the mapping change */
+};
+
+static int content_dev(const struct stack_view *sv, char out[DEV_PATH_MAX])
+{
+	if (sv->luks)
+		return snprintf(out, DEV_PATH_MAX, "/dev/mapper/%s", sv->luks->luks.active_name) <
+			       DEV_PATH_MAX ? 0 : err_set(-ENAMETOOLONG, "mapping name too long");
+	if (!sv->part->path[0])
+		return err_set(E_REFUSED, "partition %u of %s has no device node: attach the image "
+			       "with losetup -P and name the partition's device", sv->entry->partno,
+			       sv->disk);
+	snprintf(out, DEV_PATH_MAX, "%s", sv->part->path);
+	return 0;
+}
+
+/* Every step's own checks, before anything is written: the table, the key, the tokens. */
+static int check(const struct stack_view *sv, struct fsstep *s, const char *keyfile)
+{
+	int r = 0;
+
+	s->part = s->t.part_size != sv->l.part_size || sv->table_repair;
+	s->map = sv->luks && s->t.map_size != sv->luks->luks.active_size;
+	if (s->part)
+		r = part_check_size(sv->disk, sv->entry->partno, s->t.part_size);
+	if (r == 0 && sv->luks && (s->map || s->part))
+		r = applet_check_key(sv->luks->luks.active_name, keyfile);
+	if (r == 0 && sv->luks)
+		r = applet_check_luks_tokens(sv->part->name, &sv->luks->luks, s->part);
+	return r;
+}
+
+static void print(const char *dev, const struct stack_view *sv, const struct fsstep *s)
+{
+	char a[SIZE_FMT_LEN], b[SIZE_FMT_LEN];
+
+	applet_print_layers(dev, sv, &s->t);
+	printf("  %-14s %-44s %s%s\n", s->p.kind == FS_SWAP ? "swap area" : s->p.fs.type,
+	       size_fmt(a, s->p.fs.size), size_fmt(b, s->p.target),
+	       s->p.mounted ? " (mounted: grows online)" : "");
+	if (s->p.kind == FS_EXT && s->p.target < s->p.fs.size)
+		printf("  %-14s resize2fs's minimum is %s\n", "", size_fmt(a, s->p.fs_min));
+}
+
+static int fail(int r)
+{
+	log_error("%s", err_msg(r));
+	return r == -EINVAL ? EXIT_USAGE : r == E_REFUSED ? EXIT_REFUSED : EXIT_FAILED;
+}
+
+struct step {
+	const char *applet, *dev, *opt, *val;
+};
+
+/* Runs the steps in order; a stop after one of them wrote makes the result "partial". */
+static int run(const struct step *steps, unsigned n, const char *keyfile)
+{
+	unsigned done = 0;
+	int rc = 0;
+
+	for (unsigned i = 0; i < n && rc == 0; i++) {
+		rc = applet_step(steps[i].applet, steps[i].dev, steps[i].opt, steps[i].val, NULL,
+				 keyfile);
+		done += rc == 0;
+	}
+	if (rc == 0)
+		return 0;
+	log_error("the stack is consistent after every step; run the same command again to "
+		  "continue once the cause is fixed");
+	return done || rc >= EXIT_PARTIAL ? EXIT_PARTIAL : rc;
+}
+
+int stackfs_shrink(const char *dev, const struct stack_view *sv, uint64_t want,
+		   const char *keyfile)
+{
+	struct fsstep s;
+	char fs_sz[32], map_sz[32], part_sz[32];
+	const char *part = sv->part->path[0] ? sv->part->path : dev;
+	uint64_t ss = sv->l.table_sector;
+	char a[SIZE_FMT_LEN];
+	int r;
+
+	memset(&s, 0, sizeof(s));
+	err_clear();
+	r = content_dev(sv, s.dev);
+	if (r == 0)
+		r = shrink_targets(&sv->l, want, &s.t);
+	/* The filesystem gets what the mapping or partition will hold, in whole blocks. */
+	if (r == 0)
+		r = devfs_plan(s.dev, s.t.pv_bytes, 0, &s.p);
+	if (r == 0)
+		r = check(sv, &s, keyfile);
+	if (r < 0)
+		return fail(r);
+	print(dev, sv, &s);
+	if (!s.p.changes && !s.part && !s.map) {
+		printf("No changes.\n");
+		return EXIT_DONE;
+	}
+	r = applet_consent();
+	if (r <= 0)
+		return r == 0 ? EXIT_DONE : EXIT_REFUSED;
+	snprintf(fs_sz, sizeof(fs_sz), "%" PRIu64 "B", s.p.target);
+	snprintf(map_sz, sizeof(map_sz), "%" PRIu64 "s", s.t.map_size);
+	snprintf(part_sz, sizeof(part_sz), "%" PRIu64 "B", s.t.part_size * ss);
+	/* Inside out; then the mapping and the filesystem fill the partition's real end. */
+	{
+		const char *map = sv->luks ? sv->luks->luks.active_name : NULL;
+		struct step steps[5];
+		unsigned n = 0;
+
+		steps[n++] = (struct step){ "fsresize", s.dev, "--size", fs_sz };
+		if (map)
+			steps[n++] = (struct step){ "cryptresize", map, "--size", map_sz };
+		steps[n++] = (struct step){ "partresize", part, "--size", part_sz };
+		if (map)
+			steps[n++] = (struct step){ "cryptresize", map, NULL, NULL };
+		steps[n++] = (struct step){ "fsresize", s.dev, NULL, NULL };
+		r = run(steps, n, keyfile);
+	}
+	if (r)
+		return r;
+	printf("Done: partition %u of %s is %s.\n", sv->entry->partno, sv->disk,
+	       size_fmt(a, s.t.part_size * ss));
+	return EXIT_DONE;
+}
+
+int stackfs_grow(const char *dev, const struct stack_view *sv, uint64_t new_part,
+		 const char *keyfile)
+{
+	struct fsstep s;
+	char end[32];
+	const char *part = sv->part->path[0] ? sv->part->path : dev;
+	uint64_t ss = sv->l.table_sector;
+	char a[SIZE_FMT_LEN];
+	int r;
+
+	memset(&s, 0, sizeof(s));
+	err_clear();
+	r = content_dev(sv, s.dev);
+	if (r == 0)
+		r = fill_targets(&sv->l, new_part, &s.t);
+	/* Planned against the size the mapping or partition will have when the step runs. */
+	if (r == 0)
+		r = devfs_plan(s.dev, 0, s.t.pv_bytes, &s.p);
+	if (r == 0 && s.p.target < s.p.fs.size)
+		r = err_set(E_REFUSED, "the %s on %s (%" PRIu64 " B) is larger than the room the "
+			    "grown stack gives it (%" PRIu64 " B): see status", s.p.fs.type, s.dev,
+			    s.p.fs.size, s.p.target);
+	if (r == 0)
+		r = check(sv, &s, keyfile);
+	if (r < 0)
+		return fail(r);
+	print(dev, sv, &s);
+	if (!s.p.changes && !s.part && !s.map) {
+		printf("No changes.\n");
+		return EXIT_DONE;
+	}
+	r = applet_consent();
+	if (r <= 0)
+		return r == 0 ? EXIT_DONE : EXIT_REFUSED;
+	/* Outside in. The exact last sector: --max may end off the grain, where --size rounds. */
+	snprintf(end, sizeof(end), "%" PRIu64, sv->entry->start + s.t.part_size - 1);
+	{
+		struct step steps[3];
+		unsigned n = 0;
+
+		if (s.part)
+			steps[n++] = (struct step){ "partresize", part, "--end", end };
+		if (sv->luks)
+			steps[n++] = (struct step){ "cryptresize", sv->luks->luks.active_name, NULL,
+						    NULL };
+		steps[n++] = (struct step){ "fsresize", s.dev, NULL, NULL };
+		r = run(steps, n, keyfile);
+	}
+	if (r)
+		return r;
+	printf("Done: partition %u of %s is %s.\n", sv->entry->partno, sv->disk,
+	       size_fmt(a, s.t.part_size * ss));
+	return EXIT_DONE;
+}
