@@ -165,8 +165,8 @@ if [ "$lanes" = 2 ]; then
 	# (so the lanes end close together). A scenario not listed comes last.
 	if [ ${#vmlane[@]} -gt 0 ]; then
 		VM_QUEUE=$(mktemp -d)
-		VM_ORDER=$( (printf '%s\n' shrink-powercut boot-systemd boot-shrink debian-bios \
-			schedule-boot defrag-powercut migrate bench defrag-fragmented grow-enlarged \
+		VM_ORDER=$( (printf '%s\n' schedule-boot shrink-powercut boot-systemd boot-shrink debian-bios \
+			defrag-powercut migrate bench defrag-fragmented grow-enlarged \
 			key-check layers-seed seed-gpt-luks1 ptorder-gpt luks2-argon2 shrink-seed \
 			unlock-links defrag-reload-fail mbr-luks2; tests/vm/run.sh --list) |
 			awk '!seen[$0]++' | while read -r n; do

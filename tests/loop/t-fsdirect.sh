@@ -125,7 +125,40 @@ out=$("$SB" shrink "${d}p1" --size 96MiB --yes 2>&1); rc=$?
 umount "$TMPD/mnt"
 loop_env_reset
 
-# ---- 5. partition -> swap: the header shrinks keeping UUID and label.
+# ---- 5. A resize2fs cut off after its descriptors and bitmaps, before its superblocks (the
+# state the write-log replay found in an LV), on a partition: no tag can say it was ours, so
+# e2fsck -f -p's refusal stands (exit 3, the table unchanged) and names the repair; after
+# "e2fsck -f -y" by hand the same command finishes.
+d=$(new_loop 256M); mkdir -p "$TMPD/mnt"
+printf 'label: gpt\n,160MiB,L\n' | q sfdisk "$d"
+add_partitions "$d"
+l=${d}p1
+head -c 160M /dev/urandom >"$l"
+mkfs.ext4 -q -b 1024 -O 64bit,metadata_csum -E nodiscard "$l"
+mount "$l" "$TMPD/mnt"; yes "cut data" | head -c 8M >"$TMPD/mnt/data"; sync
+sum0=$(sha256sum <"$TMPD/mnt/data"); umount "$TMPD/mnt"
+q e2fsck -f -p "$l"
+dd if="$l" of="$TMPD/fs.old" bs=1M status=none
+q resize2fs "$l" 120M
+blocks="2 3 $(dumpe2fs "$l" 2>/dev/null | sed -n 's/^ *\(Block\|Inode\) bitmap at \([0-9]*\).*/\2/p' | tr '\n' ' ')"
+for b in $blocks; do dd if="$l" of="$TMPD/blk.$b" bs=1024 skip="$b" count=1 status=none; done
+dd if="$TMPD/fs.old" of="$l" bs=1M conv=fsync status=none
+for b in $blocks; do dd if="$TMPD/blk.$b" of="$l" bs=1024 seek="$b" conv=notrunc,fsync status=none; done
+rm -f "$TMPD"/blk.* "$TMPD/fs.old"
+table=$(sfdisk -d "$d" 2>/dev/null)
+out=$("$SB" shrink "$l" --size 130MiB --yes 2>&1); rc=$?
+[ $rc = 3 ] && grep -q "e2fsck found problems in $l it will not fix unattended" <<<"$out" &&
+	grep -q "run \"e2fsck -f $l\" yourself" <<<"$out" && [ "$(sfdisk -d "$d" 2>/dev/null)" = "$table" ] &&
+	ok cut_resize_refused_names_repair || bad cut_resize_refused_names_repair "rc $rc: $out"
+q e2fsck -f -y "$l"
+out=$("$SB" shrink "$l" --size 130MiB --yes 2>&1); rc=$?
+[ $rc = 0 ] && [ "$(part_sectors 1)" = $((130 * 2048)) ] && [ "$(fs_bytes "$l")" = $((130 * MiB)) ] &&
+	q e2fsck -fn "$l" && mount -o ro "$l" "$TMPD/mnt" && [ "$(sha256sum <"$TMPD/mnt/data")" = "$sum0" ] &&
+	umount "$TMPD/mnt" && ok cut_resize_after_repair_converges ||
+	{ umount "$TMPD/mnt" 2>/dev/null; bad cut_resize_after_repair_converges "rc $rc: $out"; }
+loop_env_reset
+
+# ---- 6. partition -> swap: the header shrinks keeping UUID and label.
 d=$(new_loop 128M); mkdir -p "$TMPD/mnt"
 printf 'label: gpt\n,64MiB,S\n,8MiB,L\n' | q sfdisk "$d"
 add_partitions "$d"

@@ -89,6 +89,18 @@ gen_maker() {
 			shift
 			echo "mke2fs -q -t $t $* \$(part $val)"
 			;;
+		mkfsdev)
+			# "mkfsdev DEVICE TYPE": a filesystem on a device with no LV (a LUKS mapping).
+			echo "mke2fs -q -t $rest $val"
+			;;
+		filldev)
+			# "filldev DEVICE NAME SIZE": data in DEVICE's filesystem, checked as NAME.
+			set -- $rest
+			echo "mount $val /mnt"
+			echo "yes '$1 data' | head -c $2 >/mnt/data"
+			echo "sha256sum </mnt/data | cut -d' ' -f1 >/result/sum-$1"
+			echo "umount /mnt"
+			;;
 		fillpart)
 			echo "yes 'partition $val' | head -c $rest | dd of=\$(part $val) bs=1M conv=notrunc,fsync status=none"
 			echo "dd if=\$(part $val) bs=1M status=none | sha256sum | cut -d' ' -f1 >/result/sum-part$val"
@@ -123,6 +135,7 @@ gen_test() {
 			;;
 		vg) echo "VG=$val" ;;
 		fill) echo "FILLS=\"\${FILLS:-} $val\"" ;;
+		filldev) echo "DEVFILLS=\"\${DEVFILLS:-} ${rest%% *}:$val\"" ;;
 		fillpart) echo "PARTS=\"\${PARTS:-} $val\"" ;;
 		filllv) echo "RAWS=\"\${RAWS:-} $val\"" ;;
 		esac
@@ -147,9 +160,16 @@ if [ -n "${LUKSPART:-}" ]; then
 	cryptsetup status $LUKSNAME >/result/cryptstatus.txt 2>&1
 	blockdev --getsz /dev/mapper/$LUKSNAME >/result/mapping.sectors
 fi
-lvm vgchange -q -ay >/dev/null 2>&1
-lvm vgck $VG >/result/vgck.out 2>&1; echo $? >/result/vgck.rc
-lvm lvs --reportformat json --units b --nosuffix -o lv_name,lv_size,seg_start_pe,seg_size_pe,seg_pe_ranges --segments $VG >/result/lvs.json 2>/dev/null
+if [ -n "${VG:-}" ]; then
+	lvm vgchange -q -ay >/dev/null 2>&1
+	lvm vgck $VG >/result/vgck.out 2>&1; echo $? >/result/vgck.rc
+	lvm lvs --reportformat json --units b --nosuffix -o lv_name,lv_size,seg_start_pe,seg_size_pe,seg_pe_ranges --segments $VG >/result/lvs.json 2>/dev/null
+fi
+for f in ${DEVFILLS:-}; do
+	e2fsck -fn ${f#*:} >/result/fsck-${f%%:*}.out 2>&1; echo $? >/result/fsck-${f%%:*}.rc
+	mount -o ro ${f#*:} /mnt && sha256sum </mnt/data | cut -d' ' -f1 >/result/now-${f%%:*} && umount /mnt
+	dumpe2fs -h ${f#*:} 2>/dev/null | awk -F: '/^Block count/ {c=$2} /^Block size/ {b=$2} END {print c*b}' >/result/fsbytes-${f%%:*}
+done
 lvm pvs --reportformat json --units b --nosuffix -o pv_name,pv_size,pe_start,pv_pe_count,pv_pe_alloc_count >/result/pvs.json 2>/dev/null
 for lv in ${FILLS:-}; do
 	e2fsck -fn /dev/$VG/$lv >/result/fsck-$lv.out 2>&1; echo $? >/result/fsck-$lv.rc

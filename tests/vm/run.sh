@@ -111,6 +111,11 @@ check_typed() {
 	! grep -lF -- "$3" "$work"/boot*.log >/dev/null 2>&1 ||
 		{ echo "the typed text shows on the console (echo was on)"; return 1; }
 }
+check_fsbytes() {	# fsbytes NAME BYTES: the filesystem of "filldev ... NAME" covers BYTES
+	local got
+	got=$(vm_result "$1" "fsbytes-$2")
+	[ "$got" = "$3" ] || { echo "the filesystem $2 covers $got B, not $3"; return 1; }
+}
 check_kernelsize() {	# kernelsize PART SECTORS: the kernel's view of a partition
 	local got
 	got=$(vm_result "$1" kernel-sizes | awk -v p="vda$2" '$1 == p {print $2}')
