@@ -10,7 +10,7 @@ pkgs=(
 	# static build (the script fetches sources itself; these are its tools)
 	musl-tools dpkg-dev autoconf automake libtool autopoint gettext cmake file bison flex
 	# loop-device tests: the real tools as oracles
-	lvm2 cryptsetup-bin fdisk e2fsprogs util-linux jq python3 xfsprogs
+	lvm2 cryptsetup-bin fdisk e2fsprogs util-linux jq python3 xfsprogs btrfs-progs
 	# VM tests
 	qemu-system-x86 qemu-utils dracut-core busybox-static cpio kmod
 	# the systemd-based test initramfs (boot-systemd.scn) copies the host's systemd and

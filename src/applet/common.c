@@ -442,7 +442,7 @@ int applet_step(const char *applet, const char *a1, const char *a2, const char *
 }
 
 int applet_check_lv_targets(const char *vgname, const struct lv_target *t, unsigned n,
-			    unsigned pv, uint64_t pv_extra)
+			    unsigned pv, uint64_t pv_extra, bool grow)
 {
 	const struct fsresize_ahead ahead = { .pv = pv, .pv_extra = pv_extra };
 	struct vgh *h = NULL;
@@ -454,7 +454,8 @@ int applet_check_lv_targets(const char *vgname, const struct lv_target *t, unsig
 		struct lvdev d = { .loopfd = -1 };
 		struct fsresize_plan p;
 
-		r = lvdev_open(h, t[i].lv, &d);
+		/* As lvgrow opens it: mounted, its filesystem grows online. */
+		r = grow ? lvdev_open_mounted(h, t[i].lv, &d) : lvdev_open(h, t[i].lv, &d);
 		if (r == 0)
 			r = fsresize_plan_ahead(h, t[i].lv, t[i].new_le, &d, pv_extra ? &ahead : NULL,
 						&p);

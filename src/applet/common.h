@@ -108,12 +108,13 @@ int applet_step(const char *applet, const char *a1, const char *a2, const char *
  * Before the first write of a whole-stack command, what its LV steps need:
  * the VG as a writer opens it (every PV, no duplicate name, nothing refused)
  * and every target's own plan (its filesystem, resize2fs's minimum, free
- * extents, where PV pv will first have grown by pv_extra extents). 0, or the
- * refusal (err_set) naming the LV.
+ * extents, where PV pv will first have grown by pv_extra extents; for a grow,
+ * a mounted LV as lvgrow takes it, online). 0, or the refusal (err_set)
+ * naming the LV.
  */
 struct lv_target;
 int applet_check_lv_targets(const char *vgname, const struct lv_target *t, unsigned n,
-			    unsigned pv, uint64_t pv_extra);
+			    unsigned pv, uint64_t pv_extra, bool grow);
 
 /*
  * Before the first write: when the LUKS mapping's volume key is in the kernel

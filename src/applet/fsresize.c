@@ -35,7 +35,7 @@ static const struct poptOption fsresize_opts[] = {
 
 const struct applet_help fsresize_help = {
 	.synopsis = "DEVICE [--size SIZE]",
-	.description = "The ext2/3/4 filesystem or swap area directly on DEVICE (a partition or "
+	.description = "The ext2/3/4, XFS or btrfs filesystem or swap area directly on DEVICE (a partition or "
 		       "an open LUKS mapping; an LV is resized with lvshrink or lvgrow) becomes "
 		       "SIZE, rounded down to whole blocks, or without --size fills DEVICE to its "
 		       "last whole block. It is the step of shrink and grow for stacks with no "
@@ -43,8 +43,11 @@ const struct applet_help fsresize_help = {
 		       "device does and fills it after the device grew. ext2/3/4: e2fsck -f -p, "
 		       "then resize2fs, offline; a mounted one only grows, online (resize2fs "
 		       "through the kernel, no e2fsck). SIZE below resize2fs's minimum is refused "
-		       "before anything is written. swap: the header, keeping UUID and label, "
-		       "when not in use.",
+		       "before anything is written. XFS grows only (xfs_growfs), btrfs on one "
+		       "device both ways (btrfs filesystem resize, its minimum from btrfs "
+		       "inspect-internal min-dev-size), each through a mount: where DEVICE is not "
+		       "mounted, on a temporary directory in a mount namespace of its own. swap: "
+		       "the header, keeping UUID and label, when not in use.",
 	.opts = fsresize_opts,
 	.examples = {
 		{ "fsresize /dev/mapper/luks-0b5c... --size 20GiB --dry-run",
@@ -121,10 +124,16 @@ int fsresize_main(int argc, char **argv)
 	       size_fmt(b, p.target), p.target / p.fs.block_size,
 	       p.kind == FS_SWAP ? "pages" : "blocks", p.fs.block_size,
 	       p.target == round_down(p.dev_bytes, p.fs.block_size) ? ", filling the device" : "");
-	if (p.kind == FS_EXT && p.target < p.fs.size)
-		printf("  resize2fs's minimum: %s\n", size_fmt(a, p.fs_min));
+	if ((p.kind == FS_EXT || p.kind == FS_BTRFS) && p.target < p.fs.size)
+		printf("  %s minimum: %s\n", p.kind == FS_EXT ? "resize2fs's" : "btrfs's",
+		       size_fmt(a, p.fs_min));
 	if (p.kind == FS_SWAP)
 		printf("  steps: swap header\n");
+	else if (p.kind == FS_XFS)
+		printf("  steps: xfs_growfs%s\n", p.mounted ? " (online)" : " on a private mount");
+	else if (p.kind == FS_BTRFS)
+		printf("  steps: btrfs filesystem resize%s\n", p.mounted ? " (online)" :
+		       " on a private mount; btrfs check --readonly");
 	else
 		printf("  steps: %s\n", p.mounted ? "resize2fs (online)" : "e2fsck -f -p; resize2fs");
 	r = applet_consent();

@@ -63,13 +63,28 @@ static void print_plan_json(const char *name, const char *lv, const struct fsres
 	J_ADD(o, "fs_block_bytes", J_U64(p->fs.block_size));
 	if (p->kind == FS_EXT && p->new_le < p->old_le && !p->marked)
 		J_ADD(o, "resize2fs_min_bytes", J_U64(p->fs_min));
+	if (p->kind == FS_BTRFS && p->fs_final < p->fs.size)
+		J_ADD(o, "btrfs_min_bytes", J_U64(p->fs_min));
 	J_ADD(o, "resize_cut_off", J_BOOL(p->marked));
+	J_ADD(o, "online", J_BOOL(p->online));
 	if (changes) {
 		if (p->repair)
 			json_object_array_add(steps, json_object_new_string(
 				"repair of the cut-off resize2fs (e2fsck -f -n, then only what the rule "
 				"allows)"));
-		if (p->kind == FS_EXT) {
+		if (p->kind == FS_XFS || p->kind == FS_BTRFS) {
+			const char *tool = p->kind == FS_XFS ? "xfs_growfs" : "btrfs filesystem resize";
+
+			if (p->new_le < p->old_le)
+				json_object_array_add(steps, json_object_new_string(tool));
+			json_object_array_add(steps, json_object_new_string("LV metadata"));
+			if (p->new_le >= p->old_le)
+				json_object_array_add(steps, json_object_new_string(tool));
+		} else if (p->online) {
+			json_object_array_add(steps, json_object_new_string("LV metadata"));
+			json_object_array_add(steps, json_object_new_string(
+				"resize2fs to fill, online"));
+		} else if (p->kind == FS_EXT) {
 			json_object_array_add(steps, json_object_new_string("e2fsck -f -p"));
 			if (p->new_le < p->old_le)
 				json_object_array_add(steps, json_object_new_string(
@@ -140,7 +155,7 @@ int lvfs_main(const char *name, int argc, char **argv, bool grow)
 		goto out;
 	}
 	err_clear();
-	r = lvdev_open(h, (unsigned)lv, &dev);
+	r = grow ? lvdev_open_mounted(h, (unsigned)lv, &dev) : lvdev_open(h, (unsigned)lv, &dev);
 	if (r < 0) {
 		rc = applet_fail(r, NULL, vgname);
 		goto out;
@@ -192,7 +207,15 @@ int lvfs_main(const char *name, int argc, char **argv, bool grow)
 	if (plan.min_after_repair)
 		printf("  resize2fs's minimum is read again after that repair (its figure now, %"
 		       PRIu64 " B, counts the stale free blocks)\n", plan.fs_min);
-	if (plan.kind == FS_EXT)
+	if (plan.kind == FS_XFS || plan.kind == FS_BTRFS)
+		printf("  steps: %s%s\n", plan.new_le < plan.old_le ?
+		       "btrfs filesystem resize; LV metadata" : plan.kind == FS_XFS ?
+		       "LV metadata; xfs_growfs" : "LV metadata; btrfs filesystem resize",
+		       plan.online ? " (online: the filesystem is mounted)" :
+		       " (on a private mount)");
+	else if (plan.online)
+		printf("  steps: LV metadata; resize2fs to fill, online (the filesystem is mounted)\n");
+	else if (plan.kind == FS_EXT)
 		printf("  steps: e2fsck -f -p; %sLV metadata; resize2fs to fill (the LV is tagged %s "
 		       "while resize2fs runs)\n",
 		       plan.new_le < plan.old_le ? "resize2fs to the new size; " : "", RESIZE_MARK);

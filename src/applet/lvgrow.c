@@ -18,8 +18,10 @@ const struct applet_help lvgrow_help = {
 		       "fill it (what an interrupted lvgrow leaves). A -SIZE is refused: "
 		       "lvshrink shrinks. ext: e2fsck -f -p, the LV metadata and the dm "
 		       "reload, resize2fs to fill (the LV carries a tag while resize2fs runs, "
-		       "so a re-run finishes a cut-off one); swap: the header is rewritten "
-		       "keeping its UUID and label.",
+		       "so a re-run finishes a cut-off one); a mounted ext2/3/4 grows online: "
+		       "the LV metadata and the dm reload under it, then resize2fs through the "
+		       "kernel (journaled: no e2fsck, no tag); swap: the header is rewritten "
+		       "keeping its UUID and label, when not in use.",
 	.opts = lvfs_opts,
 	.examples = {
 		{ "lvgrow vg/home --size +100MiB --yes",

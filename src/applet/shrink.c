@@ -217,10 +217,12 @@ static int choose_lv(const char *vgname, uint64_t need, struct lv_target *t, cha
 			WHY("\n  %s/%s: %" PRIu64 " extents = %s, its %s needs %" PRIu64 " = %s: can "
 			    "give %" PRIu64 "%s", vgname, lv->name, lv->le_count,
 			    size_fmt_human(a, lv->le_count * ext),
-			    kind == FS_EXT ? "filesystem" : "swap area", min_le,
-			    size_fmt_human(b, min_le * ext),
+			    kind == FS_EXT ? "filesystem" : kind == FS_SWAP ? "swap area" : "btrfs",
+			    min_le, size_fmt_human(b, min_le * ext),
 			    lv->le_count > min_le ? lv->le_count - min_le : 0,
-			    kind == FS_EXT ? "" : " (swap is never chosen: name it with --lv)");
+			    kind == FS_EXT ? "" : kind == FS_SWAP ?
+			    " (swap is never chosen: name it with --lv)" :
+			    " (btrfs is never chosen: name it with --lv)");
 		}
 		if (kind != FS_EXT || lv->le_count <= min_le)
 			continue;
@@ -454,7 +456,7 @@ int shrink_main(int argc, char **argv)
 
 	/* Every step's own checks, before the plan is shown and anything is written. */
 	err_clear();
-	r = applet_check_lv_targets(vg->name, lvt, n_lvt, (unsigned)sv.pv->pv_index, 0);
+	r = applet_check_lv_targets(vg->name, lvt, n_lvt, (unsigned)sv.pv->pv_index, 0, false);
 	if (r == 0 && (t.part_size != sv.l.part_size || sv.table_repair))
 		r = part_check_size(sv.disk, sv.entry->partno, t.part_size);
 	if (r == 0 && sv.luks && (t.map_size != sv.luks->luks.active_size ||

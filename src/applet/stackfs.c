@@ -56,8 +56,9 @@ static void print(const char *dev, const struct stack_view *sv, const struct fss
 	printf("  %-14s %-44s %s%s\n", s->p.kind == FS_SWAP ? "swap area" : s->p.fs.type,
 	       size_fmt(a, s->p.fs.size), size_fmt(b, s->p.target),
 	       s->p.mounted ? " (mounted: grows online)" : "");
-	if (s->p.kind == FS_EXT && s->p.target < s->p.fs.size)
-		printf("  %-14s resize2fs's minimum is %s\n", "", size_fmt(a, s->p.fs_min));
+	if ((s->p.kind == FS_EXT || s->p.kind == FS_BTRFS) && s->p.target < s->p.fs.size)
+		printf("  %-14s %s minimum is %s\n", "", s->p.kind == FS_EXT ? "resize2fs's" :
+		       "btrfs's", size_fmt(a, s->p.fs_min));
 }
 
 static int fail(int r)

@@ -88,6 +88,60 @@ int swap_read_header(const struct region *r, struct fs_info *fi)
 	return -ENOENT;
 }
 
+int xfs_read_super(const struct region *r, struct fs_info *fi)
+{
+	uint8_t sb[512];
+	uint32_t bs;
+	int ret;
+
+	ret = region_read(r, 0, sb, sizeof(sb));
+	if (ret < 0)
+		return ret;
+	if (memcmp(sb, "XFSB", 4))
+		return -ENOENT;
+	/* sb_blocksize, sb_dblocks: big-endian, as all of XFS's on-disk fields. */
+	bs = get_be32(sb + 4);
+	if (bs < 512 || bs > 65536 || (bs & (bs - 1)))
+		return err_set(-EBADMSG, "%s: XFS superblock has block size %" PRIu32, r->name, bs);
+	fi->block_size = bs;
+	fi->blocks = get_be64(sb + 8);
+	fi->size = fi->blocks * bs;
+	fi->size_known = true;
+	return 0;
+}
+
+#define BTRFS_SB_OFFSET 65536
+
+int btrfs_read_super(const struct region *r, struct fs_info *fi)
+{
+	uint8_t sb[4096];
+	uint32_t ss;
+	int ret;
+
+	if (r->size < BTRFS_SB_OFFSET + sizeof(sb))
+		return -ENOENT;
+	ret = region_read(r, BTRFS_SB_OFFSET, sb, sizeof(sb));
+	if (ret < 0)
+		return ret;
+	if (memcmp(sb + 0x40, "_BHRfS_M", 8))
+		return -ENOENT;
+	ss = get_le32(sb + 0x90);
+	if (ss < 4096 || ss > 65536 || (ss & (ss - 1)))
+		return err_set(-EBADMSG, "%s: btrfs superblock has sector size %" PRIu32, r->name, ss);
+	/*
+	 * What this device gives the filesystem is its dev_item's total_bytes
+	 * (the superblock's own copy of the device item, at 0xc9: devid, then
+	 * total_bytes); the superblock's total_bytes (0x70) sums every device.
+	 */
+	fi->block_size = ss;
+	fi->size = get_le64(sb + 0xc9 + 8);
+	fi->blocks = fi->size / ss;
+	fi->fs_devices = get_le64(sb + 0x88);
+	fi->fs_devid = get_le64(sb + 0xc9);
+	fi->size_known = true;
+	return 0;
+}
+
 int fs_probe(const struct region *r, struct fs_info *fi)
 {
 	blkid_probe pr;
@@ -125,6 +179,14 @@ int fs_probe(const struct region *r, struct fs_info *fi)
 			return ret;
 	} else if (!strcmp(fi->type, "swap")) {
 		ret = swap_read_header(r, fi);
+		if (ret < 0 && ret != -ENOENT)
+			return ret;
+	} else if (!strcmp(fi->type, "xfs")) {
+		ret = xfs_read_super(r, fi);
+		if (ret < 0 && ret != -ENOENT)
+			return ret;
+	} else if (!strcmp(fi->type, "btrfs")) {
+		ret = btrfs_read_super(r, fi);
 		if (ret < 0 && ret != -ENOENT)
 			return ret;
 	}

@@ -2,8 +2,8 @@
 /*
  * What a region holds, by libblkid (type, uuid, label), with exact sizes read
  * from the filesystem's own header: bookworm's libblkid reports no ext4 or
- * swap size (docs/ondisk.md §10.3), so ext2/3/4 superblocks and swap headers are
- * read here.
+ * swap size (docs/ondisk.md §10.3), so ext2/3/4, XFS and btrfs superblocks and
+ * swap headers are read here.
  */
 #ifndef SB_FS_H
 #define SB_FS_H
@@ -27,6 +27,8 @@ struct fs_info {
 	bool ext_clean;			/* ext: state VALID and no ERROR flag */
 	bool ext_errors;		/* ext: ERROR flag (resize2fs sets it while it works) */
 	bool ext_needs_fsck;		/* ext: lastcheck < mtime (resize2fs will ask for e2fsck -f) */
+	uint64_t fs_devices;		/* btrfs: devices in the filesystem (num_devices) */
+	uint64_t fs_devid;		/* btrfs: this device's devid */
 };
 
 /* Probes a region. Returns 0 (type may be ""), or -errno. */
@@ -36,5 +38,9 @@ int fs_probe(const struct region *r, struct fs_info *fi);
 int ext_read_super(const struct region *r, struct fs_info *fi);
 /* Swap header (docs/ondisk.md §10.4); -ENOENT when no SWAPSPACE2 signature. */
 int swap_read_header(const struct region *r, struct fs_info *fi);
+/* XFS superblock at byte 0 (docs/ondisk.md §10.7): data blocks × block size. */
+int xfs_read_super(const struct region *r, struct fs_info *fi);
+/* btrfs superblock at 64 KiB (docs/ondisk.md §10.8): this device's size in the filesystem. */
+int btrfs_read_super(const struct region *r, struct fs_info *fi);
 
 #endif

@@ -9,6 +9,8 @@
 
 #include "devfs.h"
 #include "e2fsckrepair.h"
+#include "lvdev.h"
+#include "mountfs.h"
 #include "resize2fs.h"
 #include "../layer/swap.h"
 #include "../layer/sysfs.h"
@@ -52,12 +54,20 @@ int devfs_plan(const char *dev, uint64_t bytes, uint64_t dev_bytes, struct devfs
 		p->kind = FS_EXT;
 	else if (!strcmp(t, "swap") && p->fs.size_known && p->fs.block_size)
 		p->kind = FS_SWAP;
+	else if (!strcmp(t, "xfs") && p->fs.size_known)
+		p->kind = FS_XFS;
+	else if (!strcmp(t, "btrfs") && p->fs.size_known && p->fs.fs_devices == 1)
+		p->kind = FS_BTRFS;
+	else if (!strcmp(t, "btrfs") && p->fs.size_known)
+		return err_set(E_REFUSED, "%s is one of %" PRIu64 " devices of a btrfs filesystem; "
+			       "shrinkbox resizes a btrfs on one device only", dev,
+			       p->fs.fs_devices);
 	else if (!strcmp(t, "swsuspend"))
 		return err_set(E_REFUSED, "%s holds a hibernation image; resume from it or discard "
 			       "it first", dev);
 	else
-		return err_set(E_REFUSED, "%s holds %s; shrinkbox resizes ext2/3/4 and swap there "
-			       "(XFS, btrfs: not yet)", dev,
+		return err_set(E_REFUSED, "%s holds %s; shrinkbox resizes ext2/3/4, swap, XFS "
+			       "(grow) and btrfs there", dev,
 			       *t ? t : "no filesystem shrinkbox can recognise");
 	if (p->fs.size > now)
 		return err_set(E_REFUSED, "%s: the %s (%" PRIu64 " B) is larger than its device (%"
@@ -68,13 +78,28 @@ int devfs_plan(const char *dev, uint64_t bytes, uint64_t dev_bytes, struct devfs
 			       " B)", dev, bytes, p->dev_bytes);
 	p->target = round_down(bytes ? bytes : p->dev_bytes, p->fs.block_size);
 	p->changes = p->target != p->fs.size;
-	if (rdev && p->kind == FS_SWAP && swap_in_use(dev))
+	if (rdev && p->kind == FS_SWAP && swap_in_use(dev) && !lvdev_plan_live)
 		return p->changes ? err_set(E_REFUSED, "%s is in use as swap: swapoff %s first", dev,
 					    dev) : 0;
-	p->mounted = rdev && blk_mounted(rdev);
+	/* schedule's plan on the running system: as the next boot finds it, before it mounts. */
+	p->mounted = rdev && blk_mounted(rdev) && !lvdev_plan_live;
 	if (p->mounted && p->target < p->fs.size)
 		return err_set(E_REFUSED, "%s is mounted: a mounted filesystem only grows; unmount "
 			       "it (or run from the initramfs: shrinkbox schedule) to shrink it", dev);
+	if (p->kind == FS_XFS && p->target < p->fs.size)
+		return err_set(E_REFUSED, "%s holds XFS, which cannot shrink (xfs_growfs only grows): "
+			       "copy its files to a new, smaller filesystem instead (xfsdump and "
+			       "xfsrestore, or mkfs and cp -a); nothing was changed", dev);
+	if (p->kind == FS_BTRFS && p->target < p->fs.size) {
+		r = mountfs_min(dev, &p->fs, &p->fs_min);
+		if (r < 0)
+			return r;
+		if (p->target < p->fs_min)
+			return err_set(E_REFUSED, "%s cannot shrink to %" PRIu64 " B: its btrfs needs "
+				       "at least %" PRIu64 " B (btrfs inspect-internal min-dev-size, and "
+				       "the kernel's floor of 256 MiB); nothing was changed", dev,
+				       p->target, p->fs_min);
+	}
 	if (p->kind == FS_EXT && p->target < p->fs.size) {
 		r = resize2fs_min(dev, p->fs.block_size, &p->fs_min);
 		if (r < 0)
@@ -105,6 +130,12 @@ int devfs_apply(const struct devfs_plan *p, const struct fsresize_opts *o, bool 
 	if (p->kind == FS_SWAP) {
 		o->say("swap header: %" PRIu64 " -> %" PRIu64 " B", p->fs.size, p->target);
 		r = swap_set_size(p->dev, p->target);
+	} else if (p->kind == FS_XFS || p->kind == FS_BTRFS) {
+		bool online = false;
+
+		r = mountfs_resize(p->dev, &p->fs, p->target, o, &online);
+		if (r == 0 && online)
+			return 0;	/* checked against the kernel's figure */
 	} else if (p->mounted) {
 		/* Online: the kernel grows it; e2fsck cannot run on a mounted filesystem. */
 		r = resize2fs_run(p->dev, p->target == round_down(now, p->fs.block_size) ? 0 :

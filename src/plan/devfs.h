@@ -7,7 +7,8 @@
  * content a given size inside it: shrink before the device shrinks, fill it
  * after the device grew. ext2/3/4: e2fsck -f -p and resize2fs, offline; a
  * mounted ext2/3/4 only grows, online (resize2fs does that through the
- * kernel). swap: its header, when not in use. Anything else is refused.
+ * kernel). XFS (grow only) and a single-device btrfs: through a mount
+ * (mountfs.h). swap: its header, when not in use. Anything else is refused.
  */
 #ifndef SB_DEVFS_H
 #define SB_DEVFS_H
@@ -25,8 +26,8 @@ struct devfs_plan {
 	struct fs_info fs;		/* as found */
 	uint64_t dev_bytes;		/* the device's size when this step runs */
 	uint64_t target;		/* bytes the content will cover */
-	uint64_t fs_min;		/* ext shrink: resize2fs's minimum (-P) */
-	bool mounted;			/* ext, mounted: grows online, never shrinks */
+	uint64_t fs_min;		/* shrink: resize2fs -P, btrfs min-dev-size */
+	bool mounted;			/* mounted: grows online, never shrinks */
 	bool changes;
 };
 

@@ -10,6 +10,7 @@
 
 #include "e2fsckrepair.h"
 #include "fsresize.h"
+#include "mountfs.h"
 #include "resize2fs.h"
 #include "../layer/swap.h"
 #include "../lvm/edit.h"
@@ -106,18 +107,25 @@ int fsresize_plan_ahead(const struct vgh *h, unsigned lv, uint64_t new_le,
 		p->kind = FS_EXT;
 	} else if (!strcmp(t, "swap") && p->fs.size_known) {
 		p->kind = FS_SWAP;
-	} else if (!strcmp(t, "xfs")) {
-		return err_set(E_REFUSED, "LV %s holds XFS, which cannot be shrunk (only grown, "
-			       "while mounted, with xfs_growfs)", d->name);
-	} else if (!strcmp(t, "btrfs")) {
-		return err_set(E_REFUSED, "LV %s holds btrfs, which is resized while mounted "
-			       "(btrfs filesystem resize); shrinkbox does not", d->name);
+	} else if (!strcmp(t, "xfs") && p->fs.size_known) {
+		if (new_le < p->old_le)
+			return err_set(E_REFUSED, "LV %s holds XFS, which cannot shrink (xfs_growfs "
+				       "only grows): copy its files to a new, smaller LV instead "
+				       "(xfsdump and xfsrestore, or mkfs and cp -a); nothing was "
+				       "changed", d->name);
+		p->kind = FS_XFS;
+	} else if (!strcmp(t, "btrfs") && p->fs.size_known) {
+		if (p->fs.fs_devices != 1)
+			return err_set(E_REFUSED, "LV %s is one of %" PRIu64 " devices of a btrfs "
+				       "filesystem; shrinkbox resizes a btrfs on one device only",
+				       d->name, p->fs.fs_devices);
+		p->kind = FS_BTRFS;
 	} else if (!strcmp(t, "swsuspend")) {
 		return err_set(E_REFUSED, "LV %s holds a hibernation image; resume from it or "
 			       "discard it first", d->name);
 	} else {
-		return err_set(E_REFUSED, "LV %s holds %s%s; shrinkbox resizes ext2/3/4 and swap "
-			       "only", d->name, *t ? t : "no filesystem shrinkbox can recognise",
+		return err_set(E_REFUSED, "LV %s holds %s%s; shrinkbox resizes ext2/3/4, swap, XFS "
+			       "(grow) and btrfs only", d->name, *t ? t : "no filesystem shrinkbox can recognise",
 			       *t ? " of unknown size" : "");
 	}
 	if (new_le > p->old_le) {
@@ -136,10 +144,40 @@ int fsresize_plan_ahead(const struct vgh *h, unsigned lv, uint64_t new_le,
 	 * flush leaves a half-rewritten resize inode under a clean flag.
 	 */
 	p->repair = p->marked;
+	/*
+	 * A mounted ext2/3/4 grows online: the kernel's resize (resize2fs
+	 * through EXT4_IOC_RESIZE_FS) is journaled, so no cut leaves work for
+	 * e2fsck, and no mark is set. Shrinking it, or repairing a marked one,
+	 * needs it unmounted.
+	 */
+	if (d->mounted) {
+		if (p->kind == FS_SWAP || new_le < p->old_le || p->marked)
+			return err_set(E_REFUSED, "LV %s is mounted (%s): %s", d->name, d->path,
+				       p->marked ? "it carries the tag " RESIZE_MARK " (a resize2fs "
+				       "was cut off): unmount it so that it is repaired first" :
+				       "a mounted filesystem only grows; unmount it to shrink it");
+		p->online = true;
+	}
 	if (p->fs.size > p->old_le * p->ext)
 		return err_set(E_REFUSED, "LV %s: the filesystem (%" PRIu64 " B) is larger than the "
 			       "LV (%" PRIu64 " B); it is damaged or was never resized: repair it "
 			       "first", d->name, p->fs.size, p->old_le * p->ext);
+	if (p->kind == FS_BTRFS && p->fs_final < p->fs.size) {
+		uint64_t ext;
+		char a[SIZE_FMT_LEN];
+
+		r = mountfs_min(d->path, &p->fs, &p->fs_min);
+		if (r < 0)
+			return r;
+		ext = div_round_up(p->fs_min, p->ext);
+		if (p->fs_final < p->fs_min)
+			return err_set(E_REFUSED, "LV %s cannot shrink to %" PRIu64 " B: its btrfs "
+				       "needs at least %" PRIu64 " B (btrfs inspect-internal "
+				       "min-dev-size, and the kernel's floor of 256 MiB); the smallest "
+				       "LV size that works is %" PRIu64 " extents = %s (nothing was "
+				       "changed)", d->name, p->fs_final, p->fs_min, ext,
+				       size_fmt(a, ext * p->ext));
+	}
 	if (p->kind == FS_EXT && new_le * p->ext < p->fs.size) {
 		r = resize2fs_min(d->path, p->fs.block_size, &p->fs_min);
 		/*
@@ -185,6 +223,12 @@ int fsresize_min_le(const struct vgh *h, unsigned lv, const struct lvdev *d, uin
 	}
 	if (p.kind == FS_SWAP) {
 		min = (uint64_t)SWAP_MIN_PAGES * p.fs.block_size;
+	} else if (p.kind == FS_XFS) {
+		return err_set(E_REFUSED, "LV %s holds XFS, which cannot shrink", d->name);
+	} else if (p.kind == FS_BTRFS) {
+		r = mountfs_min(d->path, &p.fs, &min);
+		if (r < 0)
+			return r;
 	} else {
 		r = resize2fs_min(d->path, p.fs.block_size, &min);
 		if (r < 0)
@@ -272,6 +316,37 @@ int fsresize_apply(struct vgh *h, const struct fsresize_plan *p, struct lvdev *d
 		return r ? r : verify_fs(d, new_bytes, p->fs_final, "after the resize", NULL);
 	}
 
+	/* Through a mount, in transactions: smaller first, then the LV; or the LV, then larger. */
+	if (p->kind == FS_XFS || p->kind == FS_BTRFS) {
+		bool online = false;
+
+		r = 0;
+		if (p->fs.size > p->fs_final) {
+			res->wrote = true;
+			r = mountfs_resize(d->path, &p->fs, p->fs_final, o, &online);
+			if (r == 0)
+				r = verify_fs(d, p->old_le * p->ext, p->fs_final, "after shrinking "
+					      "the filesystem", &now);
+			if (r == 0)
+				test_stop("fs-shrunk");
+		}
+		if (r == 0 && p->lv_changes)
+			r = commit(h, p, d, true, 0, o, res);
+		if (r == 0 && now < p->fs_final) {
+			res->wrote = true;
+			r = mountfs_resize(d->path, &p->fs, p->fs_final, o, &online);
+		}
+		/* Online, the kernel's figure was the check (the device's copy may lag). */
+		return r || online ? r : verify_fs(d, new_bytes, p->fs_final, "at the end", NULL);
+	}
+	if (p->online) {
+		r = p->lv_changes ? commit(h, p, d, true, 0, o, res) : 0;
+		if (r == 0 && p->fs_changes) {
+			res->wrote = true;
+			r = resize2fs_run(d->path, 0, p->fs.block_size, "the LV, online", o);
+		}
+		return r ? r : verify_fs(d, new_bytes, p->fs_final, "at the end", NULL);
+	}
 	r = fs_e2fsck(d->path, d->name, p->repair, o);
 	if (r < 0)
 		return r;

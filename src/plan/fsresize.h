@@ -3,7 +3,9 @@
  * An LV and the filesystem in it resized together, exactly, in these steps:
  * e2fsck -f -p; resize2fs to the new LV size in sectors (no safety margin);
  * the LV metadata commit and the dm table reload; resize2fs again to fill the
- * LV to its last whole block. Swap: the header is rewritten in place. Before
+ * LV to its last whole block. Swap: the header is rewritten in place. XFS
+ * (grow only) and btrfs: through a mount (mountfs.h), the filesystem first
+ * when it shrinks, the LV first when it grows. Before
  * and after each step the filesystem's own size (from its superblock or
  * header) is checked against the LV's. Every intermediate state has the
  * filesystem inside the LV, so re-running the same command finishes the job
@@ -19,7 +21,8 @@
 #include "../layer/fs.h"
 #include "../lvm/commit.h"
 
-enum fs_kind { FS_EXT, FS_SWAP };
+/* ext2/3/4 and swap offline; XFS (grow only) and btrfs through a mount (mountfs.h). */
+enum fs_kind { FS_EXT, FS_SWAP, FS_XFS, FS_BTRFS };
 
 struct fsresize_plan {
 	unsigned lv;
@@ -27,12 +30,14 @@ struct fsresize_plan {
 	enum fs_kind kind;
 	struct fs_info fs;			/* as found */
 	uint64_t fs_final;			/* bytes the filesystem will cover */
-	uint64_t fs_min;			/* ext shrink: resize2fs's own minimum (-P) */
+	uint64_t fs_min;			/* ext shrink: resize2fs's own minimum (-P);
+						   btrfs: min-dev-size */
 	bool lv_changes, fs_changes;
 	bool marked;				/* carries RESIZE_MARK: a resize2fs was cut off */
 	bool repair;				/* marked (ext): e2fsck -n, then
 						   -y if only the cut-off resize shows */
 	bool min_after_repair;			/* fs_min is only known after that repair */
+	bool online;				/* ext, mounted: grows through the kernel */
 };
 
 /*

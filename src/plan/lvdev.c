@@ -106,7 +106,7 @@ static int private_node(struct lvdev *d)
 
 bool lvdev_plan_live;
 
-int lvdev_open(const struct vgh *h, unsigned lv, struct lvdev *d)
+static int open_lv(const struct vgh *h, unsigned lv, struct lvdev *d, bool mounted_ok)
 {
 	const struct vg_lv *l = &h->vg->lvs[lv];
 	struct lvdm_info info;
@@ -123,6 +123,10 @@ int lvdev_open(const struct vgh *h, unsigned lv, struct lvdev *d)
 			return err_set(-errno, "%s: %m", d->path);
 		if (lvdev_plan_live)
 			return 0;
+		if (blk_mounted(st.st_rdev) && mounted_ok) {
+			d->mounted = true;
+			return 0;
+		}
 		if (blk_mounted(st.st_rdev))
 			return err_set(E_REFUSED, "LV %s/%s is mounted (%s): unmount it first; "
 				       "shrinkbox resizes filesystems offline", h->name, l->name,
@@ -156,6 +160,16 @@ int lvdev_open(const struct vgh *h, unsigned lv, struct lvdev *d)
 		return r;
 	}
 	return open_loop(h, lv, d);
+}
+
+int lvdev_open(const struct vgh *h, unsigned lv, struct lvdev *d)
+{
+	return open_lv(h, lv, d, false);
+}
+
+int lvdev_open_mounted(const struct vgh *h, unsigned lv, struct lvdev *d)
+{
+	return open_lv(h, lv, d, true);
 }
 
 int lvdev_refresh(const struct vgh *h, unsigned lv, struct lvdev *d)

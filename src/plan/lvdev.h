@@ -22,9 +22,15 @@ struct lvdev {
 	int loopfd;
 	bool own_node;		/* path is our private node of a temporary device (lvdev.c) */
 	char name[300];		/* "VG/LV": what messages name (path may be a temporary node) */
+	bool mounted;		/* active and mounted (lvdev_open_mounted only) */
 };
 
 int lvdev_open(const struct vgh *h, unsigned lv, struct lvdev *d);
+/*
+ * The same for a grow: an active LV that is mounted is opened, with
+ * d->mounted set, instead of refused; its filesystem grows online.
+ */
+int lvdev_open_mounted(const struct vgh *h, unsigned lv, struct lvdev *d);
 
 /*
  * Set for a dry run on the running system (schedule): an LV that is mounted,

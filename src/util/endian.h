@@ -4,7 +4,7 @@
 
 #include <stdint.h>
 
-/* Byte-order helpers for on-disk fields; LVM, GPT, ext4 and swap are LE, LUKS is BE. */
+/* Byte-order helpers for on-disk fields; LVM, GPT, ext4, swap and btrfs are LE, LUKS and XFS are BE. */
 static inline uint16_t get_le16(const uint8_t *p)
 {
 	return (uint16_t)(p[0] | p[1] << 8);
@@ -23,6 +23,11 @@ static inline uint64_t get_le64(const uint8_t *p)
 static inline uint32_t get_be32(const uint8_t *p)
 {
 	return (uint32_t)p[3] | (uint32_t)p[2] << 8 | (uint32_t)p[1] << 16 | (uint32_t)p[0] << 24;
+}
+
+static inline uint64_t get_be64(const uint8_t *p)
+{
+	return (uint64_t)get_be32(p) << 32 | get_be32(p + 4);
 }
 
 static inline void put_le32(uint8_t *p, uint32_t v)

@@ -23,7 +23,8 @@ skip_all() {
 tools="lvm:lvm2 pvck:lvm2 cryptsetup:cryptsetup-bin sfdisk:fdisk partx:util-linux
 	losetup:util-linux blockdev:util-linux blkid:util-linux swaplabel:util-linux
 	jq:jq e2fsck:e2fsprogs dumpe2fs:e2fsprogs mkfs.ext4:e2fsprogs resize2fs:e2fsprogs
-	mkswap:util-linux python3:python3"
+	mkswap:util-linux python3:python3 mkfs.xfs:xfsprogs xfs_growfs:xfsprogs
+	mkfs.btrfs:btrfs-progs btrfs:btrfs-progs"
 missing() {
 	local t
 	for t in $tools; do command -v "${t%%:*}" >/dev/null || echo "${t#*:}"; done | sort -u

@@ -496,7 +496,9 @@ out=$(sb lvshrink "$vg/cutd" --size 120MiB --yes 2>&1); rc=$?
 out2=$(sb lvshrink "$vg/cutd" --size 120MiB --yes 2>&1); rc2=$?
 l=$(lv_loop "$vg" cutd)
 begin tagged_cut_after_descriptors_empty_slots_filled
-holds damaged_state "e2fsck -n: $(sed -n 2,4p <<<"$n_out" | tr '\n' ' ')" bash -c 'grep -q "trying backup blocks" <<<"$1" && grep -q "seems to contain garbage" <<<"$1"' _ "$n_out"
+# The state: e2fsck falls back to the backup descriptors. (What else it reports, such as an
+# inode that "seems to contain garbage", depends on the random bytes under the filesystem.)
+holds damaged_state "e2fsck -n: $(sed -n 2,4p <<<"$n_out" | tr '\n' ' ')" grep -q "trying backup blocks" <<<"$n_out"
 same rc_dry_run "$rc_dry" 0
 holds dry_run_bytes "the dry run changed the PV" [ "$dry_same" = yes ]
 same rc "$rc" 0
