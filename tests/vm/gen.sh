@@ -90,8 +90,22 @@ gen_maker() {
 			echo "mke2fs -q -t $t $* \$(part $val)"
 			;;
 		mkfsdev)
-			# "mkfsdev DEVICE TYPE": a filesystem on a device with no LV (a LUKS mapping).
-			echo "mke2fs -q -t $rest $val"
+			# "mkfsdev DEVICE TYPE [SUBVOLUME...]": a filesystem on a device with no LV
+			# (a LUKS mapping); btrfs with the subvolumes named (Fedora: root, home).
+			set -- $rest
+			case $1 in
+			btrfs)
+				echo "mkfs.btrfs -q -f $val >/dev/null"
+				shift
+				if [ $# -gt 0 ]; then
+					echo "mount $val /mnt"
+					for sv in "$@"; do echo "btrfs -q subvolume create /mnt/$sv"; done
+					echo "umount /mnt"
+				fi
+				;;
+			xfs) echo "mkfs.xfs -q -f $val" ;;
+			*) echo "mke2fs -q -t $1 $val" ;;
+			esac
 			;;
 		filldev)
 			# "filldev DEVICE NAME SIZE": data in DEVICE's filesystem, checked as NAME.
@@ -165,10 +179,24 @@ if [ -n "${VG:-}" ]; then
 	lvm vgck $VG >/result/vgck.out 2>&1; echo $? >/result/vgck.rc
 	lvm lvs --reportformat json --units b --nosuffix -o lv_name,lv_size,seg_start_pe,seg_size_pe,seg_pe_ranges --segments $VG >/result/lvs.json 2>/dev/null
 fi
+# Each filesystem checked by its own tool; its size as the tool reads the superblock.
 for f in ${DEVFILLS:-}; do
-	e2fsck -fn ${f#*:} >/result/fsck-${f%%:*}.out 2>&1; echo $? >/result/fsck-${f%%:*}.rc
-	mount -o ro ${f#*:} /mnt && sha256sum </mnt/data | cut -d' ' -f1 >/result/now-${f%%:*} && umount /mnt
-	dumpe2fs -h ${f#*:} 2>/dev/null | awk -F: '/^Block count/ {c=$2} /^Block size/ {b=$2} END {print c*b}' >/result/fsbytes-${f%%:*}
+	n=${f%%:*} dev=${f#*:}
+	case $(blkid -p -o value -s TYPE $dev) in
+	btrfs)
+		btrfs check --readonly $dev >/result/fsck-$n.out 2>&1; echo $? >/result/fsck-$n.rc
+		btrfs inspect-internal dump-super $dev | awk '$1 == "dev_item.total_bytes" {print $2}' >/result/fsbytes-$n
+		;;
+	xfs)
+		xfs_repair -n $dev >/result/fsck-$n.out 2>&1; echo $? >/result/fsck-$n.rc
+		xfs_db -r -c "sb 0" -c "p dblocks blocksize" $dev | awk '{v[$1]=$3} END {print v["dblocks"] * v["blocksize"]}' >/result/fsbytes-$n
+		;;
+	*)
+		e2fsck -fn $dev >/result/fsck-$n.out 2>&1; echo $? >/result/fsck-$n.rc
+		dumpe2fs -h $dev 2>/dev/null | awk -F: '/^Block count/ {c=$2} /^Block size/ {b=$2} END {print c*b}' >/result/fsbytes-$n
+		;;
+	esac
+	mount -o ro $dev /mnt && sha256sum </mnt/data | cut -d' ' -f1 >/result/now-$n && umount /mnt
 done
 lvm pvs --reportformat json --units b --nosuffix -o pv_name,pv_size,pe_start,pv_pe_count,pv_pe_alloc_count >/result/pvs.json 2>/dev/null
 for lv in ${FILLS:-}; do

@@ -1,6 +1,7 @@
 #!/bin/bash
-# dracut module: the static shrinkbox binary, e2fsck and resize2fs, the kernel
-# modules it needs, a cmdline hook that checks the rd.shrinkbox.* options, and
+# dracut module: the static shrinkbox binary, e2fsck and resize2fs (btrfs and
+# xfs_growfs where present), the kernel modules it needs, a cmdline hook that
+# checks the rd.shrinkbox.* options, and
 # a pre-mount hook that runs the shrinkbox command they ask for (see
 # shrinkbox-boot.sh), after dracut's crypt and lvm modules unlocked and
 # activated the stack and before the root filesystem is mounted. The same two
@@ -25,6 +26,10 @@ depends() {
 installkernel() {
 	# dm-crypt and the AF_ALG sockets libcryptsetup's nettle backend uses for keyslots.
 	instmods dm_mod dm_crypt xts aesni_intel algif_skcipher algif_hash crc32c ext4 loop
+	# btrfs and XFS resize through a mount: their modules where their tools are here.
+	type -P btrfs >/dev/null && instmods btrfs
+	type -P xfs_growfs >/dev/null && instmods xfs
+	return 0
 }
 
 install() {
@@ -32,6 +37,7 @@ install() {
 
 	inst_simple "$bin" /usr/sbin/shrinkbox
 	inst_multiple e2fsck resize2fs debugfs tee cat tail blkid dd wc mount umount env sleep
+	inst_multiple -o btrfs xfs_growfs
 	inst_simple "$moddir/shrinkbox-boot.sh" /usr/lib/shrinkbox/shrinkbox-boot.sh
 	inst_hook cmdline 20 "$moddir/shrinkbox-cmdline.sh"
 	inst_hook pre-mount 50 "$moddir/shrinkbox-hook.sh"
