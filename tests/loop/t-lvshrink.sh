@@ -111,7 +111,7 @@ losetup -d "$l"
 q lvcreate -an -Zn -n empty -L 8M "$vg"
 l=$(lv_loop "$vg" empty); dd if=/dev/zero of="$l" bs=1M count=1 status=none; losetup -d "$l"
 out=$(sb lvshrink "$vg/empty" --size 4MiB --yes 2>&1); rc=$?
-[ $rc = 3 ] && grep -q "ext2/3/4 and swap only" <<<"$out" && ok unknown_content_refused ||
+[ $rc = 3 ] && grep -q "ext2/3/4, swap, XFS (grow) and btrfs only" <<<"$out" && ok unknown_content_refused ||
 	bad unknown_content_refused "rc $rc: $out"
 if command -v mkfs.xfs >/dev/null; then
 	# XFS needs 300 MiB at least: a VG of its own.
@@ -121,7 +121,7 @@ if command -v mkfs.xfs >/dev/null; then
 	start=$(pvs --noheadings --units b --nosuffix -o pe_start "$x" 2>/dev/null | tr -d ' ')
 	l=$(losetup -f --show -o "$start" --sizelimit $((320 * 1048576)) "$x"); q mkfs.xfs -f "$l"; losetup -d "$l"
 	out=$("$SB" lvshrink "$vx/xfs" --size 200MiB --yes --devices "$x" --backup-dir "$TMPD/bk" 2>&1); rc=$?
-	[ $rc = 3 ] && grep -q "XFS, which cannot be shrunk" <<<"$out" && ok xfs_refused || bad xfs_refused "rc $rc: $out"
+	[ $rc = 3 ] && grep -q "XFS, which cannot shrink" <<<"$out" && ok xfs_refused || bad xfs_refused "rc $rc: $out"
 fi
 # A power cut inside resize2fs: it marks the filesystem with errors first, and
 # the resize inode can be left half rewritten, where e2fsck -p stops. lvshrink
