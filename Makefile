@@ -167,3 +167,5 @@ install-boot:
 		$(DESTDIR)/usr/share/initramfs-tools/hooks/shrinkbox
 	install -D -m 0755 initramfs/scripts/local-premount/shrinkbox \
 		$(DESTDIR)/usr/share/initramfs-tools/scripts/local-premount/shrinkbox
+	install -D -m 0644 packaging/systemd/shrinkbox-grow.service \
+		$(DESTDIR)/usr/lib/systemd/system/shrinkbox-grow.service

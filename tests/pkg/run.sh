@@ -61,7 +61,8 @@ expect_common() {
 		/usr/lib/dracut/modules.d/90shrinkbox/shrinkbox-boot.sh \
 		/usr/lib/dracut/modules.d/90shrinkbox/shrinkbox-cmdline.sh \
 		/usr/lib/dracut/modules.d/90shrinkbox/shrinkbox-hook.sh \
-		/usr/share/bash-completion/completions/shrinkbox
+		/usr/share/bash-completion/completions/shrinkbox \
+		/usr/lib/systemd/system/shrinkbox-grow.service
 	for a in $applets; do echo "/usr/lib/shrinkbox/bin/$a"; done
 	git ls-tree --name-only HEAD man/ | grep '\.8$' | sed 's|^man/|/usr/share/man/man8/|'
 }
@@ -120,6 +121,10 @@ check "deb: Built-Using names the linked libraries' sources" sh -c \
 	"dpkg-deb -f '$deb' Built-Using | grep -q 'cryptsetup (= .*lvm2 (= .*util-linux (='"
 check "deb: installing it triggers update-initramfs" sh -c \
 	"dpkg-deb --ctrl-tarfile '$deb' | tar -xO ./triggers | grep -qx 'activate-noawait update-initramfs'"
+# It changes disks: the package installs shrinkbox-grow.service and never enables or starts it.
+check "deb: shrinkbox-grow.service is installed, not enabled or started" sh -c \
+	"grep -q '^ExecStart=/usr/sbin/shrinkbox grow ' '$x/usr/lib/systemd/system/shrinkbox-grow.service' &&
+	 ! dpkg-deb --ctrl-tarfile '$deb' | tar -xO 2>/dev/null | grep -q 'shrinkbox-grow.service'"
 
 # Installed with dpkg into a scratch root with its own database, as on a system: dpkg -L
 # then reads that database. No maintainer script to run; the scratch root has no e2fsprogs.
