@@ -124,7 +124,8 @@ check "deb: installing it triggers update-initramfs" sh -c \
 # It changes disks: the package installs shrinkbox-grow.service and never enables or starts it.
 check "deb: shrinkbox-grow.service is installed, not enabled or started" sh -c \
 	"grep -q '^ExecStart=/usr/sbin/shrinkbox grow ' '$x/usr/lib/systemd/system/shrinkbox-grow.service' &&
-	 ! dpkg-deb --ctrl-tarfile '$deb' | tar -xO 2>/dev/null | grep -q 'shrinkbox-grow.service'"
+	 ! dpkg-deb --ctrl-tarfile '$deb' | tar -xO ./postinst ./prerm ./postrm 2>/dev/null |
+	   grep -q 'shrinkbox-grow'"
 
 # Installed with dpkg into a scratch root with its own database, as on a system: dpkg -L
 # then reads that database. No maintainer script to run; the scratch root has no e2fsprogs.
