@@ -187,18 +187,44 @@ int blk_dm_path(const char *name, char out[DEV_PATH_MAX])
 	return access(out, F_OK) == 0 ? 0 : -ENOENT;
 }
 
-bool blk_mounted(dev_t dev)
+int blk_mount_point(dev_t dev, char *dir, size_t len)
 {
 	_cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
 	char line[4096];
 
 	while (f && fgets(line, sizeof(line), f)) {
+		char mp[PATH_MAX], src[PATH_MAX], *sep;
 		unsigned ma, mi;
+		struct stat st;
+		bool hit;
 
-		if (sscanf(line, "%*s %*s %u:%u", &ma, &mi) == 2 && makedev(ma, mi) == dev)
-			return true;
+		/*
+		 * ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [TAGS...] - TYPE SOURCE SUPER: a
+		 * btrfs shows an anonymous MAJ:MIN (one per filesystem, for all its
+		 * devices), so its SOURCE, the device it was mounted from, is compared too.
+		 */
+		if (sscanf(line, "%*s %*s %u:%u %*s %4095s", &ma, &mi, mp) != 3)
+			continue;
+		hit = makedev(ma, mi) == dev;
+		sep = strstr(line, " - ");
+		if (!hit && sep && sscanf(sep, " - %*s %4095s", src) == 1 && src[0] == '/' &&
+		    stat(src, &st) == 0 && S_ISBLK(st.st_mode) && st.st_rdev == dev)
+			hit = true;
+		if (!hit)
+			continue;
+		/* Octal escapes (\040 for a space) are not undone: such a path is not given. */
+		if (dir && strchr(mp, '\\'))
+			continue;
+		if (dir)
+			snprintf(dir, len, "%s", mp);
+		return 0;
 	}
-	return false;
+	return -ENOENT;
+}
+
+bool blk_mounted(dev_t dev)
+{
+	return blk_mount_point(dev, NULL, 0) == 0;
 }
 
 static bool same_file(const char *path, const struct stat *b)

@@ -40,5 +40,11 @@ bool blk_related(const char *a, const char *b);
 bool blk_suspended(const char *path);
 /* True when a filesystem on dev is mounted (in this mount namespace). */
 bool blk_mounted(dev_t dev);
+/*
+ * Where dev is mounted (/proc/self/mountinfo: its device number, or for a
+ * btrfs the device it was mounted from): 0 with the mount point in dir, or
+ * -ENOENT.
+ */
+int blk_mount_point(dev_t dev, char *dir, size_t len);
 
 #endif

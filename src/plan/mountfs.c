@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "mountfs.h"
+#include "../layer/sysfs.h"
 #include "../util/err.h"
 #include "../util/exec.h"
 #include "../util/io.h"
@@ -22,37 +23,14 @@ bool mountfs_kind(const char *type)
 	return !strcmp(type, "xfs") || !strcmp(type, "btrfs");
 }
 
-/* Where dev is mounted (the first mount of its device number), from /proc/self/mountinfo. */
+/* Where dev is mounted (any mount of it: a btrfs subvolume's does as well as the top's). */
 static int mounted_at(const char *dev, char dir[PATH_MAX])
 {
 	struct stat st;
-	char line[4096];
-	FILE *f;
-	int r = -ENOENT;
 
 	if (stat(dev, &st) < 0)
 		return err_set(-errno, "%s: %m", dev);
-	f = fopen("/proc/self/mountinfo", "re");
-	if (!f)
-		return err_set(-errno, "/proc/self/mountinfo: %m");
-	while (fgets(line, sizeof(line), f)) {
-		unsigned maj, min;
-		char mp[PATH_MAX];
-
-		/* ID PARENT MAJ:MIN ROOT MOUNTPOINT ...; the root of the filesystem mounted ("/"). */
-		if (sscanf(line, "%*u %*u %u:%u / %4095s", &maj, &min, mp) != 3)
-			continue;
-		if (makedev(maj, min) != st.st_rdev)
-			continue;
-		/* Octal escapes (\040 for a space) are left as they are: such a path is refused. */
-		if (strchr(mp, '\\'))
-			continue;
-		snprintf(dir, PATH_MAX, "%s", mp);
-		r = 0;
-		break;
-	}
-	fclose(f);
-	return r;
+	return S_ISBLK(st.st_mode) ? blk_mount_point(st.st_rdev, dir, PATH_MAX) : -ENOENT;
 }
 
 struct mnt {

@@ -48,9 +48,19 @@ out=$("$SB" shrink "${d}p1" --size 400MiB --yes 2>&1); rc=$?
 out=$("$SB" fsresize "${d}p1" --size 300MiB --yes 2>&1); rc=$?
 [ $rc = 0 ] && [ "$(btrfs_bytes "${d}p1")" = $((300 * MiB)) ] && data_ok "${d}p1" &&
 	ok btrfs_fsresize_shrink || bad btrfs_fsresize_shrink "rc $rc: $out"
+# Mounted as a subvolume (Fedora mounts subvol=root): a btrfs's mountinfo line shows an
+# anonymous device number, so it is found by the device it was mounted from. Shrinking it is
+# refused; filling the partition goes online, on that mount.
+mount "${d}p1" "$TMPD/mnt" && btrfs -q subvolume create "$TMPD/mnt/root" && umount "$TMPD/mnt"
+mount -o subvol=root "${d}p1" "$TMPD/mnt" || bad mount_subvol "could not mount"
+out=$("$SB" fsresize "${d}p1" --size 280MiB --yes 2>&1); rc=$?
+[ $rc = 3 ] && grep -q "is mounted" <<<"$out" && [ "$(btrfs_bytes "${d}p1")" = $((300 * MiB)) ] &&
+	ok btrfs_mounted_shrink_refused || bad btrfs_mounted_shrink_refused "rc $rc: $out"
 out=$("$SB" fsresize "${d}p1" --yes 2>&1); rc=$?
-[ $rc = 0 ] && [ "$(btrfs_bytes "${d}p1")" = $((400 * MiB)) ] && q btrfs check --readonly "${d}p1" &&
-	ok btrfs_fsresize_fill || bad btrfs_fsresize_fill "rc $rc: $out"
+umount "$TMPD/mnt"
+[ $rc = 0 ] && grep -q "online, at $TMPD/mnt" <<<"$out" && [ "$(btrfs_bytes "${d}p1")" = $((400 * MiB)) ] &&
+	q btrfs check --readonly "${d}p1" && data_ok "${d}p1" &&
+	ok btrfs_fsresize_fill_online || bad btrfs_fsresize_fill_online "rc $rc: $out"
 loop_env_reset
 
 # ---- 2. partition -> XFS: grow into the enlarged disk; shrink refused, nothing written.
