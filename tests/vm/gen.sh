@@ -21,6 +21,10 @@ D=/dev/vda
 part() { case $D in *[0-9]) echo "${D}p$1" ;; *) echo "$D$1" ;; esac; }
 settle() { udevadm settle 2>/dev/null; sleep 1; }
 out() { echo "SBOUT $*"; }
+# Sectors written to the test disk so far (/sys/block/vda/stat, field 7), after a sync: equal
+# before and after a command, the command wrote nothing (a whole-disk checksum, without
+# reading the disk).
+writes() { sync; awk '{print $7}' /sys/block/${D#/dev/}/stat; }
 EOS
 }
 
