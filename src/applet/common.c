@@ -416,7 +416,9 @@ int applet_step(const char *applet, const char *a1, const char *a2, const char *
 	if (a4)
 		argv[n++] = (char *)a4;
 	argv[n++] = "--yes";
-	if (keyfile && !strcmp(applet, "cryptresize")) {
+	/* The LV steps pass it on to the cryptresize of a LUKS mapping inside the LV. */
+	if (keyfile && (!strcmp(applet, "cryptresize") || !strcmp(applet, "lvshrink") ||
+			!strcmp(applet, "lvgrow"))) {
 		argv[n++] = "--key-file";
 		argv[n++] = (char *)keyfile;
 	}
@@ -442,7 +444,7 @@ int applet_step(const char *applet, const char *a1, const char *a2, const char *
 }
 
 int applet_check_lv_targets(const char *vgname, const struct lv_target *t, unsigned n,
-			    unsigned pv, uint64_t pv_extra, bool grow)
+			    unsigned pv, uint64_t pv_extra, bool grow, const char *keyfile)
 {
 	const struct fsresize_ahead ahead = { .pv = pv, .pv_extra = pv_extra };
 	struct vgh *h = NULL;
@@ -460,6 +462,9 @@ int applet_check_lv_targets(const char *vgname, const struct lv_target *t, unsig
 			r = fsresize_plan_ahead(h, t[i].lv, t[i].new_le, &d, pv_extra ? &ahead : NULL,
 						&p);
 		lvdev_close(&d);
+		/* LUKS inside the LV: its mapping's resize may need the key. */
+		if (r == 0 && p.kind == FS_LUKS && p.map_new != p.map_old)
+			r = applet_check_key(p.luks.active_name, keyfile);
 		/* Named once: most reasons begin "LV VG/LV" already. */
 		if (r < 0 && strncmp(err_msg(r), "LV ", 3))
 			r = err_wrap(r, "%s: ", t[i].name);

@@ -98,7 +98,8 @@ int applet_read_key(struct secret *pw, const char *prompt);
 
 /*
  * One step of a whole-stack command: runs "shrinkbox APPLET [A1 [A2 [A3 [A4]]]] --yes"
- * with this run's --backup-dir and --devices (and --key-file for cryptresize),
+ * with this run's --backup-dir and --devices (and --key-file for cryptresize, lvshrink
+ * and lvgrow),
  * printing "==> shrinkbox ..." first. Returns the step's exit code.
  */
 int applet_step(const char *applet, const char *a1, const char *a2, const char *a3,
@@ -109,12 +110,12 @@ int applet_step(const char *applet, const char *a1, const char *a2, const char *
  * the VG as a writer opens it (every PV, no duplicate name, nothing refused)
  * and every target's own plan (its filesystem, resize2fs's minimum, free
  * extents, where PV pv will first have grown by pv_extra extents; for a grow,
- * a mounted LV as lvgrow takes it, online). 0, or the refusal (err_set)
- * naming the LV.
+ * a mounted LV as lvgrow takes it, online; the key of a LUKS mapping inside
+ * an LV, as applet_check_key). 0, or the refusal (err_set) naming the LV.
  */
 struct lv_target;
 int applet_check_lv_targets(const char *vgname, const struct lv_target *t, unsigned n,
-			    unsigned pv, uint64_t pv_extra, bool grow);
+			    unsigned pv, uint64_t pv_extra, bool grow, const char *keyfile);
 
 /*
  * Before the first write: when the LUKS mapping's volume key is in the kernel

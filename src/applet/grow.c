@@ -268,7 +268,7 @@ int grow_main(int argc, char **argv)
 	/* Every step's own checks, before the plan is shown and anything is written. */
 	if (r == 0)
 		r = applet_check_lv_targets(vg->name, lvt, n_lvt, (unsigned)sv.pv->pv_index,
-					    t.pe_count - pe_now, true);
+					    t.pe_count - pe_now, true, opt_keyfile);
 	if (r == 0 && (t.part_size != sv.l.part_size || sv.table_repair))
 		r = part_check_size(sv.disk, sv.entry->partno, t.part_size);
 	if (r == 0 && sv.luks && t.map_size != sv.luks->luks.active_size)
@@ -335,7 +335,7 @@ int grow_main(int argc, char **argv)
 	}
 	for (unsigned i = 0; rc == 0 && i < n_lvt; i++) {
 		snprintf(sz, sizeof(sz), "%" PRIu64 "B", lvt[i].new_le * ext);
-		rc = applet_step("lvgrow", lvt[i].name, "--size", sz, NULL, NULL);
+		rc = applet_step("lvgrow", lvt[i].name, "--size", sz, NULL, opt_keyfile);
 		steps += rc == 0;
 	}
 	if (rc) {

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,7 +13,7 @@
 #include "../util/log.h"
 #include "../util/units.h"
 
-static const char *opt_size;
+static const char *opt_size, *opt_keyfile;
 static int opt_json;
 
 const struct poptOption lvfs_opts[] = {
@@ -20,6 +21,8 @@ const struct poptOption lvfs_opts[] = {
 	  "SIZE" },
 	{ "json", 'j', POPT_ARG_NONE, &opt_json, 0,
 	  "print the plan as JSON on stdout (messages go to stderr)", NULL },
+	{ "key-file", 'd', POPT_ARG_STRING, &opt_keyfile, 0,
+	  "LUKS inside the LV, its key in the kernel keyring: the key for its resize", "FILE" },
 	{ NULL, 0, POPT_ARG_INCLUDE_TABLE, (void *)mutate_table, 0, NULL, NULL },
 	POPT_TABLEEND
 };
@@ -40,6 +43,20 @@ static void say(const char *fmt, ...)
 	va_end(ap);
 	fprintf(text_out(), "\n");
 	fflush(text_out());
+}
+
+/* LUKS inside the LV: the mapping's own step (cryptresize), with the key it may need. */
+static int crypt_resize(const char *name, uint64_t sectors)
+{
+	char sz[32];
+	int rc;
+
+	snprintf(sz, sizeof(sz), "%" PRIu64 "s", sectors);
+	fflush(stdout);
+	rc = applet_step("cryptresize", name, sectors ? "--size" : NULL, sectors ? sz : NULL,
+			 NULL, opt_keyfile);
+	return rc == 0 ? 0 : err_set(rc == EXIT_REFUSED ? E_REFUSED : -EIO, "the resize of LUKS "
+				     "mapping %s failed (exit %d)", name, rc);
 }
 
 /* The plan as one JSON document (schema 1: every size key names its unit). */
@@ -67,12 +84,25 @@ static void print_plan_json(const char *name, const char *lv, const struct fsres
 		J_ADD(o, "btrfs_min_bytes", J_U64(p->fs_min));
 	J_ADD(o, "resize_cut_off", J_BOOL(p->marked));
 	J_ADD(o, "online", J_BOOL(p->online));
+	if (p->kind == FS_LUKS) {
+		J_ADD(o, "luks_mapping", J_STR(p->luks.active_name));
+		J_ADD(o, "luks_sectors_before", J_U64(p->map_old));
+		J_ADD(o, "luks_sectors_after", J_U64(p->map_new));
+	}
 	if (changes) {
 		if (p->repair)
 			json_object_array_add(steps, json_object_new_string(
 				"repair of the cut-off resize2fs (e2fsck -f -n, then only what the rule "
 				"allows)"));
-		if (p->kind == FS_XFS || p->kind == FS_BTRFS) {
+		if (p->kind == FS_LUKS) {
+			bool sh = p->map_new < p->map_old;
+
+			json_object_array_add(steps, json_object_new_string(
+				sh ? "the content in the mapping" : "LV metadata"));
+			json_object_array_add(steps, json_object_new_string("cryptresize"));
+			json_object_array_add(steps, json_object_new_string(
+				sh ? "LV metadata" : "the content in the mapping"));
+		} else if (p->kind == FS_XFS || p->kind == FS_BTRFS) {
 			const char *tool = p->kind == FS_XFS ? "xfs_growfs" : "btrfs filesystem resize";
 
 			if (p->new_le < p->old_le)
@@ -106,7 +136,7 @@ int lvfs_main(const char *name, int argc, char **argv, bool grow)
 {
 	struct commit_result res = { 0 };
 	struct fsresize_plan plan;
-	struct fsresize_opts fo = { .say = say };
+	struct fsresize_opts fo = { .say = say, .crypt_resize = crypt_resize };
 	struct commit_opts co;
 	struct lvdev dev = { .loopfd = -1 };
 	char vgname[128], desc[256], a[SIZE_FMT_LEN], b[SIZE_FMT_LEN];
@@ -125,6 +155,9 @@ int lvfs_main(const char *name, int argc, char **argv, bool grow)
 		poptFreeContext(ctx);
 		return EXIT_USAGE;
 	}
+	rc = applet_key_file_check(opt_keyfile);
+	if (rc)
+		goto out;
 	rc = applet_open_lv(arg, vgname, &lvname, &h, &lv);
 	if (rc)
 		goto out;
@@ -166,6 +199,15 @@ int lvfs_main(const char *name, int argc, char **argv, bool grow)
 		rc = applet_fail(r, NULL, vgname);
 		goto out;
 	}
+	/* The mapping's resize may need its key again: at hand and right, before any write. */
+	if (plan.kind == FS_LUKS && plan.map_new != plan.map_old) {
+		err_clear();
+		r = applet_check_key(plan.luks.active_name, opt_keyfile);
+		if (r < 0) {
+			rc = applet_fail(r, NULL, vgname);
+			goto out;
+		}
+	}
 	if (!plan.lv_changes && !plan.fs_changes && !plan.marked) {
 		if (opt_json)
 			print_plan_json(name, arg, &plan, ext, false);
@@ -190,10 +232,14 @@ int lvfs_main(const char *name, int argc, char **argv, bool grow)
 	printf("  LV:         %" PRIu64 " extents = %s  ->  %" PRIu64 " extents = %s\n",
 	       plan.old_le, size_fmt(a, plan.old_le * ext), plan.new_le,
 	       size_fmt(b, plan.new_le * ext));
-	printf("  filesystem: %s  ->  %s (%" PRIu64 " %s of %" PRIu32 " B, filling the LV)\n",
+	if (plan.kind == FS_LUKS)
+		printf("  LUKS:       mapping %s, %" PRIu64 " -> %" PRIu64 " sectors (after its %"
+		       PRIu64 "-sector header), then its content:\n", plan.luks.active_name,
+		       plan.map_old, plan.map_new, plan.luks.active_offset);
+	printf("  filesystem: %s  ->  %s (%" PRIu64 " %s of %" PRIu32 " B, filling the %s)\n",
 	       size_fmt(a, plan.fs.size), size_fmt(b, plan.fs_final),
 	       plan.fs_final / plan.fs.block_size, plan.kind == FS_SWAP ? "pages" : "blocks",
-	       plan.fs.block_size);
+	       plan.fs.block_size, plan.kind == FS_LUKS ? "mapping" : "LV");
 	if (plan.marked)
 		printf("  the LV carries the tag %s: a resize2fs was cut off; it is finished now\n",
 		       RESIZE_MARK);
@@ -207,7 +253,11 @@ int lvfs_main(const char *name, int argc, char **argv, bool grow)
 	if (plan.min_after_repair)
 		printf("  resize2fs's minimum is read again after that repair (its figure now, %"
 		       PRIu64 " B, counts the stale free blocks)\n", plan.fs_min);
-	if (plan.kind == FS_XFS || plan.kind == FS_BTRFS)
+	if (plan.kind == FS_LUKS)
+		printf("  steps: %s\n", plan.map_new < plan.map_old ?
+		       "the content (fsresize's steps); cryptresize; LV metadata" :
+		       "LV metadata; cryptresize; the content (fsresize's steps)");
+	else if (plan.kind == FS_XFS || plan.kind == FS_BTRFS)
 		printf("  steps: %s%s\n", plan.new_le < plan.old_le ?
 		       "btrfs filesystem resize; LV metadata" : plan.kind == FS_XFS ?
 		       "LV metadata; xfs_growfs" : "LV metadata; btrfs filesystem resize",

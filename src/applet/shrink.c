@@ -456,7 +456,8 @@ int shrink_main(int argc, char **argv)
 
 	/* Every step's own checks, before the plan is shown and anything is written. */
 	err_clear();
-	r = applet_check_lv_targets(vg->name, lvt, n_lvt, (unsigned)sv.pv->pv_index, 0, false);
+	r = applet_check_lv_targets(vg->name, lvt, n_lvt, (unsigned)sv.pv->pv_index, 0, false,
+				    opt_keyfile);
 	if (r == 0 && (t.part_size != sv.l.part_size || sv.table_repair))
 		r = part_check_size(sv.disk, sv.entry->partno, t.part_size);
 	if (r == 0 && sv.luks && (t.map_size != sv.luks->luks.active_size ||

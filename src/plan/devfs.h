@@ -16,7 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "fsresize.h"
+#include "fsopts.h"
 #include "../layer/fs.h"
 #include "../util/io.h"
 

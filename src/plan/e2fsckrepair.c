@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "e2fsckrepair.h"
+#include "fsresize.h"
 #include "../layer/extgdt.h"
 #include "../layer/extsb.h"
 #include "../util/cleanup.h"

@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "fsresize.h"
+#include "fsopts.h"
 
 /*
  * What e2fsck -f -n printed on a filesystem whose LV carries RESIZE_MARK: 1 if

@@ -81,6 +81,50 @@ static int grow_room(const struct vgh *h, unsigned lv, uint64_t need, bool one_r
 	return 0;
 }
 
+/*
+ * LUKS inside the LV, open: the mapping fills the LV (after the LUKS data
+ * offset, in whole crypt sectors) and its content fills the mapping. A shrink
+ * makes the content smaller first, then the mapping, then the LV; a grow the
+ * LV, the mapping, the content. devfs_plan() checks the content (its kind,
+ * resize2fs's or btrfs's minimum, mounted only to grow).
+ */
+static int plan_luks(const struct lvdev *d, struct fsresize_plan *p)
+{
+	uint64_t lv_new = p->new_le * p->ext, off, cs;
+	char map[DEV_PATH_MAX];
+	int r;
+
+	r = luks_read(d->path, &p->luks);
+	if (r == 0)
+		r = luks_read_active(d->crypt, &p->luks);
+	if (r < 0)
+		return err_wrap(r, "LV %s (LUKS, open as %s): ", d->name, d->crypt);
+	if (p->luks.size_fixed || p->luks.requirements || p->luks.integrity[0])
+		return err_set(E_REFUSED, "LV %s: its LUKS2 header has a fixed-size segment, "
+			       "requirements or dm-integrity; shrinkbox does not resize it", d->name);
+	off = p->luks.active_offset * SECTOR_SIZE;
+	cs = p->luks.sector_size ? p->luks.sector_size : SECTOR_SIZE;
+	if (lv_new <= off + cs)
+		return err_set(E_REFUSED, "LV %s: %" PRIu64 " B would not even hold its LUKS header "
+			       "(%" PRIu64 " B)", d->name, lv_new, off);
+	p->map_old = p->luks.active_size;
+	p->map_new = round_down(lv_new - off, cs) / SECTOR_SIZE;
+	snprintf(map, sizeof(map), "/dev/mapper/%s", d->crypt);
+	if (p->map_new < p->map_old)
+		r = devfs_plan(map, p->map_new * SECTOR_SIZE, 0, &p->inner);
+	else
+		r = devfs_plan(map, 0, p->map_new * SECTOR_SIZE, &p->inner);
+	if (r < 0)
+		return err_wrap(r, "LV %s (LUKS): ", d->name);
+	p->fs = p->inner.fs;
+	p->fs_final = p->inner.target;
+	p->fs_min = p->inner.fs_min;
+	p->lv_changes = p->new_le != p->old_le;
+	p->fs_changes = p->inner.changes || p->map_new != p->map_old;
+	p->online = p->inner.mounted;
+	return 0;
+}
+
 int fsresize_plan(const struct vgh *h, unsigned lv, uint64_t new_le, const struct lvdev *d,
 		  struct fsresize_plan *p)
 {
@@ -120,6 +164,12 @@ int fsresize_plan_ahead(const struct vgh *h, unsigned lv, uint64_t new_le,
 				       "filesystem; shrinkbox resizes a btrfs on one device only",
 				       d->name, p->fs.fs_devices);
 		p->kind = FS_BTRFS;
+	} else if (!strcmp(t, "crypto_LUKS")) {
+		if (!d->crypt[0])
+			return err_set(E_REFUSED, "LV %s holds LUKS, closed: what is inside cannot be "
+				       "read; unlock it first (shrinkbox unlock /dev/%s NAME)", d->name,
+				       d->name);
+		p->kind = FS_LUKS;
 	} else if (!strcmp(t, "swsuspend")) {
 		return err_set(E_REFUSED, "LV %s holds a hibernation image; resume from it or "
 			       "discard it first", d->name);
@@ -133,6 +183,8 @@ int fsresize_plan_ahead(const struct vgh *h, unsigned lv, uint64_t new_le,
 		if (r < 0)
 			return r;
 	}
+	if (p->kind == FS_LUKS)
+		return plan_luks(d, p);
 	/* The final size: the whole LV, to the last whole block (or page). */
 	p->fs_final = round_down(new_le * p->ext, p->fs.block_size);
 	p->lv_changes = new_le != p->old_le;
@@ -215,6 +267,9 @@ int fsresize_min_le(const struct vgh *h, unsigned lv, const struct lvdev *d, uin
 	r = fsresize_plan(h, lv, h->vg->lvs[lv].le_count, d, &p);
 	if (r < 0)
 		return r;
+	if (p.kind == FS_LUKS)
+		return err_set(E_REFUSED, "LV %s holds LUKS (open as %s): shrink does not choose it; "
+			       "name it with --lv VG/LV=SIZE", d->name, d->crypt);
 	*kind = p.kind;
 	/* Cut off mid-way: resize2fs -P means nothing until the repair (fsresize_apply). */
 	if (p.marked) {
@@ -289,6 +344,61 @@ static int commit(struct vgh *h, const struct fsresize_plan *p, struct lvdev *d,
 	return r;
 }
 
+/* The mapping resized by the applet's step, then read back. */
+static int crypt_step(const struct fsresize_plan *p, uint64_t sectors,
+		      const struct fsresize_opts *o)
+{
+	struct luks_info li;
+	int r;
+
+	if (!o->crypt_resize)
+		return err_set(-EINVAL, "no way to resize LUKS mapping %s here",
+			       p->luks.active_name);
+	r = o->crypt_resize(p->luks.active_name, sectors);
+	if (r == 0)
+		r = luks_read_active(p->luks.active_name, &li);
+	if (r == 0 && li.active_size != p->map_new)
+		r = err_set(-EIO, "LUKS mapping %s is %" PRIu64 " sectors after its resize, not the %"
+			    PRIu64 " planned", p->luks.active_name, li.active_size, p->map_new);
+	return r;
+}
+
+static int apply_luks(struct vgh *h, const struct fsresize_plan *p, struct lvdev *d,
+		      const struct fsresize_opts *o, struct commit_result *res)
+{
+	struct devfs_plan inner = p->inner;
+	bool w = false;
+	int r = 0;
+
+	if (p->map_new < p->map_old) {
+		if (inner.changes) {
+			r = devfs_apply(&inner, o, &w);
+			res->wrote |= w;
+		}
+		if (r == 0) {
+			res->wrote = true;
+			r = crypt_step(p, p->map_new, o);
+		}
+		if (r == 0 && p->lv_changes)
+			r = commit(h, p, d, true, 0, o, res);
+		return r;
+	}
+	if (p->lv_changes)
+		r = commit(h, p, d, true, 0, o, res);
+	if (r == 0 && p->map_new != p->map_old) {
+		res->wrote = true;
+		r = crypt_step(p, 0, o);
+	}
+	/* The content fills the mapping as it is now. */
+	if (r == 0)
+		r = devfs_plan(inner.dev, 0, 0, &inner);
+	if (r == 0 && inner.changes) {
+		r = devfs_apply(&inner, o, &w);
+		res->wrote |= w;
+	}
+	return r;
+}
+
 int fsresize_apply(struct vgh *h, const struct fsresize_plan *p, struct lvdev *d,
 		   const struct fsresize_opts *o, struct commit_result *res)
 {
@@ -316,6 +426,8 @@ int fsresize_apply(struct vgh *h, const struct fsresize_plan *p, struct lvdev *d
 		return r ? r : verify_fs(d, new_bytes, p->fs_final, "after the resize", NULL);
 	}
 
+	if (p->kind == FS_LUKS)
+		return apply_luks(h, p, d, o, res);
 	/* Through a mount, in transactions: smaller first, then the LV; or the LV, then larger. */
 	if (p->kind == FS_XFS || p->kind == FS_BTRFS) {
 		bool online = false;

@@ -17,12 +17,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "devfs.h"
+#include "fsopts.h"
 #include "lvdev.h"
 #include "../layer/fs.h"
+#include "../layer/luks.h"
 #include "../lvm/commit.h"
 
-/* ext2/3/4 and swap offline; XFS (grow only) and btrfs through a mount (mountfs.h). */
-enum fs_kind { FS_EXT, FS_SWAP, FS_XFS, FS_BTRFS };
 
 struct fsresize_plan {
 	unsigned lv;
@@ -38,6 +39,10 @@ struct fsresize_plan {
 						   -y if only the cut-off resize shows */
 	bool min_after_repair;			/* fs_min is only known after that repair */
 	bool online;				/* ext, mounted: grows through the kernel */
+	/* FS_LUKS: the open mapping on the LV, its size, and its content's own plan. */
+	struct luks_info luks;
+	uint64_t map_old, map_new;		/* 512-byte sectors */
+	struct devfs_plan inner;
 };
 
 /*
@@ -48,10 +53,6 @@ struct fsresize_plan {
  */
 #define RESIZE_MARK "shrinkbox_resize2fs"
 
-struct fsresize_opts {
-	const struct commit_opts *commit;
-	void (*say)(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-};
 
 /* Reads the filesystem on d and plans; refuses XFS, btrfs and the unknown, with the reason. */
 int fsresize_plan(const struct vgh *h, unsigned lv, uint64_t new_le, const struct lvdev *d,

@@ -121,7 +121,10 @@ static int open_lv(const struct vgh *h, unsigned lv, struct lvdev *d, bool mount
 		d->kind = LVDEV_ACTIVE;
 		if (stat(d->path, &st) < 0)
 			return err_set(-errno, "%s: %m", d->path);
-		if (lvdev_plan_live)
+		/* LUKS inside the LV, open: the mapping is its content's way in. */
+		if (blk_crypt_holder(st.st_rdev, d->crypt) < 0)
+			d->crypt[0] = '\0';
+		if (lvdev_plan_live || d->crypt[0])
 			return 0;
 		if (blk_mounted(st.st_rdev) && mounted_ok) {
 			d->mounted = true;

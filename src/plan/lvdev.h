@@ -3,7 +3,8 @@
  * A block device for an LV, to run e2fsck and resize2fs on: its active dm
  * device; else a temporary activation; else, where the kernel has no
  * device-mapper (the test host), a loop device over an LV that is one linear
- * run of extents. Refuses an LV that is mounted or otherwise in use.
+ * run of extents. Refuses an LV that is mounted or otherwise in use, but for
+ * an open LUKS mapping on it (d->crypt: its content, resized through it).
  */
 #ifndef SB_LVDEV_H
 #define SB_LVDEV_H
@@ -23,6 +24,7 @@ struct lvdev {
 	bool own_node;		/* path is our private node of a temporary device (lvdev.c) */
 	char name[300];		/* "VG/LV": what messages name (path may be a temporary node) */
 	bool mounted;		/* active and mounted (lvdev_open_mounted only) */
+	char crypt[128];	/* active and holding an open LUKS mapping: its dm name */
 };
 
 int lvdev_open(const struct vgh *h, unsigned lv, struct lvdev *d);

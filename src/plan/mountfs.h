@@ -15,7 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "fsresize.h"
+#include "fsopts.h"
 #include "../layer/fs.h"
 
 /*

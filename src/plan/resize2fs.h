@@ -9,7 +9,7 @@
 
 #include <stdint.h>
 
-#include "fsresize.h"
+#include "fsopts.h"
 #include "../layer/fs.h"
 
 /* What is on dev now (libblkid and the size from the superblock or swap header). */

@@ -30,7 +30,7 @@ EOS
 
 # gen_maker SCENARIO: the first boot, which lays the disk out and fills it.
 gen_maker() {
-	local f=$1 key val rest parts="" table=gpt lvs_after="" gapn=0
+	local f=$1 key val rest parts="" table=gpt lvs_after="" gapn=0 closes=""
 	gen_prologue
 	echo 'set -e'
 	while read -r key val rest; do
@@ -93,6 +93,15 @@ gen_maker() {
 			shift
 			echo "mke2fs -q -t $t $* \$(part $val)"
 			;;
+		luksdev)
+			# "luksdev DEVICE VERSION NAME OPTIONS": LUKS on a device such as an LV, opened as NAME.
+			set -- $rest
+			local lver=$1 lname=$2
+			shift 2
+			echo "cryptsetup luksFormat -q --type $lver $* --key-file \$KEY $val"
+			echo "cryptsetup open --key-file \$KEY $val $lname"
+			closes+="cryptsetup close $lname\n"
+			;;
 		mkfsdev)
 			# "mkfsdev DEVICE TYPE [SUBVOLUME...]": a filesystem on a device with no LV
 			# (a LUKS mapping); btrfs with the subvolumes named (Fedora: root, home).
@@ -133,6 +142,8 @@ gen_maker() {
 		esac
 	done < <(grep -v '^\s*#' "$f")
 	printf '%b' "$lvs_after"
+	# LUKS inside an LV closes before its VG deactivates.
+	printf '%b' "$closes"
 	cat <<'EOS'
 lvm vgchange -q -an
 for m in $(dmsetup ls --target crypt 2>/dev/null | awk '$2 ~ /^\(/ {print $1}'); do cryptsetup close "$m"; done
@@ -154,6 +165,10 @@ gen_test() {
 		vg) echo "VG=$val" ;;
 		fill) echo "FILLS=\"\${FILLS:-} $val\"" ;;
 		filldev) echo "DEVFILLS=\"\${DEVFILLS:-} ${rest%% *}:$val\"" ;;
+		luksdev)
+			set -- $rest
+			echo "LUKSDEVS=\"\${LUKSDEVS:-} $2:$val\""
+			;;
 		fillpart) echo "PARTS=\"\${PARTS:-} $val\"" ;;
 		filllv) echo "RAWS=\"\${RAWS:-} $val\"" ;;
 		esac
@@ -183,6 +198,9 @@ if [ -n "${VG:-}" ]; then
 	lvm vgck $VG >/result/vgck.out 2>&1; echo $? >/result/vgck.rc
 	lvm lvs --reportformat json --units b --nosuffix -o lv_name,lv_size,seg_start_pe,seg_size_pe,seg_pe_ranges --segments $VG >/result/lvs.json 2>/dev/null
 fi
+for l in ${LUKSDEVS:-}; do
+	[ -e /dev/mapper/${l%%:*} ] || cryptsetup open --key-file $KEY ${l#*:} ${l%%:*}
+done
 # Each filesystem checked by its own tool; its size as the tool reads the superblock.
 for f in ${DEVFILLS:-}; do
 	n=${f%%:*} dev=${f#*:}
