@@ -35,9 +35,9 @@ static const struct poptOption fsresize_opts[] = {
 
 const struct applet_help fsresize_help = {
 	.synopsis = "DEVICE [--size SIZE]",
-	.description = "The ext2/3/4, XFS or btrfs filesystem or swap area directly on DEVICE (a partition or "
-		       "an open LUKS mapping; an LV is resized with lvshrink or lvgrow) becomes "
-		       "SIZE, rounded down to whole blocks, or without --size fills DEVICE to its "
+	.description = "The ext2/3/4, XFS or btrfs filesystem or swap area directly on "
+		       "DEVICE (a partition or an open LUKS mapping; an LV is resized with "
+		       "lvshrink or lvgrow) becomes SIZE, rounded down to whole blocks, or without --size fills DEVICE to its "
 		       "last whole block. It is the step of shrink and grow for stacks with no "
 		       "LVM (LUKS -> ext4, partition -> ext4): the content shrinks before its "
 		       "device does and fills it after the device grew. ext2/3/4: e2fsck -f -p, "

@@ -23,9 +23,10 @@
 int e2fsck_n_verdict(const char *out, char *bad, size_t bad_len);
 
 /*
- * e2fsck -f -p of dev (LV lv; for a filesystem on no LV, lv is its path: for messages), after the repair of a cut-off
- * resize2fs when repair is set. 0, or E_REFUSED with what to do (prefixed
- * "only the repair ... was made" when the repair wrote), or -errno.
+ * e2fsck -f -p of dev (LV lv; for a filesystem on no LV, lv is its path: for
+ * messages), after the repair of a cut-off resize2fs when repair is set. 0,
+ * or E_REFUSED with what to do (prefixed "only the repair ... was made" when
+ * the repair wrote), or -errno.
  */
 int fs_e2fsck(const char *dev, const char *lv, bool repair, const struct fsresize_opts *o);
 

@@ -175,7 +175,8 @@ int fsresize_plan_ahead(const struct vgh *h, unsigned lv, uint64_t new_le,
 			       "discard it first", d->name);
 	} else {
 		return err_set(E_REFUSED, "LV %s holds %s%s; shrinkbox resizes ext2/3/4, swap, XFS "
-			       "(grow) and btrfs only", d->name, *t ? t : "no filesystem shrinkbox can recognise",
+			       "(grow) and btrfs only", d->name,
+			       *t ? t : "no filesystem shrinkbox can recognise",
 			       *t ? " of unknown size" : "");
 	}
 	if (new_le > p->old_le) {

@@ -2,8 +2,9 @@
 /*
  * The layers of one whole-stack operation (shrink, grow), found from a probe
  * of the partition the user named: the partition, the open LUKS mapping if
- * any, the PV inside and its VG (or a filesystem there, with no LVM), and the boundaries the size arithmetic needs
- * (struct layers), all from the real headers.
+ * any, the PV inside and its VG (or a filesystem there, with no LVM), and the
+ * boundaries the size arithmetic needs (struct layers), all from the real
+ * headers.
  */
 #ifndef SB_STACKVIEW_H
 #define SB_STACKVIEW_H
