@@ -102,6 +102,10 @@ sizes() {
 	echo "mapping $(vm_result "$1" mapping.sectors)"
 	vm_result "$1" lvs.json | jq -r '[.report[0].seg[] | "lv \(.lv_name) \(.lv_size)"] | unique | .[]'
 	vm_result "$1" pvs.json | jq -r '.report[0].pv[] | "pv \(.pv_size) \(.pv_pe_count)"'
+	# A filesystem on no LV ("filldev"): its size from its own superblock.
+	for n in $(awk '$1 == "filldev" {print $3}' "$work/layout"); do
+		echo "fs $n $(vm_result "$1" "fsbytes-$n")"
+	done
 }
 
 # writes_between RESULT N M: the sectors written that /sys/block/vda/stat
@@ -136,13 +140,16 @@ data_check() {
 # fs_vg_check RESULT: prints why vgck or e2fsck -fn of a filled LV is unhappy.
 fs_vg_check() {
 	local f lv
-	[ "$(vm_result "$1" vgck.rc)" = 0 ] || echo "vgck: $(vm_result "$1" vgck.out | tail -n 1); "
+	# No VG in the layout (a filesystem on LUKS or on the partition): nothing for vgck.
+	grep -q '^vg ' "$work/layout" && [ "$(vm_result "$1" vgck.rc)" != 0 ] &&
+		echo "vgck: $(vm_result "$1" vgck.out | tail -n 1); "
 	for f in "$MK"/sum-*; do
 		lv=${f##*/sum-}
 		case $lv in part* | raw-*) continue ;; esac
 		[ "$(vm_result "$1" "fsck-$lv.rc")" = 0 ] ||
 			echo "e2fsck -fn $lv: $(vm_result "$1" "fsck-$lv.out" | tail -n 2 | tr '\n' ' '); "
 	done
+	return 0
 }
 
 # parts_seen RESULT N: prints the layout's partitions missing from the
@@ -184,7 +191,7 @@ for name in "${names[@]}"; do
 		if (t == "dos" && ($3 == "5" || $3 == "f" || $3 == "85")) ext = 1}' "$scn")
 	# The layout lines of the scenario (gen_test takes the LUKS, VG and fills
 	# from them) and the replay's own steps.
-	grep -E '^(disk|table|part|luks|pv|vg|lv|gap|fill|fillpart|filllv|extend|rootfs)\b' "$scn" >"$work/layout"
+	grep -E '^(disk|table|part|luks|luksdev|pv|vg|lv|gap|fill|fillpart|filllv|filldev|mkfs|mkfsdev|extend|rootfs)\b' "$scn" >"$work/layout"
 	setup=$(grep -E '^step ' "$rpl")
 	ns=$(grep -cE '^step ' "$rpl")
 	cp --sparse=always "$MK/disk.img" "$work/start.img"
