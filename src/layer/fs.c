@@ -142,6 +142,62 @@ int btrfs_read_super(const struct region *r, struct fs_info *fi)
 	return 0;
 }
 
+/* 16 bytes as a UUID in libblkid's form (8-4-4-4-12, lower case). */
+static void uuid_str(const uint8_t *u, char out[48])
+{
+	snprintf(out, 48, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		 u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12],
+		 u[13], u[14], u[15]);
+}
+
+/* A fixed-size name field, NUL-padded (or full). */
+static void name_str(const uint8_t *p, size_t n, char *out, size_t len)
+{
+	size_t k = 0;
+
+	while (k < n && p[k])
+		k++;
+	snprintf(out, len, "%.*s", (int)k, (const char *)p);
+}
+
+/*
+ * ext2, ext3 or ext4, as libblkid names them (its ext prober): features
+ * beyond what ext3 supports make it ext4, else a journal makes it ext3.
+ */
+#define EXT3_INCOMPAT_SUPP 0x0016	/* filetype, recover, meta_bg */
+#define EXT3_RO_COMPAT_SUPP 0x0007	/* sparse_super, large_file, btree_dir */
+#define EXT_COMPAT_HAS_JOURNAL 0x0004
+
+int fs_probe_fast(const struct region *r, struct fs_info *fi)
+{
+	uint8_t sb[1024];
+
+	memset(fi, 0, sizeof(*fi));
+	/* An external journal (journal_dev, incompat 0x8) is libblkid's "jbd": asked of it. */
+	if (ext_read_super(r, fi) == 0 && region_read(r, EXT_SB_OFFSET, sb, sizeof(sb)) == 0 &&
+	    !(get_le32(sb + 0x60) & 0x8)) {
+		bool ext4 = (get_le32(sb + 0x60) & ~EXT3_INCOMPAT_SUPP) ||
+			    (get_le32(sb + 0x64) & ~EXT3_RO_COMPAT_SUPP);
+
+		snprintf(fi->type, sizeof(fi->type), "%s", ext4 ? "ext4" :
+			 get_le32(sb + 0x5c) & EXT_COMPAT_HAS_JOURNAL ? "ext3" : "ext2");
+		snprintf(fi->usage, sizeof(fi->usage), "filesystem");
+		uuid_str(sb + 0x68, fi->uuid);
+		name_str(sb + 0x78, 16, fi->label, sizeof(fi->label));
+		return 0;
+	}
+	memset(fi, 0, sizeof(*fi));
+	if (swap_read_header(r, fi) == 0 && region_read(r, 1024, sb, 44) == 0) {
+		/* struct swap_header_v1_2: version, last_page, nr_badpages, uuid, volume_name. */
+		snprintf(fi->type, sizeof(fi->type), "swap");
+		snprintf(fi->usage, sizeof(fi->usage), "other");
+		uuid_str(sb + 12, fi->uuid);
+		name_str(sb + 28, 16, fi->label, sizeof(fi->label));
+		return 0;
+	}
+	return fs_probe(r, fi);
+}
+
 int fs_probe(const struct region *r, struct fs_info *fi)
 {
 	blkid_probe pr;

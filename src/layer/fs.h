@@ -34,6 +34,14 @@ struct fs_info {
 /* Probes a region. Returns 0 (type may be ""), or -errno. */
 int fs_probe(const struct region *r, struct fs_info *fi);
 
+/*
+ * For a listing (status of a VG's LVs): the ext2/3/4 superblock and the swap
+ * header are read directly (two reads), libblkid only when neither is there.
+ * It does not see a second signature beside the first, as libblkid's safe
+ * probe does: planners, which act on the content, use fs_probe().
+ */
+int fs_probe_fast(const struct region *r, struct fs_info *fi);
+
 /* ext2/3/4 superblock at byte 1024 (docs/ondisk.md §10.2); -ENOENT when no ext magic. */
 int ext_read_super(const struct region *r, struct fs_info *fi);
 /* Swap header (docs/ondisk.md §10.4); -ENOENT when no SWAPSPACE2 signature. */

@@ -234,7 +234,7 @@ static void probe_lvs(struct volume *v)
 				continue;
 			}
 			reg = (struct region){ .fd = fd, .size = size, .name = path };
-			r = fs_probe(&reg, &lvv->fs);
+			r = fs_probe_fast(&reg, &lvv->fs);
 			close(fd);
 		} else if (s0->linear && s0->stripe_count == 1 && s0->areas[0].pv == v->pv_index) {
 			/* Inactive: read the LV's first segment straight from this PV. */
@@ -243,7 +243,7 @@ static void probe_lvs(struct volume *v)
 
 			reg = region_sub(&v->reg, pv->pe_start * SECTOR_SIZE + s0->areas[0].pe * ext,
 					 s0->extent_count * ext);
-			r = fs_probe(&reg, &lvv->fs);
+			r = fs_probe_fast(&reg, &lvv->fs);
 			snprintf(lvv->note, sizeof(lvv->note), "inactive; read through the PV");
 		} else {
 			snprintf(lvv->note, sizeof(lvv->note),
