@@ -390,9 +390,9 @@ static int apply_luks(struct vgh *h, const struct fsresize_plan *p, struct lvdev
 		res->wrote = true;
 		r = crypt_step(p, 0, o);
 	}
-	/* The content fills the mapping as it is now. */
+	/* The content fills the mapping as it is now (planned again: devfs_plan clears inner). */
 	if (r == 0)
-		r = devfs_plan(inner.dev, 0, 0, &inner);
+		r = devfs_plan(p->inner.dev, 0, 0, &inner);
 	if (r == 0 && inner.changes) {
 		r = devfs_apply(&inner, o, &w);
 		res->wrote |= w;
