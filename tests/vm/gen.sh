@@ -56,6 +56,7 @@ gen_maker() {
 			echo "lvm lvcreate -q -y -n $val -L $1 $VG"
 			case ${2:-none} in
 			ext4) echo "mkfs.ext4 -q /dev/$VG/$val" ;;
+			xfs) echo "mkfs.xfs -q -f /dev/$VG/$val" ;;
 			swap) echo "mkswap -L $val /dev/$VG/$val >/dev/null" ;;
 			esac
 			;;
@@ -222,7 +223,12 @@ for f in ${DEVFILLS:-}; do
 done
 lvm pvs --reportformat json --units b --nosuffix -o pv_name,pv_size,pe_start,pv_pe_count,pv_pe_alloc_count >/result/pvs.json 2>/dev/null
 for lv in ${FILLS:-}; do
-	e2fsck -fn /dev/$VG/$lv >/result/fsck-$lv.out 2>&1; echo $? >/result/fsck-$lv.rc
+	# XFS by its own checker (RHEL's layout), ext2/3/4 by e2fsck.
+	if [ "$(blkid -p -o value -s TYPE /dev/$VG/$lv)" = xfs ]; then
+		xfs_repair -n /dev/$VG/$lv >/result/fsck-$lv.out 2>&1; echo $? >/result/fsck-$lv.rc
+	else
+		e2fsck -fn /dev/$VG/$lv >/result/fsck-$lv.out 2>&1; echo $? >/result/fsck-$lv.rc
+	fi
 	mount -o ro /dev/$VG/$lv /mnt && sha256sum </mnt/data | cut -d' ' -f1 >/result/now-$lv && umount /mnt
 done
 for lv in ${RAWS:-}; do
