@@ -94,6 +94,13 @@ gen_maker() {
 			shift
 			echo "mke2fs -q -t $t $* \$(part $val)"
 			;;
+		cryptswap)
+			# "cryptswap N": Pop!_OS's swap: plain dm-crypt with a random key on partition
+			# N, swap inside, closed: no signature is left that anything can name.
+			echo "cryptsetup open --type plain --cipher aes-xts-plain64 --key-size 512 --key-file /dev/urandom \$(part $val) sbcryptswap"
+			echo "mkswap /dev/mapper/sbcryptswap >/dev/null; cryptsetup close sbcryptswap"
+			echo "dd if=\$(part $val) bs=1M status=none | sha256sum | cut -d' ' -f1 >/result/sum-part$val"
+			;;
 		luksdev)
 			# "luksdev DEVICE VERSION NAME OPTIONS": LUKS on a device such as an LV, opened as NAME.
 			set -- $rest
@@ -170,7 +177,7 @@ gen_test() {
 			set -- $rest
 			echo "LUKSDEVS=\"\${LUKSDEVS:-} $2:$val\""
 			;;
-		fillpart) echo "PARTS=\"\${PARTS:-} $val\"" ;;
+		fillpart | cryptswap) echo "PARTS=\"\${PARTS:-} $val\"" ;;
 		filllv) echo "RAWS=\"\${RAWS:-} $val\"" ;;
 		esac
 	done < <(grep -v '^\s*#' "$f")
