@@ -70,10 +70,16 @@ gen_maker() {
 			echo "yes '$val raw' | head -c \$(blockdev --getsize64 /dev/$VG/$val) | dd of=/dev/$VG/$val bs=1M iflag=fullblock conv=fsync status=none"
 			echo "sha256sum </dev/$VG/$val | cut -d' ' -f1 >/result/sum-raw-$val"
 			;;
-		rootfs)
+		rootfs | rootfsdev)
 			# A minimal real root: busybox, shrinkbox, and an init that runs the
 			# scenario's rootstep lines, records the data checksums, powers off.
-			echo "mount /dev/$VG/$val /mnt"
+			# "rootfsdev DEVICE [SUBVOLUME]": in a filesystem with no LV (Fedora's
+			# btrfs subvolume root).
+			if [ "$key" = rootfs ]; then
+				echo "mount /dev/$VG/$val /mnt"
+			else
+				echo "mount ${rest:+-o subvol=$rest} $val /mnt"
+			fi
 			echo "mkdir -p /mnt/bin /mnt/sbin /mnt/proc /mnt/sys /mnt/dev /mnt/result /mnt/run"
 			echo "cp /usr/lib/sbtest/busybox /mnt/bin/busybox; cp /usr/sbin/shrinkbox /mnt/sbin/shrinkbox"
 			# e2fsck and resize2fs with their libraries (a plan made in the
@@ -116,7 +122,8 @@ gen_maker() {
 			set -- $rest
 			case $1 in
 			btrfs)
-				echo "mkfs.btrfs -q -f $val >/dev/null"
+				# Labelled, so that a real boot finds it as root=LABEL=sbbtrfs.
+				echo "mkfs.btrfs -q -f -L sbbtrfs $val >/dev/null"
 				shift
 				if [ $# -gt 0 ]; then
 					echo "mount $val /mnt"
