@@ -100,6 +100,12 @@ int devfs_plan(const char *dev, uint64_t bytes, uint64_t dev_bytes, struct devfs
 				       "the kernel's floor of 256 MiB); nothing was changed", dev,
 				       p->target, p->fs_min);
 	}
+	/* Offline, e2fsck -p runs first: what it would refuse is refused here, read-only. */
+	if (p->kind == FS_EXT && p->changes && !p->mounted) {
+		r = fs_e2fsck_n_check(dev);
+		if (r < 0)
+			return r;
+	}
 	if (p->kind == FS_EXT && p->target < p->fs.size) {
 		r = resize2fs_min(dev, p->fs.block_size, &p->fs_min);
 		if (r < 0)

@@ -15,6 +15,7 @@
 
 #include "e2fsckrepair.h"
 #include "fsresize.h"
+#include "../util/endian.h"
 #include "../layer/extgdt.h"
 #include "../layer/extsb.h"
 #include "../util/cleanup.h"
@@ -461,6 +462,44 @@ static int repair_cut_resize(const char *dev, const char *lv, const struct fsres
 			return err_set(E_REFUSED, "e2fsck -f -y of LV %s could not repair it "
 				       "(exit %d): %.300s", lv, st, small);
 	}
+}
+
+int fs_e2fsck_n_check(const char *dev)
+{
+	char *argv[] = { "e2fsck", "-f", "-n", (char *)dev, NULL };
+	const size_t out_len = 1 << 20;	/* every line is read (repair_cut_resize()) */
+	_cleanup_free_ char *out = NULL;
+	_cleanup_close_ int fd = -1;
+	uint8_t incompat[4];
+	char bad[256] = "";
+	int st, r, v;
+
+	/* The journal needs recovery: -n would judge the unreplayed state; -p replays it. */
+	fd = open(dev, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return err_set(-errno, "%s: %m", dev);
+	if (pread(fd, incompat, 4, 1024 + 0x60) != 4)
+		return err_set(-EIO, "%s: cannot read the superblock", dev);
+	if (get_le32(incompat) & 0x4)
+		return 0;
+	out = malloc(out_len);
+	if (!out)
+		return -ENOMEM;
+	r = run_program(argv, &st, out, out_len);
+	if (r < 0)
+		return r;
+	if (st == 0)
+		return 0;
+	v = strlen(out) + 1 >= out_len ? -1 : e2fsck_n_verdict(out, bad, sizeof(bad));
+	if (v == 0)
+		return 0;
+	if (!bad[0])
+		snprintf(bad, sizeof(bad), "%s", v > 0 ? "what an interrupted resize2fs leaves" :
+			 "more than shrinkbox reads");
+	return err_set(E_REFUSED, "e2fsck -f -n of %s reports what e2fsck -p will not fix "
+		       "unattended (\"%s\"): an interrupted resize2fs leaves that, and with no LV "
+		       "there is no tag to show it was one of ours: run \"e2fsck -f %s\" yourself, "
+		       "then the same command again (nothing was changed)", dev, bad, dev);
 }
 
 int fs_e2fsck(const char *dev, const char *lv, bool repair, const struct fsresize_opts *o)
