@@ -3,7 +3,7 @@
  * e2fsck before a resize2fs, and the repair of one that was cut off: what a
  * filesystem marked RESIZE_MARK (src/plan/fsresize.h) may have e2fsck -y
  * change, and the two writes of shrinkbox's own that finish such a resize2fs
- * (src/layer/extsb.h, src/layer/extitable.h).
+ * (src/layer/extsb.h, src/layer/extgdt.h).
  */
 #ifndef SB_E2FSCKREPAIR_H
 #define SB_E2FSCKREPAIR_H
