@@ -493,13 +493,15 @@ int fs_e2fsck_n_check(const char *dev)
 	v = strlen(out) + 1 >= out_len ? -1 : e2fsck_n_verdict(out, bad, sizeof(bad));
 	if (v == 0)
 		return 0;
-	if (!bad[0])
-		snprintf(bad, sizeof(bad), "%s", v > 0 ? "what an interrupted resize2fs leaves" :
-			 "more than shrinkbox reads");
+	if (v > 0)
+		return err_set(E_REFUSED, "e2fsck -f -n of %s reports what an interrupted resize2fs "
+			       "leaves, which e2fsck -p will not fix unattended, and with no LV there "
+			       "is no tag to show it was one of ours: run \"e2fsck -f %s\" yourself, "
+			       "then the same command again (nothing was changed)", dev, dev);
 	return err_set(E_REFUSED, "e2fsck -f -n of %s reports what e2fsck -p will not fix "
-		       "unattended (\"%s\"): an interrupted resize2fs leaves that, and with no LV "
-		       "there is no tag to show it was one of ours: run \"e2fsck -f %s\" yourself, "
-		       "then the same command again (nothing was changed)", dev, bad, dev);
+		       "unattended (\"%s\"): run \"e2fsck -f %s\" yourself, then the same command "
+		       "again (nothing was changed)", dev, bad[0] ? bad : "more than shrinkbox reads",
+		       dev);
 }
 
 int fs_e2fsck(const char *dev, const char *lv, bool repair, const struct fsresize_opts *o)
