@@ -67,6 +67,37 @@ static int fail(int r)
 	return r == -EINVAL ? EXIT_USAGE : r == E_REFUSED ? EXIT_REFUSED : EXIT_FAILED;
 }
 
+/*
+ * After the plan (r its result): every step's checks, the plan shown, the
+ * consent. -1 to go on to the steps, else the exit code.
+ */
+static int present(const char *dev, const struct stack_view *sv, struct fsstep *s,
+		   const char *keyfile, int r)
+{
+	if (r == 0)
+		r = check(sv, s, keyfile);
+	if (r < 0)
+		return fail(r);
+	print(dev, sv, s);
+	if (!s->p.changes && !s->part && !s->map) {
+		printf("No changes.\n");
+		return EXIT_DONE;
+	}
+	r = applet_consent();
+	return r > 0 ? -1 : r == 0 ? EXIT_DONE : EXIT_REFUSED;
+}
+
+static int finished(const struct stack_view *sv, const struct fsstep *s, int rc)
+{
+	char a[SIZE_FMT_LEN];
+
+	if (rc)
+		return rc;
+	printf("Done: partition %u of %s is %s.\n", sv->entry->partno, sv->disk,
+	       size_fmt(a, s->t.part_size * sv->l.table_sector));
+	return EXIT_DONE;
+}
+
 struct step {
 	const char *applet, *dev, *opt, *val;
 };
@@ -96,7 +127,6 @@ int stackfs_shrink(const char *dev, const struct stack_view *sv, uint64_t want,
 	char fs_sz[32], map_sz[32], part_sz[32];
 	const char *part = sv->part->path[0] ? sv->part->path : dev;
 	uint64_t ss = sv->l.table_sector;
-	char a[SIZE_FMT_LEN];
 	int r;
 
 	memset(&s, 0, sizeof(s));
@@ -107,18 +137,9 @@ int stackfs_shrink(const char *dev, const struct stack_view *sv, uint64_t want,
 	/* The filesystem gets what the mapping or partition will hold, in whole blocks. */
 	if (r == 0)
 		r = devfs_plan(s.dev, s.t.pv_bytes, 0, &s.p);
-	if (r == 0)
-		r = check(sv, &s, keyfile);
-	if (r < 0)
-		return fail(r);
-	print(dev, sv, &s);
-	if (!s.p.changes && !s.part && !s.map) {
-		printf("No changes.\n");
-		return EXIT_DONE;
-	}
-	r = applet_consent();
-	if (r <= 0)
-		return r == 0 ? EXIT_DONE : EXIT_REFUSED;
+	r = present(dev, sv, &s, keyfile, r);
+	if (r >= 0)
+		return r;
 	snprintf(fs_sz, sizeof(fs_sz), "%" PRIu64 "B", s.p.target);
 	snprintf(map_sz, sizeof(map_sz), "%" PRIu64 "s", s.t.map_size);
 	snprintf(part_sz, sizeof(part_sz), "%" PRIu64 "B", s.t.part_size * ss);
@@ -137,11 +158,7 @@ int stackfs_shrink(const char *dev, const struct stack_view *sv, uint64_t want,
 		steps[n++] = (struct step){ "fsresize", s.dev, NULL, NULL };
 		r = run(steps, n, keyfile);
 	}
-	if (r)
-		return r;
-	printf("Done: partition %u of %s is %s.\n", sv->entry->partno, sv->disk,
-	       size_fmt(a, s.t.part_size * ss));
-	return EXIT_DONE;
+	return finished(sv, &s, r);
 }
 
 int stackfs_grow(const char *dev, const struct stack_view *sv, uint64_t new_part,
@@ -150,8 +167,6 @@ int stackfs_grow(const char *dev, const struct stack_view *sv, uint64_t new_part
 	struct fsstep s;
 	char end[32];
 	const char *part = sv->part->path[0] ? sv->part->path : dev;
-	uint64_t ss = sv->l.table_sector;
-	char a[SIZE_FMT_LEN];
 	int r;
 
 	memset(&s, 0, sizeof(s));
@@ -166,18 +181,9 @@ int stackfs_grow(const char *dev, const struct stack_view *sv, uint64_t new_part
 		r = err_set(E_REFUSED, "the %s on %s (%" PRIu64 " B) is larger than the room the "
 			    "grown stack gives it (%" PRIu64 " B): see status", s.p.fs.type, s.dev,
 			    s.p.fs.size, s.p.target);
-	if (r == 0)
-		r = check(sv, &s, keyfile);
-	if (r < 0)
-		return fail(r);
-	print(dev, sv, &s);
-	if (!s.p.changes && !s.part && !s.map) {
-		printf("No changes.\n");
-		return EXIT_DONE;
-	}
-	r = applet_consent();
-	if (r <= 0)
-		return r == 0 ? EXIT_DONE : EXIT_REFUSED;
+	r = present(dev, sv, &s, keyfile, r);
+	if (r >= 0)
+		return r;
 	/* Outside in. The exact last sector: --max may end off the grain, where --size rounds. */
 	snprintf(end, sizeof(end), "%" PRIu64, sv->entry->start + s.t.part_size - 1);
 	{
@@ -192,9 +198,5 @@ int stackfs_grow(const char *dev, const struct stack_view *sv, uint64_t new_part
 		steps[n++] = (struct step){ "fsresize", s.dev, NULL, NULL };
 		r = run(steps, n, keyfile);
 	}
-	if (r)
-		return r;
-	printf("Done: partition %u of %s is %s.\n", sv->entry->partno, sv->disk,
-	       size_fmt(a, s.t.part_size * ss));
-	return EXIT_DONE;
+	return finished(sv, &s, r);
 }

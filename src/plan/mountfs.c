@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <sched.h>
@@ -9,14 +8,12 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "mountfs.h"
 #include "../layer/sysfs.h"
 #include "../util/err.h"
 #include "../util/exec.h"
-#include "../util/io.h"
 
 bool mountfs_kind(const char *type)
 {

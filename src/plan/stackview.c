@@ -43,15 +43,16 @@ int stack_view_find(const struct stack *st, struct stack_view *sv)
 		if (v->error[0])
 			return err_set(-EIO, "%s: %s", v->name, v->error);
 	}
+	sv->l = (struct layers){
+		.part_start = sv->entry->start, .part_size = sv->entry->size,
+		.table_sector = root->pt.sector_size, .grain = root->pt.grain,
+		.luks = sv->luks != NULL,
+		.luks_offset = sv->luks ? sv->luks->luks.active_offset : 0,
+		.crypt_sector = sv->luks ? sv->luks->luks.sector_size : SECTOR_SIZE,
+	};
+	/* No LVM: the layers end at the mapping or partition (extent 0). */
 	if (v->kind == VOL_FS) {
 		sv->fs = v;
-		sv->l = (struct layers){
-			.part_start = sv->entry->start, .part_size = sv->entry->size,
-			.table_sector = root->pt.sector_size, .grain = root->pt.grain,
-			.luks = sv->luks != NULL,
-			.luks_offset = sv->luks ? sv->luks->luks.active_offset : 0,
-			.crypt_sector = sv->luks ? sv->luks->luks.sector_size : SECTOR_SIZE,
-		};
 		return 0;
 	}
 	if (v->kind != VOL_PV || !v->vg || v->pv_index < 0)
@@ -63,16 +64,9 @@ int stack_view_find(const struct stack *st, struct stack_view *sv)
 		return err_set(E_REFUSED, "VG %s spans %u PVs; shrink handles a VG on one PV",
 			       v->vg->name, v->vg->n_pvs);
 	sv->pv = v;
-	sv->l = (struct layers){
-		.part_start = sv->entry->start, .part_size = sv->entry->size,
-		.table_sector = root->pt.sector_size, .grain = root->pt.grain,
-		.luks = sv->luks != NULL,
-		.luks_offset = sv->luks ? sv->luks->luks.active_offset : 0,
-		.crypt_sector = sv->luks ? sv->luks->luks.sector_size : SECTOR_SIZE,
-		.pe_start = v->vg->pvs[v->pv_index].pe_start,
-		.extent = v->vg->extent_size,
-		.mda2 = v->pv.label.n_mdas == 2 ? v->pv.label.mda[1].size : 0,
-		.used = vg_pv_used(v->vg, (unsigned)v->pv_index),
-	};
+	sv->l.pe_start = v->vg->pvs[v->pv_index].pe_start;
+	sv->l.extent = v->vg->extent_size;
+	sv->l.mda2 = v->pv.label.n_mdas == 2 ? v->pv.label.mda[1].size : 0;
+	sv->l.used = vg_pv_used(v->vg, (unsigned)v->pv_index);
 	return 0;
 }
