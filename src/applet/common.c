@@ -293,6 +293,14 @@ int applet_fail(int r, const struct commit_result *res, const char *vg)
 	return r == E_REFUSED || r == -ENOSPC ? EXIT_REFUSED : EXIT_FAILED;
 }
 
+int applet_plan_fail(int r)
+{
+	log_error("%s", err_msg(r));
+	if (r == -EINVAL)
+		return EXIT_USAGE;
+	return r == E_REFUSED || r == -ENOSPC ? EXIT_REFUSED : EXIT_FAILED;
+}
+
 int applet_fail_open(int r, const char *vg)
 {
 	/* A VG, LV or PV the command line names that is not there: a usage error. */

@@ -69,6 +69,13 @@ const char *const *applet_device_list(void);
 struct commit_result;
 int applet_fail(int r, const struct commit_result *res, const char *vg);
 
+/*
+ * A plan's refusal or failure, before anything was written: printed, and
+ * -EINVAL (the request itself cannot be met) -> 2, E_REFUSED or -ENOSPC (the
+ * stack forbids it) -> 3, else 1. Never 4: a plan writes nothing.
+ */
+int applet_plan_fail(int r);
+
 /* The same for opening what the command line names: one that is not there is a usage error. */
 int applet_fail_open(int r, const char *vg);
 

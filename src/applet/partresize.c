@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * partresize DEVICE [--partition N] (--size S | --end SECTOR | --max)
- *            [--no-align] [--dry-run] [--yes]
+ *            [--no-align] [--json] [--dry-run] [--yes]
  *
  * Shrinks or grows a GPT or MBR partition, keeping its start. DEVICE is the
  * partition itself (/dev/sda3), or a disk or image file with --partition N.
@@ -28,8 +28,8 @@
 #include "../layer/ptbackup.h"
 #include "../layer/swap.h"
 #include "../layer/sysfs.h"
-#include "../plan/need.h"
-#include "../plan/stack.h"
+#include "jsonout.h"
+#include "../plan/partplan.h"
 #include "../util/cleanup.h"
 #include "../util/err.h"
 #include "../util/log.h"
@@ -49,6 +49,8 @@ static const struct poptOption partresize_opts[] = {
 	{ "max", 0, POPT_ARG_NONE, &opt_max, 0, "grow into all the free space after it", NULL },
 	{ "no-align", 0, POPT_ARG_NONE, &opt_no_align, 0,
 	  "do not keep the end on the table's grain (1 MiB)", NULL },
+	{ "json", 'j', POPT_ARG_NONE, &mutate.json, 0,
+	  "print the plan as JSON on stdout (every other line goes to stderr)", NULL },
 	{ "force-unknown-content", 0, POPT_ARG_NONE, &opt_force_unknown, 0,
 	  "shrink even over content nothing can name (no signature): its data past the new "
 	  "end is lost", NULL },
@@ -58,7 +60,7 @@ static const struct poptOption partresize_opts[] = {
 
 const struct applet_help partresize_help = {
 	.synopsis = "DEVICE (--size SIZE | --end SECTOR | --max) [--partition N] [--no-align] "
-		    "[--force-unknown-content]",
+		    "[--force-unknown-content] [--json]",
 	.description = "Shrinks or grows a GPT or MBR partition through libfdisk, keeping its "
 		       "start. DEVICE is the partition itself (/dev/sda3), or a disk or image "
 		       "file with --partition N. The new end stays on the table's grain (1 "
@@ -82,357 +84,284 @@ const struct applet_help partresize_help = {
 	},
 };
 
-struct target {
-	char disk[DEV_PATH_MAX];
-	char node[DEV_PATH_MAX];	/* the partition's device node, "" in an image file */
-	unsigned partno;
-	bool blk;
-};
-
-static int resolve(const char *dev, struct target *t)
-{
-	struct stat sb;
-
-	memset(t, 0, sizeof(*t));
-	if (stat(dev, &sb) < 0)
-		return err_set(-errno, "%s: %m", dev);
-	t->blk = S_ISBLK(sb.st_mode);
-	if (t->blk && blk_partition_of(sb.st_rdev, t->disk, &t->partno) == 0) {
-		if (opt_partno && (unsigned)opt_partno != t->partno)
-			return err_set(-EINVAL, "%s is partition %u, not %d", dev, t->partno,
-				       opt_partno);
-		snprintf(t->node, sizeof(t->node), "%s", dev);
-		return 0;
-	}
-	if (opt_partno <= 0)
-		return err_set(-EINVAL, "%s is not a partition: name one with --partition N", dev);
-	snprintf(t->disk, sizeof(t->disk), "%s", dev);
-	t->partno = (unsigned)opt_partno;
-	if (t->blk)
-		blk_partition_path(sb.st_rdev, t->partno, t->node);
-	return 0;
-}
-
-/*
- * Content nothing names may be in use through the kernel all the same: a plain
- * dm-crypt mapping (no header to find), an md array, a mounted filesystem or
- * swap libblkid cannot read. Such a partition is never shrunk, override or not.
- */
-static int unknown_in_use(const struct target *t)
-{
-	char holders[256] = "";
-	struct stat sb;
-
-	if (!t->node[0] || stat(t->node, &sb) < 0 || !S_ISBLK(sb.st_mode))
-		return 0;
-	if (blk_holders(sb.st_rdev, holders, sizeof(holders)) == 0 && holders[0])
-		return err_set(E_REFUSED, "%s: partition %u is held by %s (an open mapping or "
-			       "array over content shrinkbox cannot read); it is not shrunk, even "
-			       "with --force-unknown-content", t->disk, t->partno, holders);
-	if (blk_mounted(sb.st_rdev) || swap_in_use(t->node))
-		return err_set(E_REFUSED, "%s: partition %u is mounted or in use as swap; it is not "
-			       "shrunk, even with --force-unknown-content", t->disk, t->partno);
-	return 0;
-}
-
-/* The kernel's idea of the partition's size in 512-byte sectors; 0 if it has none. */
-static uint64_t kernel_size(const char *node)
-{
-	char path[DEV_PATH_MAX + 64], buf[32];
-	const char *base = strrchr(node, '/');
-	uint64_t v = 0;
-	FILE *f;
-
-	if (!node[0] || !base)
-		return 0;
-	snprintf(path, sizeof(path), "/sys/class/block/%s/size", base + 1);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	if (fgets(buf, sizeof(buf), f))
-		v = strtoull(buf, NULL, 10);
-	fclose(f);
-	return v;
-}
-
 /*
  * A logical partition: what happens to its extended partition. It grows first
  * when the new end passes it (part_set_size()); it never shrinks with it.
  */
-static void plan_container(const struct part_table *pt, const struct part_entry *e,
-			   uint64_t new_size)
+static void print_container(const struct part_plan *p)
 {
-	const struct part_entry *c = part_table_find(pt, e->parent), *g;
+	const struct part_table *pt = p->pt;
+	const struct part_entry *e = p->e, *c = part_table_find(pt, e->parent), *g;
 	char a[SIZE_FMT_LEN];
 
 	if (!c)
 		return;
-	g = part_container_grows(pt, e, new_size);
+	g = part_container_grows(pt, e, p->new_size);
 	if (g)
 		printf("  extended partition %u: sectors %" PRIu64 "-%" PRIu64 "  ->  %" PRIu64 "-%"
 		       PRIu64 " (%s), first: its MBR entry is written and flushed before the EBR "
 		       "of partition %u\n", c->partno, c->start, c->start + c->size - 1, c->start,
-		       e->start + new_size - 1, size_fmt(a, (e->start + new_size - c->start) *
-							   pt->sector_size), e->partno);
+		       e->start + p->new_size - 1, size_fmt(a, (e->start + p->new_size - c->start) *
+							      pt->sector_size), e->partno);
 	else
 		printf("  extended partition %u: sectors %" PRIu64 "-%" PRIu64 " (unchanged%s)\n",
 		       c->partno, c->start, c->start + c->size - 1,
-		       new_size < e->size ? ": a shrink leaves the container alone" : "");
+		       p->new_size < e->size ? ": a shrink leaves the container alone" : "");
 	printf("  the kernel's node for extended partition %u stays its 1 KiB stub "
 	       "(block/partitions/msdos.c)\n", c->partno);
+}
+
+static const char *table_why(const struct part_plan *p)
+{
+	return p->pt->backup_moves ? "the disk grew: the backup GPT header is not on its last sector" :
+	       "an interrupted table write, or a damaged copy (a GPT header or entry array, a "
+	       "staged copy of the array, a protective MBR of the wrong size)";
+}
+
+static void print_plan(const struct part_plan *p)
+{
+	const struct part_table *pt = p->pt;
+	const struct part_entry *e = p->e;
+	char a[SIZE_FMT_LEN], b[SIZE_FMT_LEN];
+	uint64_t ss = p->ss;
+
+	printf("Plan for partition %u of %s (%s, %" PRIu64 "-byte sectors):\n", p->partno, p->disk,
+	       pt->label, ss);
+	printf("  start: sector %" PRIu64 " (unchanged)\n", e->start);
+	printf("  size:  %" PRIu64 " s = %s  ->  %" PRIu64 " s = %s\n", e->size,
+	       size_fmt(a, e->size * ss), p->new_size, size_fmt(b, p->new_size * ss));
+	printf("  end:   sector %" PRIu64 "  ->  %" PRIu64 "%s\n", e->start + e->size - 1,
+	       e->start + p->new_size - 1,
+	       (e->start + p->new_size) % (pt->grain / ss ? pt->grain / ss : 1) ? "" :
+										" (on the grain)");
+	if (e->next_partno)
+		printf("  next:  partition %u at sector %" PRIu64 "\n", e->next_partno, p->limit);
+	else
+		printf("  next:  free space to the last usable sector %" PRIu64 "\n", pt->last_usable);
+	if (e->parent)
+		print_container(p);
+	if (p->content) {
+		if (p->need.known)
+			printf("  content needs %s: %s\n", size_fmt(a, p->need.bytes), p->need.what);
+		else if (p->need.unknown && p->new_size < e->size)
+			printf("  content: %s; --force-unknown-content: whatever lies past the new "
+			       "end is lost\n", p->need.what);
+		if (p->content->kind == VOL_LUKS)
+			applet_print_luks_tokens(p->content->name, &p->content->luks, true);
+	}
+	if (pt->needs_write)
+		printf("  table: %s; writing the table %s\n", table_why(p),
+		       pt->backup_moves ? "moves it to the end" : "finishes or repairs it");
+	if (p->ksize)
+		printf("  then tell the kernel (BLKPG_RESIZE_PARTITION): %s, %" PRIu64 " s now, "
+		       "becomes %" PRIu64 " s\n", p->node, p->ksize, p->new_size * ss / SECTOR_SIZE);
+}
+
+/* The same facts as print_plan, as one JSON document on stdout. */
+static void print_json(const struct part_plan *p)
+{
+	const struct part_table *pt = p->pt;
+	const struct part_entry *e = p->e, *c, *g;
+	struct json_object *o = json_object_new_object(), *x;
+
+	J_ADD(o, "schema_version", J_U64(1));
+	J_ADD(o, "applet", J_STR("partresize"));
+	J_ADD(o, "disk", J_STR(p->disk));
+	J_ADD(o, "partition", J_U64(p->partno));
+	J_ADD(o, "label", J_STR(pt->label));
+	J_ADD(o, "changes", J_BOOL(!p->noop));
+	J_ADD(o, "sector_size_bytes", J_U64(p->ss));
+	J_ADD(o, "start_sector", J_U64(e->start));
+	J_ADD(o, "size_sectors_before", J_U64(e->size));
+	J_ADD(o, "size_sectors_after", J_U64(p->new_size));
+	J_ADD(o, "size_bytes_before", J_U64(e->size * p->ss));
+	J_ADD(o, "size_bytes_after", J_U64(p->new_size * p->ss));
+	J_ADD(o, "end_sector_before", J_U64(e->start + e->size - 1));
+	J_ADD(o, "end_sector_after", J_U64(e->start + p->new_size - 1));
+	if (e->next_partno) {
+		J_ADD(o, "next_partition", J_U64(e->next_partno));
+		J_ADD(o, "next_start_sector", J_U64(p->limit));
+	}
+	J_ADD(o, "last_usable_sector", J_U64(pt->last_usable));
+	c = e->parent ? part_table_find(pt, e->parent) : NULL;
+	if (c) {
+		g = part_container_grows(pt, e, p->new_size);
+		x = json_object_new_object();
+		J_ADD(x, "partition", J_U64(c->partno));
+		J_ADD(x, "start_sector", J_U64(c->start));
+		J_ADD(x, "end_sector_before", J_U64(c->start + c->size - 1));
+		J_ADD(x, "end_sector_after", J_U64(g ? e->start + p->new_size - 1 :
+						   c->start + c->size - 1));
+		J_ADD(o, "extended", x);
+	}
+	if (p->content) {
+		x = json_object_new_object();
+		J_ADD(x, "known", J_BOOL(p->need.known));
+		if (p->need.known)
+			J_ADD(x, "needs_bytes", J_U64(p->need.bytes));
+		J_ADD(x, "what", J_STR(p->need.what));
+		J_ADD(o, "content", x);
+	}
+	J_ADD(o, "table_write", J_BOOL(p->write));
+	if (pt->needs_write)
+		J_ADD(o, "table_repair", J_STR(table_why(p)));
+	if (p->ksize) {
+		J_ADD(o, "kernel_node", J_STR(p->node));
+		J_ADD(o, "kernel_sectors_before", J_U64(p->ksize));
+		J_ADD(o, "kernel_sectors_after", J_U64(p->new_size * p->ss / SECTOR_SIZE));
+	}
+	json_print(o);
+}
+
+/* What the plan leaves to the write: the LUKS tokens' rule, libfdisk's own checks. */
+static int check_write(const struct part_plan *p)
+{
+	int r;
+
+	if (!p->write)
+		return 0;
+	if (p->content && p->content->kind == VOL_LUKS) {
+		err_clear();
+		r = applet_check_luks_tokens(p->content->name, &p->content->luks, true);
+		if (r < 0)
+			return applet_plan_fail(r);
+	}
+	/* Every decision of the write (libfdisk's checks, room to stage a GPT array), now. */
+	err_clear();
+	r = part_check_size(p->disk, p->partno, p->new_size);
+	if (r < 0) {
+		log_error("%s", err_msg(r));
+		return r == E_REFUSED ? EXIT_REFUSED : EXIT_FAILED;
+	}
+	return 0;
+}
+
+static int apply(const struct part_plan *p)
+{
+	FILE *out = mutate.json ? stderr : stdout;
+	char a[SIZE_FMT_LEN];
+	int r;
+
+	if (p->write) {
+		char bk[DEV_PATH_MAX];
+
+		/* The table as it is, for sfdisk to restore, before anything is written. */
+		err_clear();
+		r = pt_backup(p->disk, mutate.backup_dir ? mutate.backup_dir : DEFAULT_BACKUP_DIR, bk,
+			      sizeof(bk));
+		if (r < 0) {
+			log_error("%s (nothing was changed)", err_msg(r));
+			return EXIT_FAILED;
+		}
+		fprintf(out, "  table saved: %s (sfdisk %s < %s restores it)\n", bk, p->disk, bk);
+		err_clear();
+		r = part_set_size(p->disk, p->partno, p->new_size);
+		if (r < 0) {
+			log_error("%s", err_msg(r));
+			/* E_REFUSED: decided before its first write (the check above agrees). */
+			return r == E_REFUSED ? EXIT_REFUSED : EXIT_PARTIAL;
+		}
+	}
+	if (p->ksize) {
+		err_clear();
+		r = part_kernel_resize(p->disk, p->partno, p->e->start * p->ss, p->new_size * p->ss);
+		if (r < 0) {
+			log_error("%s; the table on the disk is already changed: run the same command "
+				  "again, or reboot", err_msg(r));
+			return EXIT_PARTIAL;
+		}
+		if (part_node_sectors(p->node) * SECTOR_SIZE != p->new_size * p->ss) {
+			log_error("%s: the kernel still reports %" PRIu64 " sectors", p->node,
+				  part_node_sectors(p->node));
+			return EXIT_PARTIAL;
+		}
+	}
+	test_stop("part-resized");
+	fprintf(out, "Done: partition %u of %s is %" PRIu64 " s = %s.\n", p->partno, p->disk,
+		p->new_size, size_fmt(a, p->new_size * p->ss));
+	return EXIT_DONE;
+}
+
+/* The command line as a request: 0, or EXIT_USAGE (printed). */
+static int request(struct part_request *rq)
+{
+	int r;
+
+	*rq = (struct part_request){ .partno = opt_partno, .no_align = opt_no_align,
+				     .force_unknown = opt_force_unknown, .end_arg = opt_end };
+	if (!!opt_size + !!opt_end + !!opt_max != 1) {
+		log_error("give exactly one of --size, --end and --max");
+		return EXIT_USAGE;
+	}
+	if (opt_end) {
+		rq->mode = PART_END;
+		r = count_parse(opt_end, &rq->end);
+		if (r < 0) {
+			log_error("--end %s: %s", opt_end, err_msg(r));
+			return EXIT_USAGE;
+		}
+	} else if (opt_size) {
+		rq->mode = PART_SIZE;
+		r = size_parse(opt_size, 0, &rq->bytes);
+		if (r < 0 || !rq->bytes) {
+			log_error("--size %s", r < 0 ? err_msg(r) : "must be more than 0 B");
+			return EXIT_USAGE;
+		}
+	} else {
+		rq->mode = PART_MAX;
+	}
+	return 0;
 }
 
 int partresize_main(int argc, char **argv)
 {
 	_cleanup_close_ int lockfd = -1;
-	struct stack *st = NULL;
-	struct target t;
-	struct need need;
-	const struct part_entry *e = NULL;
-	const struct volume *content = NULL;
-	const struct part_table *pt;
-	char a[SIZE_FMT_LEN], b[SIZE_FMT_LEN];
-	uint64_t ss, grain, limit, new_size, bytes, ksize;
+	struct part_plan p = { 0 };
+	struct part_request rq;
 	const char *dev;
 	poptContext ctx;
-	int r, rc = EXIT_FAILED, modes;
+	int r, rc;
 
 	if (applet_parse("partresize", argc, argv, partresize_opts, "DEVICE", &ctx))
 		return EXIT_USAGE;
-	if (applet_args(ctx, "partresize", 1, 1, &dev) < 0) {
-		poptFreeContext(ctx);
-		return EXIT_USAGE;
-	}
-	modes = !!opt_size + !!opt_end + !!opt_max;
-	if (modes != 1) {
-		log_error("give exactly one of --size, --end and --max");
-		poptFreeContext(ctx);
-		return EXIT_USAGE;
-	}
+	rc = applet_args(ctx, "partresize", 1, 1, &dev) < 0 ? EXIT_USAGE : request(&rq);
+	if (rc)
+		goto out;
 	err_clear();
-	r = resolve(dev, &t);
+	r = part_plan_resolve(dev, &rq, &p);
 	if (r < 0) {
 		log_error("%s", err_msg(r));
 		rc = r == -EINVAL || r == -ENOENT ? EXIT_USAGE : EXIT_FAILED;
 		goto out;
 	}
 	/* Hold the disk's BSD lock, so udev and other tools keep off while we work. */
-	lockfd = open(t.disk, O_RDONLY | O_CLOEXEC);
+	lockfd = open(p.disk, O_RDONLY | O_CLOEXEC);
 	if (lockfd < 0 || flock(lockfd, LOCK_EX) < 0) {
-		log_error("%s: cannot open and lock it: %m", t.disk);
+		log_error("%s: cannot open and lock it: %m", p.disk);
+		rc = EXIT_FAILED;
 		goto out;
 	}
 	err_clear();
-	r = stack_probe_part(t.disk, t.partno, &st);
+	r = part_plan_make(&p, &rq);
 	if (r < 0) {
-		log_error("%s", err_msg(r));
+		rc = applet_plan_fail(r);
 		goto out;
 	}
-	if (st->root->kind != VOL_PTABLE) {
-		log_error("%s: no GPT or MBR partition table%s%s", t.disk,
-			  st->root->error[0] ? ": " : "", st->root->error);
+	if (mutate.json)
+		print_json(&p);
+	if (p.noop) {
+		fprintf(mutate.json ? stderr : stdout, "No changes.\n");
 		goto out;
 	}
-	pt = &st->root->pt;
-	for (size_t i = 0; i < pt->n; i++)
-		if (pt->parts[i].partno == t.partno) {
-			e = &pt->parts[i];
-			content = st->root->parts ? st->root->parts[i] : NULL;
-		}
-	if (!e) {
-		log_error("%s has no partition %u", t.disk, t.partno);
+	if (!mutate.json)
+		print_plan(&p);
+	rc = check_write(&p);
+	if (rc)
 		goto out;
-	}
-	if (e->container) {
-		log_error("%s: partition %u is an extended partition; resize its logical partitions",
-			  t.disk, t.partno);
-		rc = EXIT_REFUSED;
-		goto out;
-	}
-	ss = pt->sector_size;
-	grain = opt_no_align || !pt->grain ? 1 : pt->grain / ss;
-	/* First sector we may not use; a last logical partition may grow its container first. */
-	limit = e->start + e->size + e->grow_after;
-
-	if (opt_end) {
-		uint64_t end;
-
-		r = count_parse(opt_end, &end);
-		if (r < 0 || end < e->start) {
-			log_error("--end %s: %s", opt_end,
-				  r < 0 ? err_msg(r) : "must not be before the partition's start");
-			rc = EXIT_USAGE;
-			goto out;
-		}
-		new_size = end - e->start + 1;
-	} else if (opt_size) {
-		r = size_parse(opt_size, 0, &bytes);
-		if (r < 0 || !bytes) {
-			log_error("--size %s", r < 0 ? err_msg(r) : "must be more than 0 B");
-			rc = EXIT_USAGE;
-			goto out;
-		}
-		/* Never smaller than asked: up to a whole sector, then up to the grain. */
-		new_size = div_round_up(e->start + div_round_up(bytes, ss), grain) * grain - e->start;
-	} else {
-		new_size = round_down(limit, grain) > e->start ?
-				   round_down(limit, grain) - e->start : limit - e->start;
-	}
-	if (e->start + new_size > limit) {
-		if (e->next_partno)
-			log_error("%s: partition %u would end at sector %" PRIu64 ", over partition %u "
-				  "which starts at %" PRIu64, t.disk, t.partno,
-				  e->start + new_size - 1, e->next_partno, limit);
-		else
-			log_error("%s: partition %u would end at sector %" PRIu64 ", past the last "
-				  "usable sector %" PRIu64, t.disk, t.partno, e->start + new_size - 1,
-				  pt->last_usable);
-		rc = EXIT_REFUSED;
-		goto out;
-	}
-	if (new_size < e->size) {
-		if (!content) {
-			log_error("%s: partition %u: its content was not read", t.disk, t.partno);
-			goto out;
-		}
-		content_need(content, &need);
-		if (need.unknown) {
-			r = unknown_in_use(&t);
-			if (r < 0) {
-				log_error("%s", err_msg(r));
-				rc = EXIT_REFUSED;
-				goto out;
-			}
-		}
-		if (!need.known && !(need.unknown && opt_force_unknown)) {
-			log_error("%s: will not shrink partition %u: %s%s", t.disk, t.partno,
-				  need.what, need.unknown ? "; --force-unknown-content shrinks it "
-				  "anyway, losing whatever lies past the new end" : "");
-			rc = EXIT_REFUSED;
-			goto out;
-		}
-		if (new_size * ss < need.bytes) {
-			uint64_t min = div_round_up(e->start + div_round_up(need.bytes, ss), grain) *
-				       grain - e->start;
-
-			log_error("%s: partition %u cannot shrink to %s: its content needs %s (%s); "
-				  "the smallest size that works is %" PRIu64 " s = %s", t.disk, t.partno,
-				  size_fmt(a, new_size * ss), size_fmt(b, need.bytes), need.what, min,
-				  size_fmt(b, min * ss));
-			rc = EXIT_REFUSED;
-			goto out;
-		}
-	}
-	ksize = kernel_size(t.node);
-	if (new_size == e->size && (!ksize || ksize * SECTOR_SIZE == new_size * ss) &&
-	    !pt->needs_write) {
-		printf("No changes.\n");
-		rc = EXIT_DONE;
-		goto out;
-	}
-
-	printf("Plan for partition %u of %s (%s, %" PRIu64 "-byte sectors):\n", t.partno, t.disk,
-	       pt->label, ss);
-	printf("  start: sector %" PRIu64 " (unchanged)\n", e->start);
-	printf("  size:  %" PRIu64 " s = %s  ->  %" PRIu64 " s = %s\n", e->size,
-	       size_fmt(a, e->size * ss), new_size, size_fmt(b, new_size * ss));
-	printf("  end:   sector %" PRIu64 "  ->  %" PRIu64 "%s\n", e->start + e->size - 1,
-	       e->start + new_size - 1,
-	       (e->start + new_size) % (pt->grain / ss ? pt->grain / ss : 1) ? "" :
-									  " (on the grain)");
-	if (e->next_partno)
-		printf("  next:  partition %u at sector %" PRIu64 "\n", e->next_partno, limit);
-	else
-		printf("  next:  free space to the last usable sector %" PRIu64 "\n", pt->last_usable);
-	if (e->parent)
-		plan_container(pt, e, new_size);
-	if (content) {
-		content_need(content, &need);
-		if (need.known)
-			printf("  content needs %s: %s\n", size_fmt(a, need.bytes), need.what);
-		else if (need.unknown && new_size < e->size)
-			printf("  content: %s; --force-unknown-content: whatever lies past the new "
-			       "end is lost\n", need.what);
-		if (content->kind == VOL_LUKS)
-			applet_print_luks_tokens(content->name, &content->luks, true);
-	}
-	if (content && content->kind == VOL_LUKS && (new_size != e->size || pt->needs_write)) {
-		err_clear();
-		r = applet_check_luks_tokens(content->name, &content->luks, true);
-		if (r < 0) {
-			log_error("%s", err_msg(r));
-			rc = EXIT_REFUSED;
-			goto out;
-		}
-	}
-	if (pt->needs_write)
-		printf("  table: %s; writing the table %s\n", pt->backup_moves ?
-		       "the disk grew: the backup GPT header is not on its last sector" :
-		       "an interrupted table write, or a damaged copy (a GPT header or entry array, "
-		       "a staged copy of the array, a protective MBR of the wrong size)",
-		       pt->backup_moves ? "moves it to the end" : "finishes or repairs it");
-	if (ksize)
-		printf("  then tell the kernel (BLKPG_RESIZE_PARTITION): %s, %" PRIu64 " s now, "
-		       "becomes %" PRIu64 " s\n", t.node, ksize, new_size * ss / SECTOR_SIZE);
-	if (new_size != e->size || pt->needs_write) {
-		/* Every decision of the write (libfdisk's checks, room to stage a GPT array), now. */
-		err_clear();
-		r = part_check_size(t.disk, t.partno, new_size);
-		if (r < 0) {
-			log_error("%s", err_msg(r));
-			rc = r == E_REFUSED ? EXIT_REFUSED : EXIT_FAILED;
-			goto out;
-		}
-	}
 	r = applet_consent();
-	if (r <= 0) {
-		rc = r == 0 ? EXIT_DONE : EXIT_REFUSED;
-		goto out;
-	}
-	if (new_size != e->size || pt->needs_write) {
-		char bk[DEV_PATH_MAX];
-
-		/* The table as it is, for sfdisk to restore, before anything is written. */
-		err_clear();
-		r = pt_backup(t.disk, mutate.backup_dir ? mutate.backup_dir : DEFAULT_BACKUP_DIR, bk,
-			      sizeof(bk));
-		if (r < 0) {
-			log_error("%s (nothing was changed)", err_msg(r));
-			rc = EXIT_FAILED;
-			goto out;
-		}
-		printf("  table saved: %s (sfdisk %s < %s restores it)\n", bk, t.disk, bk);
-		err_clear();
-		r = part_set_size(t.disk, t.partno, new_size);
-		if (r < 0) {
-			log_error("%s", err_msg(r));
-			/* E_REFUSED: decided before its first write (the check above agrees). */
-			rc = r == E_REFUSED ? EXIT_REFUSED : EXIT_PARTIAL;
-			goto out;
-		}
-	}
-	if (ksize) {
-		err_clear();
-		r = part_kernel_resize(t.disk, t.partno, e->start * ss, new_size * ss);
-		if (r < 0) {
-			log_error("%s; the table on the disk is already changed: run the same command "
-				  "again, or reboot", err_msg(r));
-			rc = EXIT_PARTIAL;
-			goto out;
-		}
-		if (kernel_size(t.node) * SECTOR_SIZE != new_size * ss) {
-			log_error("%s: the kernel still reports %" PRIu64 " sectors", t.node,
-				  kernel_size(t.node));
-			rc = EXIT_PARTIAL;
-			goto out;
-		}
-	}
-	test_stop("part-resized");
-	printf("Done: partition %u of %s is %" PRIu64 " s = %s.\n", t.partno, t.disk, new_size,
-	       size_fmt(a, new_size * ss));
-	rc = EXIT_DONE;
+	rc = r < 0 ? EXIT_REFUSED : r == 0 ? EXIT_DONE : apply(&p);
 out:
-	stack_free(st);
+	part_plan_free(&p);
 	poptFreeContext(ctx);
 	return rc;
 }

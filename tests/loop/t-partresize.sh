@@ -58,6 +58,28 @@ out=$("$SB" partresize "${d}p2" --size 101MiB --yes 2>&1); rc=$?
 out=$("$SB" partresize "${d}p2" --max --yes 2>&1); rc=$?
 [ $rc = 0 ] && [ "$(size_of "$d" p2)" = 204800 ] && [ "$(ksize "${d}p2")" = 204800 ] &&
 	ok gpt_grow_max_to_next_partition || bad gpt_grow_max_to_next_partition "size $(size_of "$d" p2): $out"
+# --json: the plan as one document on stdout (every other line on stderr), its sizes the ones
+# the real run then makes, and "changes": false once it is done.
+before=$(sha256sum <"$d")
+js=$("$SB" partresize "${d}p2" --size 80MiB --json --dry-run 2>"$TMPD/err"); rc=$?
+if [ $rc = 0 ] && [ "$(sha256sum <"$d")" = "$before" ] &&
+	[ "$(jq -r '[.schema_version, .applet, .partition, .changes, .size_sectors_before,
+		.size_sectors_after, .end_sector_after, .next_partition, .table_write,
+		.kernel_sectors_after, .content.known] | map(tostring) | join(" ")' <<<"$js")" = \
+	"1 partresize 2 true 204800 163840 167935 3 true 163840 true" ] &&
+	grep -qx "Dry run: nothing was changed." "$TMPD/err"; then
+	ok json_plan_dry_run
+else
+	bad json_plan_dry_run "rc $rc: $(jq -c . <<<"$js") $(tr "\n" " " <"$TMPD/err")"
+fi
+js=$("$SB" partresize "${d}p2" --size 80MiB --json --yes 2>"$TMPD/err"); rc=$?
+[ $rc = 0 ] && [ "$(size_of "$d" p2)" = "$(jq -r .size_sectors_after <<<"$js")" ] &&
+	[ "$(ksize "${d}p2")" = 163840 ] && grep -q "^Done: partition 2 of" "$TMPD/err" &&
+	ok json_plan_is_what_the_run_makes || bad json_plan_is_what_the_run_makes "rc $rc: $js"
+js=$("$SB" partresize "${d}p2" --size 80MiB --json --yes 2>"$TMPD/err"); rc=$?
+[ $rc = 0 ] && [ "$(jq -r .changes <<<"$js")" = false ] && grep -qx "No changes." "$TMPD/err" &&
+	ok json_rerun_no_changes || bad json_rerun_no_changes "rc $rc: $js"
+q "$SB" partresize "${d}p2" --max --yes
 out=$("$SB" partresize "${d}p4" --max --yes 2>&1); rc=$?
 last=$(sfdisk -d "$d" | awk '/^last-lba/ {print $2}')
 end4=$(sfdisk -d "$d" | awk '$1 ~ /p4$/ {gsub(",", "", $4); gsub(",", "", $6); print $4 + $6 - 1}')
