@@ -185,16 +185,20 @@ for name in "${names[@]}"; do
 	# Each cut is "DELAY_MS MARKER": the kill comes DELAY_MS after MARKER shows.
 	random_cut=()
 	mapfile -t cuts < <(awk '$1 == "powercut" {$1 = ""; sub(/^ /, ""); print "0 " $0}' "$scn")
-	while [ -n "${SHRINKBOX_VM_CUTS:-}" ] && [ ${#cuts[@]} -gt "$SHRINKBOX_VM_CUTS" ]; do
+	# "ci-cuts NAMED RANDOM": this scenario's CI sample, smaller than the suite's (its time).
+	ncuts=${SHRINKBOX_VM_CUTS:-} npcuts=${SHRINKBOX_VM_POWERCUTS:-}
+	if [ "${CI:-}" = true ] && grep -q '^ci-cuts ' "$scn"; then
+		read -r ncuts npcuts < <(awk '$1 == "ci-cuts" {print $2, $3; exit}' "$scn")
+	fi
+	while [ -n "$ncuts" ] && [ ${#cuts[@]} -gt "$ncuts" ]; do
 		i=$((RANDOM % ${#cuts[@]}))
-		echo "  not this run (a sample of $SHRINKBOX_VM_CUTS named cuts, seed $SEED): ${cuts[i]#0 }"
+		echo "  not this run (a sample of $ncuts named cuts, seed $SEED): ${cuts[i]#0 }"
 		cuts=("${cuts[@]:0:i}" "${cuts[@]:i+1}")
 	done
 	# "powercut-at MS MARKER": one cut MS after MARKER, to replay a reported random cut.
 	mapfile -t -O ${#cuts[@]} cuts < <(awk '$1 == "powercut-at" {$1 = ""; sub(/^ /, ""); print}' "$scn")
 	while read -r n maxs marker; do
-		[ -n "${SHRINKBOX_VM_POWERCUTS:-}" ] && [ "$SHRINKBOX_VM_POWERCUTS" -lt "$n" ] &&
-			n=$SHRINKBOX_VM_POWERCUTS
+		[ -n "$npcuts" ] && [ "$npcuts" -lt "$n" ] && n=$npcuts
 		echo "  $n power cuts at random instants within $maxs s of \"$marker\" (seed $SEED)"
 		for ((i = 0; i < n; i++)); do
 			cuts+=("$(((RANDOM * 32768 + RANDOM) % (maxs * 1000))) $marker")
