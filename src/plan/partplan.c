@@ -170,8 +170,8 @@ int part_plan_make(struct part_plan *p, const struct part_request *rq)
 	int r;
 
 	r = stack_probe_part(p->disk, p->partno, &p->st);
-	if (r < 0)
-		return r;
+	if (r < 0)	/* what the probe cannot read is the disk's, never the command line's */
+		return r == -EINVAL ? -EIO : r;
 	r = find(p);
 	if (r < 0)
 		return r;
