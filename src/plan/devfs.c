@@ -102,7 +102,7 @@ int devfs_plan(const char *dev, uint64_t bytes, uint64_t dev_bytes, struct devfs
 	}
 	/* Offline, e2fsck -p runs first: what it would refuse is refused here, read-only. */
 	if (p->kind == FS_EXT && p->changes && !p->mounted) {
-		r = fs_e2fsck_n_check(dev);
+		r = fs_e2fsck_n_check(dev, NULL);
 		if (r < 0)
 			return r;
 	}

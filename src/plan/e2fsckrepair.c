@@ -464,7 +464,7 @@ static int repair_cut_resize(const char *dev, const char *lv, const struct fsres
 	}
 }
 
-int fs_e2fsck_n_check(const char *dev)
+int fs_e2fsck_n_check(const char *dev, const char *lv)
 {
 	char *argv[] = { "e2fsck", "-f", "-n", (char *)dev, NULL };
 	const size_t out_len = 1 << 20;	/* every line is read (repair_cut_resize()) */
@@ -493,15 +493,21 @@ int fs_e2fsck_n_check(const char *dev)
 	v = strlen(out) + 1 >= out_len ? -1 : e2fsck_n_verdict(out, bad, sizeof(bad));
 	if (v == 0)
 		return 0;
+	if (v > 0 && lv)
+		return err_set(E_REFUSED, "e2fsck -f -n of LV %s reports what an interrupted resize2fs "
+			       "leaves, which e2fsck -p will not fix unattended, and the LV does not "
+			       "carry the tag " RESIZE_MARK " that a resize2fs of shrinkbox leaves: "
+			       "run \"e2fsck -f /dev/%s\" yourself, then the same command again "
+			       "(nothing was changed)", lv, lv);
 	if (v > 0)
 		return err_set(E_REFUSED, "e2fsck -f -n of %s reports what an interrupted resize2fs "
 			       "leaves, which e2fsck -p will not fix unattended, and with no LV there "
 			       "is no tag to show it was one of ours: run \"e2fsck -f %s\" yourself, "
 			       "then the same command again (nothing was changed)", dev, dev);
-	return err_set(E_REFUSED, "e2fsck -f -n of %s reports what e2fsck -p will not fix "
-		       "unattended (\"%s\"): run \"e2fsck -f %s\" yourself, then the same command "
-		       "again (nothing was changed)", dev, bad[0] ? bad : "more than shrinkbox reads",
-		       dev);
+	return err_set(E_REFUSED, "e2fsck -f -n of %s%s reports what e2fsck -p will not fix "
+		       "unattended (\"%s\"): run \"e2fsck -f %s%s\" yourself, then the same "
+		       "command again (nothing was changed)", lv ? "LV " : "", lv ? lv : dev,
+		       bad[0] ? bad : "more than shrinkbox reads", lv ? "/dev/" : "", lv ? lv : dev);
 }
 
 int fs_e2fsck(const char *dev, const char *lv, bool repair, const struct fsresize_opts *o)

@@ -31,13 +31,14 @@ int e2fsck_n_verdict(const char *out, char *bad, size_t bad_len);
 int fs_e2fsck(const char *dev, const char *lv, bool repair, const struct fsresize_opts *o);
 
 /*
- * For a filesystem no tag can mark (one on no LV), before anything writes:
- * e2fsck -f -n, read-only. 0 when it is clean or all it reports is what
+ * For a filesystem no tag marks (one on no LV, or an LV without
+ * RESIZE_MARK; lv is then its VG/LV, else NULL), before anything writes, in
+ * the dry run too: e2fsck -f -n, read-only. 0 when it is clean or all it reports is what
  * e2fsck -p fixes unattended (e2fsck_n_verdict() 0), or when the journal
  * needs recovery (-n cannot replay it; -p does); else E_REFUSED naming the
  * first line. e2fsck -p itself, giving up, first marks the superblock as
  * having errors: a write a refusal may not make.
  */
-int fs_e2fsck_n_check(const char *dev);
+int fs_e2fsck_n_check(const char *dev, const char *lv);
 
 #endif

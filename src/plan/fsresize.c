@@ -231,6 +231,16 @@ int fsresize_plan_ahead(const struct vgh *h, unsigned lv, uint64_t new_le,
 				       "changed)", d->name, p->fs_final, p->fs_min, ext,
 				       size_fmt(a, ext * p->ext));
 	}
+	/*
+	 * Offline and unmarked, e2fsck -f -p runs first (apply); giving up, it
+	 * marks the superblock. What it would refuse is refused here, read-only,
+	 * and so in the dry run too.
+	 */
+	if (p->kind == FS_EXT && !p->online && !p->repair && (p->lv_changes || p->fs_changes)) {
+		r = fs_e2fsck_n_check(d->path, d->name);
+		if (r < 0)
+			return r;
+	}
 	if (p->kind == FS_EXT && new_le * p->ext < p->fs.size) {
 		r = resize2fs_min(d->path, p->fs.block_size, &p->fs_min);
 		/*
