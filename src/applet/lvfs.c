@@ -16,15 +16,27 @@
 static const char *opt_size, *opt_keyfile;
 static int opt_json;
 
-const struct poptOption lvfs_opts[] = {
-	{ "size", 's', POPT_ARG_STRING, &opt_size, 0, "new LV size with a unit (e.g. 20GiB); +SIZE grows by, -SIZE shrinks by",
-	  "SIZE" },
-	{ "json", 'j', POPT_ARG_NONE, &opt_json, 0,
-	  "print the plan as JSON on stdout (messages go to stderr)", NULL },
-	{ "key-file", 'd', POPT_ARG_STRING, &opt_keyfile, 0,
-	  "LUKS inside the LV, its key in the kernel keyring: the key for its resize", "FILE" },
-	{ NULL, 0, POPT_ARG_INCLUDE_TABLE, (void *)mutate_table, 0, NULL, NULL },
+/* The two applets' tables differ only in what --size takes (lvm2's +SIZE and -SIZE). */
+#define LVFS_OPTS_TAIL								\
+	{ "json", 'j', POPT_ARG_NONE, &opt_json, 0,					\
+	  "print the plan as JSON on stdout (messages go to stderr)", NULL },		\
+	{ "key-file", 'd', POPT_ARG_STRING, &opt_keyfile, 0,				\
+	  "LUKS inside the LV, its key in the kernel keyring: the key for its resize",	\
+	  "FILE" },									\
+	{ NULL, 0, POPT_ARG_INCLUDE_TABLE, (void *)mutate_table, 0, NULL, NULL },	\
 	POPT_TABLEEND
+
+const struct poptOption lvshrink_opts[] = {
+	{ "size", 's', POPT_ARG_STRING, &opt_size, 0,
+	  "new LV size with a unit (e.g. 20GiB); -SIZE shrinks it by SIZE", "SIZE" },
+	LVFS_OPTS_TAIL
+};
+
+const struct poptOption lvgrow_opts[] = {
+	{ "size", 's', POPT_ARG_STRING, &opt_size, 0,
+	  "new LV size with a unit (e.g. 20GiB); +SIZE grows it by SIZE (without --size the "
+	  "LV keeps its size and its content grows to fill it)", "SIZE" },
+	LVFS_OPTS_TAIL
 };
 
 /* With --json, stdout holds the JSON document only. */
@@ -147,7 +159,7 @@ int lvfs_main(const char *name, int argc, char **argv, bool grow)
 	int r, rc = EXIT_FAILED, lv;
 	bool dev_open = false;
 
-	if (applet_parse(name, argc, argv, lvfs_opts, "VG/LV", &ctx))
+	if (applet_parse(name, argc, argv, grow ? lvgrow_opts : lvshrink_opts, "VG/LV", &ctx))
 		return EXIT_USAGE;
 	if (applet_args(ctx, name, 1, 1, &arg) < 0 || (!grow && !opt_size)) {
 		if (!grow && !opt_size)

@@ -8,7 +8,7 @@
 #include "help.h"
 
 /* --size and the mutating options: lvgrow's and lvshrink's help show them. */
-extern const struct poptOption lvfs_opts[];
+extern const struct poptOption lvshrink_opts[], lvgrow_opts[];
 
 int lvfs_main(const char *name, int argc, char **argv, bool grow);
 

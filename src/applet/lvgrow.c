@@ -21,8 +21,11 @@ const struct applet_help lvgrow_help = {
 		       "so a re-run finishes a cut-off one); a mounted ext2/3/4 grows online: "
 		       "the LV metadata and the dm reload under it, then resize2fs through the "
 		       "kernel (journaled: no e2fsck, no tag); swap: the header is rewritten "
-		       "keeping its UUID and label, when not in use.",
-	.opts = lvfs_opts,
+		       "keeping its UUID and label, when not in use; XFS (xfs_growfs) and "
+		       "btrfs (btrfs filesystem resize) through a private mount, or on their "
+		       "mount; LUKS inside the LV: the LV, the open mapping (--key-file for a "
+		       "key in the kernel keyring), then its content.",
+	.opts = lvgrow_opts,
 	.examples = {
 		{ "lvgrow vg/home --size +100MiB --yes",
 		  "grow vg/home by 100 MiB and its filesystem with it" },

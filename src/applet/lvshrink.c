@@ -8,7 +8,8 @@
  * the new size, the metadata commit and dm reload, resize2fs to fill. When
  * resize2fs cannot go that small, nothing is changed and the smallest size that
  * works is printed. swap: the header is rewritten keeping UUID and label. The
- * LV must not be mounted or in use. XFS, btrfs and unknown contents are refused.
+ * LV must not be mounted or in use. btrfs through a private mount; LUKS inside
+ * the LV through its open mapping. XFS and unknown contents are refused.
  */
 #include "lvfs.h"
 #include "../applets.h"
@@ -22,9 +23,13 @@ const struct applet_help lvshrink_help = {
 		       "the metadata commit and dm reload, resize2fs to fill. When resize2fs "
 		       "cannot go that small nothing is changed and the smallest size that "
 		       "works is printed (exit 3). swap: the header is rewritten keeping its "
-		       "UUID and label. The LV must not be mounted or in use. XFS, btrfs and "
-		       "unknown contents are refused; a +SIZE too (lvgrow grows).",
-	.opts = lvfs_opts,
+		       "UUID and label. btrfs: btrfs filesystem resize on a private mount, "
+		       "never below btrfs inspect-internal min-dev-size. LUKS inside the LV: "
+		       "its content, the open mapping (--key-file for a key in the kernel "
+		       "keyring), then the LV. The LV must not be mounted or in use. XFS "
+		       "(which cannot shrink) and unknown contents are refused; a +SIZE too "
+		       "(lvgrow grows).",
+	.opts = lvshrink_opts,
 	.examples = {
 		{ "lvshrink vg/home --size 50GiB --yes",
 		  "shrink vg/home and its filesystem to 50 GiB" },

@@ -419,9 +419,8 @@ int schedule_main(int argc, char **argv)
 	for (unsigned i = 0; i < n; i++)
 		printf(" %s", words[i]);
 	printf(" --yes\n  request: %s/request on %s (UUID %s)%s%s\n", b.req, b.dev, b.uuid,
-	       key ? "; key file at boot: " : "; no --boot-key: a LUKS2 mapping whose key is in "
-	       "the kernel keyring will be refused at boot (nothing changed there: the initramfs "
-	       "has no terminal to ask on)",
+	       key ? "; key file at boot: " : "; no --boot-key: where a LUKS2 mapping's key is in "
+	       "the kernel keyring, its passphrase is asked on the console at boot",
 	       key ? key : "");
 	printf("  the initramfs must have been built with shrinkbox's hook while %s was mounted "
 	       "(it records that UUID); the result: shrinkbox schedule --status\n", b.dir);
