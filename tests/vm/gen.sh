@@ -88,6 +88,8 @@ gen_maker() {
 			echo "for l in /usr/lib/x86_64-linux-gnu /lib/x86_64-linux-gnu; do [ -d \$l ] && cp -a \$l/. /mnt/usr/lib/x86_64-linux-gnu/ || :; done"
 			echo "[ -d /lib64 ] && cp -a /lib64/. /mnt/lib64/ || :"
 			echo "cp \$(command -v e2fsck) \$(command -v resize2fs) /mnt/sbin/"
+			# btrfs and xfs_growfs where the image has them: an online grow in the root.
+			echo "for t in btrfs xfs_growfs; do command -v \$t >/dev/null && cp \$(command -v \$t) /mnt/sbin/ || :; done"
 			echo "cat >/mnt/sbin/init <<'EOI'"
 			gen_rootinit "$f"
 			echo "EOI"
