@@ -295,10 +295,29 @@ int applet_fail(int r, const struct commit_result *res, const char *vg)
 
 int applet_plan_fail(int r)
 {
+	if (r != -EINVAL)
+		return applet_fail(r, NULL, NULL);
 	log_error("%s", err_msg(r));
-	if (r == -EINVAL)
-		return EXIT_USAGE;
-	return r == E_REFUSED || r == -ENOSPC ? EXIT_REFUSED : EXIT_FAILED;
+	return EXIT_USAGE;
+}
+
+int applet_run_plan(const struct applet_stages *s, void *plan, bool noop)
+{
+	int r;
+
+	if (mutate.json)
+		s->print_json(plan);
+	if (noop) {
+		fprintf(mutate.json ? stderr : stdout, "No changes.\n");
+		return EXIT_DONE;
+	}
+	if (!mutate.json)
+		s->print(plan);
+	r = s->check ? s->check(plan) : 0;
+	if (r)
+		return r;
+	r = applet_consent();
+	return r < 0 ? EXIT_REFUSED : r == 0 ? EXIT_DONE : s->apply(plan);
 }
 
 int applet_fail_open(int r, const char *vg)

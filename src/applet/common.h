@@ -76,6 +76,21 @@ int applet_fail(int r, const struct commit_result *res, const char *vg);
  */
 int applet_plan_fail(int r);
 
+/*
+ * The stages after a plan, the same for every applet that has one (systemd-
+ * repart's run()): with --json the plan as JSON on stdout; "No changes." when
+ * noop; else the text plan, the checks the plan leaves to the write, consent
+ * (--dry-run stops there, exit 0), apply. The exit code. The callbacks get the
+ * applet's plan; check may be NULL; check and apply return exit codes.
+ */
+struct applet_stages {
+	void (*print)(const void *plan);
+	void (*print_json)(const void *plan);
+	int (*check)(const void *plan);
+	int (*apply)(void *plan);
+};
+int applet_run_plan(const struct applet_stages *s, void *plan, bool noop);
+
 /* The same for opening what the command line names: one that is not there is a usage error. */
 int applet_fail_open(int r, const char *vg);
 

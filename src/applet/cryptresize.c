@@ -65,8 +65,9 @@ const struct applet_help cryptresize_help = {
 	},
 };
 
-static void print_plan(const struct crypt_plan *p)
+static void print_plan(const void *plan)
 {
+	const struct crypt_plan *p = plan;
 	char a[SIZE_FMT_LEN], b[SIZE_FMT_LEN];
 
 	printf("Plan for %s (LUKS%d on %s, %" PRIu64 "-byte sectors, data offset %" PRIu64 " s):\n",
@@ -80,8 +81,9 @@ static void print_plan(const struct crypt_plan *p)
 		printf("  content needs %s: %s\n", size_fmt(a, p->need.bytes), p->need.what);
 }
 
-static void print_json(const struct crypt_plan *p)
+static void print_json(const void *plan)
 {
+	const struct crypt_plan *p = plan;
 	struct json_object *o = json_object_new_object();
 
 	J_ADD(o, "schema_version", J_U64(1));
@@ -154,8 +156,9 @@ static int resize(struct crypt_plan *p)
 	return 0;
 }
 
-static int apply(struct crypt_plan *p)
+static int apply(void *plan)
 {
+	struct crypt_plan *p = plan;
 	FILE *out = mutate.json ? stderr : stdout;
 	char bk[DEV_PATH_MAX], a[SIZE_FMT_LEN];
 	int r, rc;
@@ -181,6 +184,10 @@ static int apply(struct crypt_plan *p)
 		size_fmt(a, p->target * SECTOR_SIZE));
 	return EXIT_DONE;
 }
+
+static const struct applet_stages stages = {
+	.print = print_plan, .print_json = print_json, .apply = apply,
+};
 
 int cryptresize_main(int argc, char **argv)
 {
@@ -210,16 +217,7 @@ int cryptresize_main(int argc, char **argv)
 		rc = applet_plan_fail(r);
 		goto out;
 	}
-	if (mutate.json)
-		print_json(&p);
-	if (p.noop) {
-		fprintf(mutate.json ? stderr : stdout, "No changes.\n");
-		goto out;
-	}
-	if (!mutate.json)
-		print_plan(&p);
-	r = applet_consent();
-	rc = r < 0 ? EXIT_REFUSED : r == 0 ? EXIT_DONE : apply(&p);
+	rc = applet_run_plan(&stages, &p, p.noop);
 out:
 	crypt_plan_free(&p);
 	poptFreeContext(ctx);

@@ -16,7 +16,6 @@
 
 #include "common.h"
 #include "../applets.h"
-#include "../layer/sysfs.h"
 #include "../lvm/commit.h"
 #include "../lvm/edit.h"
 #include "../layer/lvdm.h"
@@ -82,7 +81,7 @@ int lvresize_main(int argc, char **argv)
 {
 	struct commit_result res = { 0 };
 	struct commit_opts co;
-	char vgname[128], desc[256], dm[256], path[DEV_PATH_MAX], a[SIZE_FMT_LEN], b[SIZE_FMT_LEN];
+	char vgname[128], desc[256], dm[256], a[SIZE_FMT_LEN], b[SIZE_FMT_LEN];
 	const char *arg, *lvname;
 	struct vgh *h = NULL;
 	uint64_t ext, want = 0, bytes = 0, old;
@@ -130,9 +129,9 @@ int lvresize_main(int argc, char **argv)
 		goto out;
 	}
 	lv_dm_name(vgname, lvname, dm);
-	if (blk_dm_path(dm, path) == 0) {
-		log_error("%s is active (%s); deactivate it first (its table would be stale)", arg,
-			  path);
+	if (lvdm_active(dm)) {
+		log_error("%s is active (/dev/mapper/%s); deactivate it first (its table would be "
+			  "stale)", arg, dm);
 		rc = EXIT_REFUSED;
 		goto out;
 	}

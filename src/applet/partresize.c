@@ -118,8 +118,9 @@ static const char *table_why(const struct part_plan *p)
 	       "staged copy of the array, a protective MBR of the wrong size)";
 }
 
-static void print_plan(const struct part_plan *p)
+static void print_plan(const void *plan)
 {
+	const struct part_plan *p = plan;
 	const struct part_table *pt = p->pt;
 	const struct part_entry *e = p->e;
 	char a[SIZE_FMT_LEN], b[SIZE_FMT_LEN];
@@ -158,8 +159,9 @@ static void print_plan(const struct part_plan *p)
 }
 
 /* The same facts as print_plan, as one JSON document on stdout. */
-static void print_json(const struct part_plan *p)
+static void print_json(const void *plan)
 {
+	const struct part_plan *p = plan;
 	const struct part_table *pt = p->pt;
 	const struct part_entry *e = p->e, *c, *g;
 	struct json_object *o = json_object_new_object(), *x;
@@ -214,8 +216,9 @@ static void print_json(const struct part_plan *p)
 }
 
 /* What the plan leaves to the write: the LUKS tokens' rule, libfdisk's own checks. */
-static int check_write(const struct part_plan *p)
+static int check_write(const void *plan)
 {
+	const struct part_plan *p = plan;
 	int r;
 
 	if (!p->write)
@@ -236,8 +239,9 @@ static int check_write(const struct part_plan *p)
 	return 0;
 }
 
-static int apply(const struct part_plan *p)
+static int apply(void *plan)
 {
+	const struct part_plan *p = plan;
 	FILE *out = mutate.json ? stderr : stdout;
 	char a[SIZE_FMT_LEN];
 	int r;
@@ -313,6 +317,10 @@ static int request(struct part_request *rq)
 	return 0;
 }
 
+static const struct applet_stages stages = {
+	.print = print_plan, .print_json = print_json, .check = check_write, .apply = apply,
+};
+
 int partresize_main(int argc, char **argv)
 {
 	_cleanup_close_ int lockfd = -1;
@@ -347,19 +355,7 @@ int partresize_main(int argc, char **argv)
 		rc = applet_plan_fail(r);
 		goto out;
 	}
-	if (mutate.json)
-		print_json(&p);
-	if (p.noop) {
-		fprintf(mutate.json ? stderr : stdout, "No changes.\n");
-		goto out;
-	}
-	if (!mutate.json)
-		print_plan(&p);
-	rc = check_write(&p);
-	if (rc)
-		goto out;
-	r = applet_consent();
-	rc = r < 0 ? EXIT_REFUSED : r == 0 ? EXIT_DONE : apply(&p);
+	rc = applet_run_plan(&stages, &p, p.noop);
 out:
 	part_plan_free(&p);
 	poptFreeContext(ctx);

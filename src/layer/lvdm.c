@@ -11,6 +11,7 @@
 #include <sys/sysmacros.h>
 
 #include "lvdm.h"
+#include "sysfs.h"
 #include "../util/err.h"
 #include "../util/log.h"
 #include "../util/teststop.h"
@@ -386,6 +387,16 @@ int lvdm_deactivate_vg(const struct vg *vg, char *busy, size_t busy_len)
 			return r;
 	}
 	return 0;
+}
+
+bool lvdm_active(const char *name)
+{
+	char path[DEV_PATH_MAX];
+	struct lvdm_info info;
+
+	if (blk_dm_path(name, path) == 0)
+		return true;
+	return lvdm_available() && lvdm_info(name, &info) == 0 && info.exists;
 }
 
 void lv_dm_name(const char *vg, const char *lv, char out[256])

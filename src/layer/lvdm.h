@@ -93,6 +93,12 @@ int lvdm_remove(const char *name);
 int lvdm_activate_vg(const struct vg *vg, const dev_t *pv_dev, unsigned *n_activated);
 int lvdm_deactivate_vg(const struct vg *vg, char *busy, size_t busy_len);
 
+/*
+ * The device NAME exists in the kernel: its /dev/mapper node, or where that is
+ * missing (lvm2 run without udev rules can leave none) device-mapper itself.
+ */
+bool lvdm_active(const char *name);
+
 /* The dm name lvm2 gives vg/lv: hyphens doubled, joined by one hyphen (docs/ondisk.md §8.1). */
 void lv_dm_name(const char *vg, const char *lv, char out[256]);
 

@@ -471,7 +471,7 @@ int fs_e2fsck_n_check(const char *dev, const char *lv)
 	_cleanup_free_ char *out = NULL;
 	_cleanup_close_ int fd = -1;
 	uint8_t incompat[4];
-	char bad[256] = "";
+	char bad[256] = "", who[DEV_PATH_MAX + 8], fix[DEV_PATH_MAX + 8];
 	int st, r, v;
 
 	/* The journal needs recovery: -n would judge the unreplayed state; -p replays it. */
@@ -493,21 +493,20 @@ int fs_e2fsck_n_check(const char *dev, const char *lv)
 	v = strlen(out) + 1 >= out_len ? -1 : e2fsck_n_verdict(out, bad, sizeof(bad));
 	if (v == 0)
 		return 0;
-	if (v > 0 && lv)
-		return err_set(E_REFUSED, "e2fsck -f -n of LV %s reports what an interrupted resize2fs "
-			       "leaves, which e2fsck -p will not fix unattended, and the LV does not "
-			       "carry the tag " RESIZE_MARK " that a resize2fs of shrinkbox leaves: "
-			       "run \"e2fsck -f /dev/%s\" yourself, then the same command again "
-			       "(nothing was changed)", lv, lv);
+	/* An LV is named as VG/LV, its repair as /dev/VG/LV; else the device's path. */
+	snprintf(who, sizeof(who), "%s%s", lv ? "LV " : "", lv ? lv : dev);
+	snprintf(fix, sizeof(fix), "%s%s", lv ? "/dev/" : "", lv ? lv : dev);
 	if (v > 0)
 		return err_set(E_REFUSED, "e2fsck -f -n of %s reports what an interrupted resize2fs "
-			       "leaves, which e2fsck -p will not fix unattended, and with no LV there "
-			       "is no tag to show it was one of ours: run \"e2fsck -f %s\" yourself, "
-			       "then the same command again (nothing was changed)", dev, dev);
-	return err_set(E_REFUSED, "e2fsck -f -n of %s%s reports what e2fsck -p will not fix "
-		       "unattended (\"%s\"): run \"e2fsck -f %s%s\" yourself, then the same "
-		       "command again (nothing was changed)", lv ? "LV " : "", lv ? lv : dev,
-		       bad[0] ? bad : "more than shrinkbox reads", lv ? "/dev/" : "", lv ? lv : dev);
+			       "leaves, which e2fsck -p will not fix unattended, and %s: run \"e2fsck "
+			       "-f %s\" yourself, then the same command again (nothing was changed)",
+			       who, lv ? "the LV does not carry the tag " RESIZE_MARK " that a "
+			       "resize2fs of shrinkbox leaves" : "with no LV there is no tag to show "
+			       "it was one of ours", fix);
+	return err_set(E_REFUSED, "e2fsck -f -n of %s reports what e2fsck -p will not fix "
+		       "unattended (\"%s\"): run \"e2fsck -f %s\" yourself, then the same command "
+		       "again (nothing was changed)", who, bad[0] ? bad : "more than shrinkbox reads",
+		       fix);
 }
 
 int fs_e2fsck(const char *dev, const char *lv, bool repair, const struct fsresize_opts *o)

@@ -117,22 +117,21 @@ static int open_lv(const struct vgh *h, unsigned lv, struct lvdev *d, bool mount
 	d->loopfd = -1;
 	snprintf(d->name, sizeof(d->name), "%s/%s", h->name, l->name);
 	lv_dm_name(h->name, l->name, d->dm_name);
-	r = blk_dm_path(d->dm_name, d->path);
-	/*
-	 * Active, but with no /dev/mapper node: lvm2 run without udev rules
-	 * (an initramfs, a rescue shell) can leave an LV it resized that way
-	 * (seen in the VM after "lvm lvextend"). Creating the device again would
-	 * fail (the name is taken): it is used through a node of our own.
-	 */
-	if (r < 0 && lvdm_available() && lvdm_info(d->dm_name, &info) == 0 && info.exists) {
-		r = private_node(d);
-		if (r == 0 && !d->own_node)
-			r = err_set(-ENOENT, "LV %s/%s is active but has no device node, and none "
-				    "could be made in " PRIVATE_NODE_DIR, h->name, l->name);
-		if (r < 0)
-			return r;
-	}
-	if (r == 0) {
+	if (lvdm_active(d->dm_name)) {
+		/*
+		 * Active, but with no /dev/mapper node (lvm2 run without udev rules, as
+		 * in an initramfs, left one it resized that way: seen in the VM after
+		 * "lvm lvextend"): used through a node of our own.
+		 */
+		if (blk_dm_path(d->dm_name, d->path) < 0) {
+			r = private_node(d);
+			if (r == 0 && !d->own_node)
+				r = err_set(-ENOENT, "LV %s/%s is active but has no device node, "
+					    "and none could be made in " PRIVATE_NODE_DIR, h->name,
+					    l->name);
+			if (r < 0)
+				return r;
+		}
 		d->kind = LVDEV_ACTIVE;
 		if (stat(d->path, &st) < 0)
 			return err_set(-errno, "%s: %m", d->path);
