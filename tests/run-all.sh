@@ -24,7 +24,7 @@ run_level() {
 	shift
 	log=$(mktemp)
 	t0=$(date +%s)
-	echo "==== $name: $*"
+	echo "==== $name: $* (at $((t0 - t_all)) s)"
 	"$@" 2>&1 | tee "$log"
 	rc=${PIPESTATUS[0]}
 	line=$(grep -E '^([A-Za-z-]+: )?[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
@@ -165,23 +165,19 @@ if [ "$lanes" = 2 ]; then
 	# (so the lanes end close together). A scenario not listed comes last.
 	if [ ${#vmlane[@]} -gt 0 ]; then
 		VM_QUEUE=$(mktemp -d)
-		VM_ORDER=$( (printf '%s\n' schedule-boot shrink-powercut boot-systemd boot-shrink debian-bios \
-			defrag-powercut migrate bench defrag-fragmented grow-enlarged \
-			key-check layers-seed seed-gpt-luks1 ptorder-gpt luks2-argon2 shrink-seed \
-			unlock-links defrag-reload-fail mbr-luks2; tests/vm/run.sh --list) |
+		VM_ORDER=$( (printf '%s\n' boot-shrink shrink-powercut grow-enlarged migrate \
+			defrag-powercut grow-logical-powercut key-check luks-in-lv fs-luks fedora-btrfs \
+			grow-online shrink-seed; tests/vm/run.sh --list) |
 			awk '!seen[$0]++' | while read -r n; do
 				[ -f "tests/vm/scenarios/$n.scn" ] && echo "$n"; done | tr '\n' ' ')
 		others+=(vm-a)
 	fi
-	LANE_LOG=$(mktemp)
-	echo "==== lanes: ${vmlane[*]:-none} beside ${others[*]:-none} (output of the vm lane at its end)"
-	run_levels "${vmlane[@]}" >"$LANE_LOG" 2>&1 &
-	lane_pid=$!
+	# The vm lane's lines as they come, each marked "[vm]" (a CI run stopped by its time limit
+	# still shows where each lane was).
+	echo "==== lanes: ${vmlane[*]:-none} beside ${others[*]:-none} (the vm lane's lines marked [vm])"
+	run_levels "${vmlane[@]}" 2>&1 | sed -u 's/^/[vm] /' &
 	run_levels "${others[@]}"
-	wait "$lane_pid"
-	echo "==== the vm lane's output"
-	cat "$LANE_LOG"
-	rm -f "$LANE_LOG"
+	wait
 	[ -z "$VM_QUEUE" ] || rm -rf "$VM_QUEUE"
 else
 	# shellcheck disable=SC2086 # a list of level names

@@ -168,7 +168,7 @@ vm_run() {
 # vm_maker_key SCENARIO: what its made disk depends on: the layout lines of the
 # scenario (not its comments, steps, checks or boots), the generator and the kernel.
 vm_maker_key() {
-	(grep -vE '^(#|(step|expect|check|output|powercut|powercut-random|boot|type|append|enlarge)\b)' "$1"
+	(grep -vE '^(#|(step|expect|check|output|powercut|powercut-random|boot|type|append|enlarge|local|ci-cuts|ci-sample)\b)' "$1"
 		cat "$VM_TOP/tests/vm/gen.sh"; echo "$KVER") | sha256sum | cut -c1-16
 }
 

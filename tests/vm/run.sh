@@ -32,6 +32,17 @@ pass=0 fail=0 skip=0
 # Random power-cut instants are reproducible from the seed.
 SEED=${SHRINKBOX_VM_SEED:-$(date +%s)}
 RANDOM=$SEED
+# CI runs SHRINKBOX_VM_SAMPLE (2) of the scenarios with a "ci-sample" line, drawn from
+# SHRINKBOX_VM_SAMPLE_SEED (default: the commit, so both lanes draw the same and a
+# re-run of one commit the same); a full local run does them all.
+sampled=" "
+if [ "${CI:-}" = true ]; then
+	sseed=${SHRINKBOX_VM_SAMPLE_SEED:-$((16#$(git rev-parse --short=7 HEAD 2>/dev/null || echo 0)))}
+	sampled=" $(grep -l '^ci-sample' "$SCN_DIR"/*.scn | sed 's|.*/||; s|\.scn$||' | sort |
+		awk -v s="$sseed" 'BEGIN {srand(s)} {print rand(), $0}' | sort -n |
+		head -n "${SHRINKBOX_VM_SAMPLE:-2}" | cut -d' ' -f2 | tr '\n' ' ')"
+	echo "  CI's sample of the ci-sample scenarios (seed $sseed):$sampled"
+fi
 t_suite=$(date +%s)
 
 for tool in qemu-system-x86_64 dracut debugfs jq; do
@@ -158,6 +169,10 @@ for name in "${names[@]}"; do
 	# "local REASON": a scenario CI leaves out for its time; a full local run does all.
 	if [ "${CI:-}" = true ] && grep -q '^local ' "$scn"; then
 		echo "SKIP $name: local only ($(awk '$1 == "local" {$1 = ""; sub(/^ /, ""); print; exit}' "$scn"))"
+		skip=$((skip + 1)); continue
+	fi
+	if [ "${CI:-}" = true ] && grep -q '^ci-sample' "$scn" && [[ "$sampled" != *" $name "* ]]; then
+		echo "SKIP $name: not in this CI run's sample ($(awk '$1 == "ci-sample" {$1 = ""; sub(/^ /, ""); print; exit}' "$scn"))"
 		skip=$((skip + 1)); continue
 	fi
 	t0=$(date +%s)
@@ -303,7 +318,7 @@ for name in "${names[@]}"; do
 		why+="every random power cut came after the work had ended: shorten the window; "
 	fi
 	if [ -z "$why" ]; then
-		echo "PASS $name (maker $((t1 - t0)) s, test $((t2 - t1)) s)"
+		echo "PASS $name (maker $((t1 - t0)) s, test $((t2 - t1)) s; suite at $((t2 - t_suite)) s)"
 		pass=$((pass + 1))
 		[ -n "${SHRINKBOX_VM_KEEP:-}" ] && echo "  kept: $work" || rm -rf "$work"
 	else
