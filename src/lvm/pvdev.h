@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* One PV's device, open for writing, and the writes to it (each ends with a flush but the raw ones). */
+/* One PV's device, open for writing, and the writes to it (flushed, but for the raw ones). */
 #ifndef SB_LVM_PVDEV_H
 #define SB_LVM_PVDEV_H
 
