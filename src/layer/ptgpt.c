@@ -366,4 +366,3 @@ int pt_gpt_staged(const char *path, unsigned sector_size, bool *found)
 	}
 	return 0;
 }
-

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+/* The metadata text parsed into a tree (lvm2's config syntax), every key kept. */
 #include <ctype.h>
 #include <errno.h>
-#include <inttypes.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,7 +13,7 @@ struct parser {
 	unsigned line;
 };
 
-static bool is_ident_char(char c)
+bool cfg_ident_char(char c)
 {
 	return isalnum((unsigned char)c) || c == '_' || c == '.' || c == '+' || c == '-';
 }
@@ -54,11 +53,11 @@ static int perr(struct parser *ps, const char *what)
 	return err_set(-EINVAL, "metadata text line %u: %s (at %s)", ps->line, what, near);
 }
 
-static void value_clear(struct cfg_value *v)
+void cfg_value_clear(struct cfg_value *v)
 {
 	free(v->str);
 	for (size_t i = 0; i < v->n_items; i++)
-		value_clear(&v->items[i]);
+		cfg_value_clear(&v->items[i]);
 	free(v->items);
 	memset(v, 0, sizeof(*v));
 }
@@ -69,7 +68,7 @@ void cfg_free(struct cfg_node *n)
 		struct cfg_node *next = n->next;
 
 		cfg_free(n->child);
-		value_clear(&n->v);
+		cfg_value_clear(&n->v);
 		free(n->key);
 		free(n);
 		n = next;
@@ -127,7 +126,7 @@ static int parse_number(struct parser *ps, struct cfg_value *v)
 		}
 		ps->p++;
 	}
-	if (ps->p == digits || (ps->p < ps->end && is_ident_char(*ps->p)))
+	if (ps->p == digits || (ps->p < ps->end && cfg_ident_char(*ps->p)))
 		return perr(ps, "malformed number (only plain decimal is accepted)");
 	if (dot) {
 		v->type = CFG_FLOAT;
@@ -217,7 +216,7 @@ static int parse_key(struct parser *ps, char **key)
 			return perr(ps, "empty name");
 		return r;
 	}
-	while (ps->p < ps->end && is_ident_char(*ps->p))
+	while (ps->p < ps->end && cfg_ident_char(*ps->p))
 		ps->p++;
 	if (ps->p == s)
 		return perr(ps, "expected a key or a section name");
@@ -360,417 +359,4 @@ int cfg_parse(const char *text, size_t len, struct cfg_node **root)
 	}
 	*root = top;
 	return 0;
-}
-
-/* A growing output buffer; on allocation failure it latches and returns NULL at the end. */
-struct outbuf {
-	char *buf;
-	size_t len, cap;
-	bool failed;
-};
-
-static void out_raw(struct outbuf *o, const char *s, size_t n)
-{
-	if (o->failed)
-		return;
-	if (o->len + n + 1 > o->cap) {
-		size_t cap = o->cap ? o->cap : 4096;
-		char *b;
-
-		while (o->len + n + 1 > cap)
-			cap *= 2;
-		b = realloc(o->buf, cap);
-		if (!b) {
-			o->failed = true;
-			return;
-		}
-		o->buf = b;
-		o->cap = cap;
-	}
-	memcpy(o->buf + o->len, s, n);
-	o->len += n;
-	o->buf[o->len] = '\0';
-}
-
-static void out_str(struct outbuf *o, const char *s)
-{
-	out_raw(o, s, strlen(s));
-}
-
-static void out_quoted(struct outbuf *o, const char *s)
-{
-	out_raw(o, "\"", 1);
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			out_raw(o, "\\", 1);
-		out_raw(o, s, 1);
-	}
-	out_raw(o, "\"", 1);
-}
-
-static void out_scalar(struct outbuf *o, const struct cfg_value *v)
-{
-	char num[24];
-
-	switch (v->type) {
-	case CFG_INT:
-		snprintf(num, sizeof(num), "%" PRId64, v->num);
-		out_str(o, num);
-		break;
-	case CFG_FLOAT:
-		out_str(o, v->str);
-		break;
-	case CFG_STR:
-		out_quoted(o, v->str);
-		break;
-	case CFG_ARRAY:
-		break;
-	}
-}
-
-static void out_key(struct outbuf *o, const char *key)
-{
-	bool plain = *key != '\0';
-
-	for (const char *k = key; *k && plain; k++)
-		plain = is_ident_char(*k);
-	if (plain)
-		out_str(o, key);
-	else
-		out_quoted(o, key);
-}
-
-static void print_body(struct outbuf *o, const struct cfg_node *n, enum cfg_style style,
-		       unsigned depth)
-{
-	for (; n; n = n->next) {
-		if (style == CFG_STYLE_FILE)
-			for (unsigned i = 0; i < depth; i++)
-				out_raw(o, "\t", 1);
-		out_key(o, n->key);
-		if (n->section) {
-			out_str(o, " {\n");
-			print_body(o, n->child, style, depth + 1);
-			if (style == CFG_STYLE_FILE)
-				for (unsigned i = 0; i < depth; i++)
-					out_raw(o, "\t", 1);
-			out_str(o, "}\n");
-			continue;
-		}
-		out_str(o, " = ");
-		if (n->v.type == CFG_ARRAY) {
-			out_raw(o, "[", 1);
-			for (size_t i = 0; i < n->v.n_items; i++) {
-				if (i)
-					out_str(o, ", ");
-				out_scalar(o, &n->v.items[i]);
-			}
-			out_raw(o, "]", 1);
-		} else {
-			out_scalar(o, &n->v);
-		}
-		out_raw(o, "\n", 1);
-	}
-}
-
-char *cfg_print(const struct cfg_node *root, enum cfg_style style, size_t *len)
-{
-	struct outbuf o = { 0 };
-
-	print_body(&o, root->child, style, 0);
-	out_raw(&o, "", 0);
-	if (o.failed) {
-		free(o.buf);
-		return NULL;
-	}
-	if (len)
-		*len = o.len;
-	return o.buf;
-}
-
-static bool value_equal(const struct cfg_value *a, const struct cfg_value *b)
-{
-	if (a->type != b->type)
-		return false;
-	switch (a->type) {
-	case CFG_INT:
-		return a->num == b->num;
-	case CFG_FLOAT:
-	case CFG_STR:
-		return !strcmp(a->str, b->str);
-	case CFG_ARRAY:
-		if (a->n_items != b->n_items)
-			return false;
-		for (size_t i = 0; i < a->n_items; i++)
-			if (!value_equal(&a->items[i], &b->items[i]))
-				return false;
-		return true;
-	}
-	return false;
-}
-
-bool cfg_equal(const struct cfg_node *a, const struct cfg_node *b)
-{
-	for (; a && b; a = a->next, b = b->next) {
-		if (a->section != b->section || strcmp(a->key ? a->key : "", b->key ? b->key : ""))
-			return false;
-		if (a->section ? !cfg_equal(a->child, b->child) : !value_equal(&a->v, &b->v))
-			return false;
-	}
-	return !a && !b;
-}
-
-struct cfg_node *cfg_find(const struct cfg_node *sec, const char *key)
-{
-	for (struct cfg_node *n = sec ? sec->child : NULL; n; n = n->next)
-		if (!strcmp(n->key, key))
-			return n;
-	return NULL;
-}
-
-struct cfg_node *cfg_find_section(const struct cfg_node *sec, const char *key)
-{
-	struct cfg_node *n = cfg_find(sec, key);
-
-	return n && n->section ? n : NULL;
-}
-
-int cfg_get_u64(const struct cfg_node *sec, const char *key, uint64_t *out)
-{
-	struct cfg_node *n = cfg_find(sec, key);
-
-	if (!n)
-		return -ENOENT;
-	if (n->section || n->v.type != CFG_INT || n->v.num < 0)
-		return -EINVAL;
-	*out = (uint64_t)n->v.num;
-	return 0;
-}
-
-int cfg_get_str(const struct cfg_node *sec, const char *key, const char **out)
-{
-	struct cfg_node *n = cfg_find(sec, key);
-
-	if (!n)
-		return -ENOENT;
-	if (n->section || n->v.type != CFG_STR)
-		return -EINVAL;
-	*out = n->v.str;
-	return 0;
-}
-
-static struct cfg_node *find_or_append(struct cfg_node *sec, const char *key)
-{
-	struct cfg_node **tail = &sec->child, *n;
-
-	for (; *tail; tail = &(*tail)->next)
-		if (!strcmp((*tail)->key, key))
-			return (*tail)->section ? NULL : *tail;
-	n = calloc(1, sizeof(*n));
-	if (!n)
-		return NULL;
-	n->key = strdup(key);
-	if (!n->key) {
-		free(n);
-		return NULL;
-	}
-	*tail = n;
-	return n;
-}
-
-int cfg_set_int(struct cfg_node *sec, const char *key, int64_t v)
-{
-	struct cfg_node *n = find_or_append(sec, key);
-
-	if (!n)
-		return -ENOMEM;
-	value_clear(&n->v);
-	n->v.type = CFG_INT;
-	n->v.num = v;
-	return 0;
-}
-
-int cfg_set_str(struct cfg_node *sec, const char *key, const char *s)
-{
-	struct cfg_node *n = find_or_append(sec, key);
-	char *d = strdup(s);
-
-	if (!n || !d) {
-		free(d);
-		return -ENOMEM;
-	}
-	value_clear(&n->v);
-	n->v.type = CFG_STR;
-	n->v.str = d;
-	return 0;
-}
-
-int cfg_set_pair(struct cfg_node *sec, const char *key, const char *str, int64_t num)
-{
-	struct cfg_node *n = find_or_append(sec, key);
-	struct cfg_value *items = calloc(2, sizeof(*items));
-	char *d = strdup(str);
-
-	if (!n || !items || !d) {
-		free(items);
-		free(d);
-		return -ENOMEM;
-	}
-	value_clear(&n->v);
-	items[0].type = CFG_STR;
-	items[0].str = d;
-	items[1].type = CFG_INT;
-	items[1].num = num;
-	n->v.type = CFG_ARRAY;
-	n->v.items = items;
-	n->v.n_items = 2;
-	return 0;
-}
-
-int cfg_strs_add(struct cfg_node *sec, const char *key, const char *after, const char *s)
-{
-	struct cfg_node *n = cfg_find(sec, key), *prev = after ? cfg_find(sec, after) : NULL;
-	struct cfg_value *items;
-	char *d;
-
-	if (n && (n->section || n->v.type != CFG_ARRAY))
-		return -EINVAL;
-	for (size_t i = 0; n && i < n->v.n_items; i++)
-		if (n->v.items[i].type == CFG_STR && !strcmp(n->v.items[i].str, s))
-			return 0;
-	if (!n) {
-		/* A new key: built whole before it is linked, so ENOMEM leaves the tree as it was. */
-		n = calloc(1, sizeof(*n));
-		items = calloc(1, sizeof(*items));
-		d = strdup(s);
-		if (!n || !items || !d || !(n->key = strdup(key))) {
-			free(n);
-			free(items);
-			free(d);
-			return -ENOMEM;
-		}
-		items[0] = (struct cfg_value){ .type = CFG_STR, .str = d };
-		n->v = (struct cfg_value){ .type = CFG_ARRAY, .items = items, .n_items = 1 };
-		if (prev && !prev->section)
-			cfg_insert_after(prev, n);
-		else
-			cfg_append(sec, n);
-		return 0;
-	}
-	d = strdup(s);
-	items = d ? realloc(n->v.items, (n->v.n_items + 1) * sizeof(*items)) : NULL;
-	if (!items) {
-		free(d);
-		return -ENOMEM;
-	}
-	n->v.items = items;
-	items[n->v.n_items++] = (struct cfg_value){ .type = CFG_STR, .str = d };
-	return 0;
-}
-
-int cfg_strs_del(struct cfg_node *sec, const char *key, const char *s)
-{
-	struct cfg_node *n = cfg_find(sec, key);
-	size_t i;
-
-	if (!n)
-		return 0;
-	if (n->section || n->v.type != CFG_ARRAY)
-		return -EINVAL;
-	for (i = 0; i < n->v.n_items; i++) {
-		struct cfg_value *v = &n->v.items[i];
-
-		if (v->type != CFG_STR || strcmp(v->str, s))
-			continue;
-		value_clear(v);
-		memmove(v, v + 1, (n->v.n_items - i - 1) * sizeof(*v));
-		if (!--n->v.n_items)
-			cfg_remove(sec, n);
-		return 0;
-	}
-	return 0;
-}
-
-struct cfg_node *cfg_new_section(const char *key)
-{
-	struct cfg_node *n = calloc(1, sizeof(*n));
-
-	if (!n)
-		return NULL;
-	n->key = strdup(key);
-	if (!n->key) {
-		free(n);
-		return NULL;
-	}
-	n->section = true;
-	return n;
-}
-
-void cfg_append(struct cfg_node *sec, struct cfg_node *child)
-{
-	struct cfg_node **tail = &sec->child;
-
-	while (*tail)
-		tail = &(*tail)->next;
-	child->next = NULL;
-	*tail = child;
-}
-
-void cfg_remove(struct cfg_node *sec, struct cfg_node *child)
-{
-	for (struct cfg_node **p = &sec->child; *p; p = &(*p)->next) {
-		if (*p == child) {
-			*p = child->next;
-			child->next = NULL;
-			cfg_free(child);
-			return;
-		}
-	}
-}
-
-static int value_copy(struct cfg_value *dst, const struct cfg_value *src)
-{
-	*dst = *src;
-	dst->str = NULL;
-	dst->items = NULL;
-	if (src->str && !(dst->str = strdup(src->str)))
-		return -ENOMEM;
-	if (src->n_items) {
-		dst->items = calloc(src->n_items, sizeof(*dst->items));
-		if (!dst->items)
-			return -ENOMEM;
-		for (size_t i = 0; i < src->n_items; i++)
-			if (value_copy(&dst->items[i], &src->items[i]) < 0)
-				return -ENOMEM;
-	}
-	return 0;
-}
-
-struct cfg_node *cfg_clone(const struct cfg_node *n)
-{
-	struct cfg_node *c = calloc(1, sizeof(*c)), **tail;
-
-	if (!c)
-		return NULL;
-	c->section = n->section;
-	c->key = strdup(n->key ? n->key : "");
-	if (!c->key || value_copy(&c->v, &n->v) < 0)
-		goto fail;
-	tail = &c->child;
-	for (const struct cfg_node *k = n->child; k; k = k->next) {
-		*tail = cfg_clone(k);
-		if (!*tail)
-			goto fail;
-		tail = &(*tail)->next;
-	}
-	return c;
-fail:
-	cfg_free(c);
-	return NULL;
-}
-
-void cfg_insert_after(struct cfg_node *prev, struct cfg_node *child)
-{
-	child->next = prev->next;
-	prev->next = child;
 }

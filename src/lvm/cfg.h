@@ -81,4 +81,8 @@ void cfg_insert_after(struct cfg_node *prev, struct cfg_node *child);
 /* Unlinks child from sec and frees it. */
 void cfg_remove(struct cfg_node *sec, struct cfg_node *child);
 
+/* For cfg.c, cfgprint.c and cfgtree.c: a character of an unquoted key; a value's storage freed. */
+bool cfg_ident_char(char c);
+void cfg_value_clear(struct cfg_value *v);
+
 #endif

@@ -404,4 +404,3 @@ int mig_inspect(struct mig *m)
 	m->need_wipe = m->o->wipe;
 	return check_unused(m);
 }
-
