@@ -163,6 +163,8 @@ install-boot:
 	install -D -m 0755 $(BOOTDIR)/shrinkbox-boot.sh $(DESTDIR)/usr/lib/shrinkbox/shrinkbox-boot.sh
 	install -d $(DESTDIR)/usr/lib/dracut/modules.d/90shrinkbox
 	install -m 0755 $(BOOTDIR)/*.sh $(DESTDIR)/usr/lib/dracut/modules.d/90shrinkbox/
+	install -D -m 0644 dracut/dracut.conf.d/50-shrinkbox.conf \
+		$(DESTDIR)/usr/lib/dracut/dracut.conf.d/50-shrinkbox.conf
 	install -D -m 0755 initramfs/hooks/shrinkbox \
 		$(DESTDIR)/usr/share/initramfs-tools/hooks/shrinkbox
 	install -D -m 0755 initramfs/scripts/local-premount/shrinkbox \

@@ -423,7 +423,8 @@ int schedule_main(int argc, char **argv)
 	       "the kernel keyring, its passphrase is asked on the console at boot",
 	       key ? key : "");
 	printf("  the initramfs must have been built with shrinkbox's hook while %s was mounted "
-	       "(it records that UUID); the result: shrinkbox schedule --status\n", b.dir);
+	       "(it records that UUID: update-initramfs -u, or dracut -f, after installing); the "
+	       "result: shrinkbox schedule --status\n", b.dir);
 	if (dry) {
 		printf("Dry run: nothing was scheduled.\n");
 		return EXIT_DONE;

@@ -61,6 +61,7 @@ expect_common() {
 		/usr/lib/dracut/modules.d/90shrinkbox/shrinkbox-boot.sh \
 		/usr/lib/dracut/modules.d/90shrinkbox/shrinkbox-cmdline.sh \
 		/usr/lib/dracut/modules.d/90shrinkbox/shrinkbox-hook.sh \
+		/usr/lib/dracut/dracut.conf.d/50-shrinkbox.conf \
 		/usr/share/bash-completion/completions/shrinkbox \
 		/usr/lib/systemd/system/shrinkbox-grow.service
 	for a in $applets; do echo "/usr/lib/shrinkbox/bin/$a"; done
@@ -181,6 +182,8 @@ same_all() {
 		same "$r/usr/lib/dracut/modules.d/90shrinkbox/$f" "dracut/modules.d/90shrinkbox/$f" || rc=1
 	done
 	same "$r/usr/lib/shrinkbox/shrinkbox-boot.sh" dracut/modules.d/90shrinkbox/shrinkbox-boot.sh ||
+		rc=1
+	same "$r/usr/lib/dracut/dracut.conf.d/50-shrinkbox.conf" dracut/dracut.conf.d/50-shrinkbox.conf ||
 		rc=1
 	for m in $(git ls-tree --name-only HEAD man/ | grep '\.8$'); do
 		same "$(ls "$r/usr/share/man/man8/$(basename "$m")"*)" "$m" || rc=1

@@ -51,6 +51,7 @@
 # Options, for the tests and the hooks only (never taken from the environment):
 #   --bin PATH  the binary (/usr/sbin/shrinkbox)  --cmdline FILE  (/proc/cmdline)
 #   --request-fs FILE  the record of the request filesystem (/etc/shrinkbox/request-fs)
+#   --beat N    seconds of silence before a "still working" line (10)
 #   --check     only the suspended-device check above
 
 set -f	# words of the command line are never globs
@@ -63,6 +64,9 @@ REQ_FS=/etc/shrinkbox/request-fs
 REQ_MNT=/run/shrinkbox.req
 RUNLOG=/run/shrinkbox.run.log
 STOP=10
+# e2fsck and resize2fs print nothing until they end: after BEAT seconds without output, a line
+# says the work goes on, so that nobody resets a machine that seems to hang (sb_beat).
+BEAT=10
 # What the binary's environment holds: the initramfs's PATH, C messages, and
 # libdevmapper making the /dev/mapper nodes itself (no udev to wait for).
 SB_ENV="PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C DM_DISABLE_UDEV=1"
@@ -92,6 +96,7 @@ while [ $# -gt 0 ]; do
 	--bin) SB=$2; shift 2 ;;
 	--cmdline) CMDLINE=$2; shift 2 ;;
 	--request-fs) REQ_FS=$2; shift 2 ;;
+	--beat) BEAT=$2; shift 2 ;;
 	--check) check=1; shift ;;
 	*) echo "shrinkbox-boot.sh: unknown option $1" >&2; exit 0 ;;
 	esac
@@ -294,22 +299,51 @@ sb_console() {
 	fi
 }
 
+# sb_beat FLAG: while the file FLAG exists, a console line when $RUNLOG has not grown for
+# $BEAT seconds (by /proc/uptime); not while its last line is unfinished (a prompt waits).
+sb_beat() {
+	local size last=-1 up start said
+	read -r start _ </proc/uptime
+	start=${start%.*} said=$start
+	while [ -e "$1" ]; do
+		sleep 1
+		read -r up _ </proc/uptime
+		up=${up%.*}
+		size=$(wc -c <"$RUNLOG" 2>/dev/null || echo 0)
+		if [ "$size" != "$last" ]; then
+			last=$size said=$up
+			continue
+		fi
+		[ $((up - said)) -ge "$BEAT" ] || continue
+		[ -z "$(tail -c 1 "$RUNLOG" 2>/dev/null)" ] || continue
+		said=$up
+		[ -e "$1" ] && echo "shrinkbox: still working ($((up - start)) s; e2fsck and" \
+			"resize2fs print nothing until they end). Do not power off." >/dev/console
+	done
+}
+
 # sb_run IN ARGS...: the binary with ARGS (stdin IN), output to the console, $LOG
 # and $RUNLOG; its exit code in SB_RC. Notes the suspended devices first (sb_held).
 sb_run() {
-	local in=$1 n
+	local in=$1 n beat
 	shift
 	sb_console "$in"
 	SB_BEFORE=" "
 	for n in $(sb_suspended); do SB_BEFORE="$SB_BEFORE$n "; done
 	sb_say "running: shrinkbox $*"
 	: >"$RUNLOG"
+	: >"$RUNLOG.beat"
+	sb_beat "$RUNLOG.beat" &
+	beat=$!
 	# stdin is /dev/null unless a passphrase may be needed (see the top).
 	{
 		# shellcheck disable=SC2086 # SB_ENV is words on purpose
 		env -i $SB_ENV "$SB" "$@" <"$in" 2>&1
 		echo $? >"$RC"
 	} | tee -a "$LOG" "$RUNLOG" >/dev/console
+	rm -f "$RUNLOG.beat"
+	kill "$beat" 2>/dev/null
+	wait "$beat" 2>/dev/null
 	SB_RC=$(cat "$RC" 2>/dev/null || echo 1)
 }
 

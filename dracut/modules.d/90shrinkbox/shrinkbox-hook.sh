@@ -14,9 +14,9 @@
 #
 # The console: the boot script hides a plymouth splash (or quits plymouth
 # when the passphrase may be asked) right before shrinkbox runs, a command or
-# a scheduled request alike (sb_console). And since e2fsck and resize2fs print
-# nothing until they end, a line every SB_BEAT seconds without output says
-# that it still works.
+# a scheduled request alike (sb_console); and since e2fsck and resize2fs print
+# nothing until they end, it says "still working" after 10 s without output
+# (sb_beat), under initramfs-tools too.
 #
 # Exit 10 from the boot script: an LV's active table does not match its
 # committed metadata after a failed reload (left suspended, or stale), and the
@@ -24,33 +24,6 @@
 # dracut halts instead) is where the fix it printed can be run, or the system
 # rebooted; leaving the shell goes on with the boot once no device-mapper
 # device is suspended any more.
-SB_BEAT=10
-
-# sb_hook_beat PID: while PID runs, a console line when the log has not grown
-# for SB_BEAT seconds (by /proc/uptime); not while its last line is unfinished
-# (a prompt waits).
-sb_hook_beat() {
-	local log=/run/initramfs/shrinkbox.log size last=-1 up start said
-	read -r start _ </proc/uptime
-	start=${start%.*} said=$start
-	while kill -0 "$1" 2>/dev/null; do
-		sleep 1
-		read -r up _ </proc/uptime
-		up=${up%.*}
-		size=0
-		[ -e "$log" ] && size=$(wc -c <"$log")
-		if [ "$size" != "$last" ]; then
-			last=$size said=$up
-			continue
-		fi
-		[ $((up - said)) -ge $SB_BEAT ] || continue
-		[ -z "$(tail -c 1 "$log" 2>/dev/null)" ] || continue
-		said=$up
-		echo "shrinkbox: still working ($((up - start)) s; e2fsck and resize2fs print" \
-			"nothing until they end). Do not power off." >/dev/console
-	done
-}
-
 sb_hook_args=""
 if [ -n "$DRACUT_SYSTEMD" ]; then
 	{ getcmdline; echo; } >/run/shrinkbox.cmdline
@@ -67,14 +40,8 @@ fi
 if [ -n "$sb_hook_cmd" ] || [ -s /etc/shrinkbox/request-fs ]; then
 	[ -e /run/shrinkbox.cmdline-warnings ] && cat /run/shrinkbox.cmdline-warnings >/dev/console
 	# shellcheck disable=SC2086 # the options are words on purpose
-	sh /usr/lib/shrinkbox/shrinkbox-boot.sh $sb_hook_args &
-	sb_hook_pid=$!
-	sb_hook_beat $sb_hook_pid &
-	sb_hook_beatpid=$!
-	wait $sb_hook_pid
+	sh /usr/lib/shrinkbox/shrinkbox-boot.sh $sb_hook_args
 	sb_hook_rc=$?
-	kill $sb_hook_beatpid 2>/dev/null
-	wait $sb_hook_beatpid 2>/dev/null
 	if [ $sb_hook_rc -eq 10 ]; then
 		while :; do
 			warn "shrinkbox: an LV is not on the table its metadata says; the boot stops" \
