@@ -42,6 +42,7 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "jsonout.h"
 #include "../applets.h"
 #include "../layer/luks.h"
 #include "../layer/sigs.h"
@@ -59,7 +60,7 @@
 
 
 static const char *opt_from, *opt_to, *opt_type, *opt_cipher, *opt_hash, *opt_pbkdf, *opt_name;
-static int opt_key_bits, opt_iter, opt_force, opt_wipe, opt_test_clear, opt_verify;
+static int opt_key_bits, opt_iter, opt_force, opt_wipe, opt_test_clear, opt_verify, opt_json;
 
 static const struct poptOption migrate_opts[] = {
 	{ "from", 0, POPT_ARG_STRING, &opt_from, 0, "the clear PV to empty and remove", "PV" },
@@ -80,6 +81,8 @@ static const struct poptOption migrate_opts[] = {
 	  "read each copy back and compare before its commit", NULL },
 	{ "wipe-source", 0, POPT_ARG_NONE, &opt_wipe, 0,
 	  "erase the source's LVM label once the VG no longer uses it", NULL },
+	{ "json", 'j', POPT_ARG_NONE, &opt_json, 0,
+	  "print the plan as one JSON document on stdout (other lines go to stderr)", NULL },
 	{ "test-clear-target", 0, POPT_ARG_NONE | POPT_ARGFLAG_DOC_HIDDEN, &opt_test_clear, 0,
 	  "TEST ONLY (loop tests without device-mapper): no LUKS, DEVICE itself is the PV",
 	  NULL },
@@ -91,7 +94,7 @@ static const struct poptOption migrate_opts[] = {
 const struct applet_help migrate_help = {
 	.synopsis = "VG --from PV --to DEVICE [--type luks1|luks2] [--cipher CIPHER] "
 		    "[--key-size BITS] [--hash HASH] [--pbkdf PBKDF] [--name NAME] [--key-file "
-		    "FILE] [--wipe-source] [--force]",
+		    "FILE] [--wipe-source] [--force] [--json]",
 	.description = "Moves VG from the clear PV onto a new LUKS PV on DEVICE, in one "
 		       "resumable command: luksFormat (LUKS2 by default, aes-xts-plain64, "
 		       "512-bit key, sha256, argon2id; the LUKS2 label is the VG name and the "
@@ -178,6 +181,78 @@ static void print_plan(const struct mig *m)
 		printf("  %u. erase the LVM label of %s%s\n", step++, opt_from, done(m->need_wipe));
 }
 
+/* With --json, stdout holds the JSON document only: every other line goes to stderr. */
+static FILE *out(void)
+{
+	return opt_json ? stderr : stdout;
+}
+
+static struct json_object *json_step(struct json_object *steps, const char *name, bool need)
+{
+	struct json_object *x = json_object_new_object();
+
+	J_ADD(x, "step", J_STR(name));
+	J_ADD(x, "done", J_BOOL(!need));
+	json_object_array_add(steps, x);
+	return x;
+}
+
+/* The plan as JSON (schema 1): print_plan's steps, each with "done", every size with its unit. */
+static void print_plan_json(const struct mig *m, bool changes)
+{
+	struct json_object *o = json_object_new_object(), *steps = json_object_new_array(), *x;
+	struct json_object *moves = json_object_new_array();
+
+	J_ADD(o, "schema_version", J_U64(1));
+	J_ADD(o, "applet", J_STR("migrate"));
+	J_ADD(o, "vg", J_STR(m->vgname));
+	J_ADD(o, "from", J_STR(opt_from));
+	J_ADD(o, "to", J_STR(opt_to));
+	J_ADD(o, "changes", J_BOOL(changes));
+	J_ADD(o, "extent_bytes", J_U64(m->ext));
+	J_ADD(o, "mapping", J_STR(m->mapping));
+	if (!opt_test_clear) {
+		x = json_step(steps, "luksFormat", m->need_format);
+		J_ADD(x, "device_bytes", J_U64(m->dev_bytes));
+		J_ADD(x, "luks_version", J_U64(m->lo.version));
+		J_ADD(x, "cipher", J_STR(m->lo.cipher ? m->lo.cipher : ""));
+		J_ADD(x, "key_bits", J_U64(m->lo.key_bits));
+		J_ADD(x, "uuid", J_STR(m->luks_uuid));
+		J_ADD(x, "data_offset_sectors", J_U64(m->data_offset));
+		J_ADD(x, "erase_signatures", J_BOOL(m->need_format && m->n_sigs && opt_force));
+		if (m->lo.version == 2)
+			J_ADD(x, "subsystem", J_STR(m->subsystem));
+		json_step(steps, "open", m->need_open);
+	}
+	x = json_step(steps, "pvcreate", m->need_pvcreate);
+	J_ADD(x, "pv_bytes", J_U64(m->l.pv_bytes));
+	J_ADD(x, "mda_offset_bytes", J_U64(m->l.mda[0].offset));
+	J_ADD(x, "mda_size_bytes", J_U64(m->l.mda[0].size));
+	J_ADD(x, "pe_start_sectors", J_U64(m->l.pe_start / SECTOR_SIZE));
+	J_ADD(x, "extents", J_U64(m->pe_count));
+	json_step(steps, "vgextend", m->need_extend || m->need_label);
+	x = json_step(steps, "move", m->plan.n);
+	J_ADD(x, "extents", J_U64(m->plan.moved));
+	J_ADD(x, "bytes", J_U64(m->plan.moved * m->ext));
+	for (size_t i = 0; i < m->plan.n; i++) {
+		const struct move *mv = &m->plan.moves[i];
+		struct json_object *j = json_object_new_object();
+
+		J_ADD(j, "lv", J_STR(m->h->vg->lvs[mv->lv].name));
+		J_ADD(j, "le_first", J_U64(mv->le));
+		J_ADD(j, "extents", J_U64(mv->len));
+		J_ADD(j, "from_pe_first", J_U64(mv->from_pe));
+		J_ADD(j, "to_pe_first", J_U64(mv->to_pe));
+		json_object_array_add(moves, j);
+	}
+	J_ADD(x, "moves", moves);
+	json_step(steps, "vgreduce", m->need_reduce || m->need_orphan);
+	if (opt_wipe)
+		json_step(steps, "wipe_source_label", m->need_wipe);
+	J_ADD(o, "steps", steps);
+	json_print(o);
+}
+
 static int read_key(struct secret *pw, bool confirm);
 
 /*
@@ -197,7 +272,8 @@ static int early_open(struct mig *m)
 	if (opt_test_clear || luks_read(opt_to, &li) < 0 || !li.keyslots)
 		return 0;
 	if (li.version == 2 && (strcmp(li.label, m->vgname) ||
-				strncmp(li.subsystem, MIG_SUBSYSTEM_PREFIX, strlen(MIG_SUBSYSTEM_PREFIX))))
+				strncmp(li.subsystem, MIG_SUBSYSTEM_PREFIX,
+					strlen(MIG_SUBSYSTEM_PREFIX))))
 		return 0;
 	if (stat(opt_to, &st) == 0 && S_ISBLK(st.st_mode) &&
 	    blk_crypt_holder(st.st_rdev, holder) == 0)
@@ -218,8 +294,8 @@ static int early_open(struct mig *m)
 		r = luks_open(opt_to, m->name, pw.buf, pw.len);
 	secret_free(&pw);
 	if (r == 0)
-		printf("%s is open as /dev/mapper/%s (to continue an earlier run).\n", opt_to,
-		       m->name);
+		fprintf(out(), "%s is open as /dev/mapper/%s (to continue an earlier run).\n",
+			opt_to, m->name);
 	return r == -EPERM ? err_wrap(E_REFUSED, "%s", "") : r;
 }
 
@@ -264,8 +340,9 @@ static int do_luks(struct mig *m)
 			close(fd);
 	}
 	if (r == 0 && m->need_format) {
-		printf("Formatting %s as LUKS%d (UUID %s)...\n", opt_to, m->lo.version, m->luks_uuid);
-		fflush(stdout);
+		fprintf(out(), "Formatting %s as LUKS%d (UUID %s)...\n", opt_to, m->lo.version,
+			m->luks_uuid);
+		fflush(out());
 		r = luks_format(opt_to, &m->lo, pw.buf, pw.len);
 		/* The new header is the only way into everything moved onto it: a copy first. */
 		if (r == 0) {
@@ -274,14 +351,15 @@ static int do_luks(struct mig *m)
 			r = luks_header_backup(opt_to, mutate.backup_dir ? mutate.backup_dir :
 					       DEFAULT_BACKUP_DIR, bk, sizeof(bk));
 			if (r == 0)
-				printf("LUKS header saved: %s (cryptsetup luksHeaderRestore %s "
-				       "--header-backup-file %s)\n", bk, opt_to, bk);
+				fprintf(out(), "LUKS header saved: %s (cryptsetup "
+					"luksHeaderRestore %s --header-backup-file %s)\n", bk,
+					opt_to, bk);
 		}
 	}
 	if (r == 0 && m->need_open) {
 		r = luks_open(opt_to, m->name, pw.buf, pw.len);
 		if (r == 0)
-			printf("%s is open as %s.\n", opt_to, m->mapping);
+			fprintf(out(), "%s is open as %s.\n", opt_to, m->mapping);
 	}
 	secret_free(&pw);
 	if (r == 0 && !m->need_format) {
@@ -323,7 +401,7 @@ static int do_pvcreate(struct mig *m)
 		r = err_set(-ENOSPC, "%s: room for %" PRIu64 " extents, %" PRIu64 " needed",
 			    m->mapping, m->pe_count, m->used);
 	if (r == 0)
-		printf("Physical volume %s created (uuid %s).\n", m->mapping, m->pv_uuid);
+		fprintf(out(), "Physical volume %s created (uuid %s).\n", m->mapping, m->pv_uuid);
 	if (r == 0)
 		test_stop("mig-pvcreate");
 	return r;
@@ -348,8 +426,8 @@ static int do_extend(struct mig *m, const struct commit_opts *co, struct commit_
 		if (r < 0)
 			return r;
 		vgh_reindex(m->h);
-		printf("Volume group %s extended by %s (seqno %" PRIu64 ").\n", m->vgname,
-		       m->mapping, res->seqno);
+		fprintf(out(), "Volume group %s extended by %s (seqno %" PRIu64 ").\n", m->vgname,
+			m->mapping, res->seqno);
 		test_stop("mig-extend");
 	}
 	/* After the commit, as lvm2's next vg_write would (it writes it before). */
@@ -392,8 +470,8 @@ static int do_reduce(struct mig *m, const struct commit_opts *co, struct commit_
 		r = vgh_commit(m->h, co, res);
 		if (r < 0)
 			return r;
-		printf("Removed %s from volume group %s (seqno %" PRIu64 ").\n", opt_from,
-		       m->vgname, res->seqno);
+		fprintf(out(), "Removed %s from volume group %s (seqno %" PRIu64 ").\n", opt_from,
+			m->vgname, res->seqno);
 		test_stop("mig-reduce");
 		m->need_orphan = true;
 	}
@@ -401,13 +479,13 @@ static int do_reduce(struct mig *m, const struct commit_opts *co, struct commit_
 		r = vg_dev_orphan(&m->sd);
 		if (r < 0)
 			return r;
-		printf("%s is an orphan PV now.\n", opt_from);
+		fprintf(out(), "%s is an orphan PV now.\n", opt_from);
 	}
 	if (m->need_wipe && m->sd.pd.label.uuid[0]) {
 		r = vg_dev_wipe_label(&m->sd);
 		if (r < 0)
 			return r;
-		printf("Labels on physical volume %s erased.\n", opt_from);
+		fprintf(out(), "Labels on physical volume %s erased.\n", opt_from);
 	}
 	return 0;
 }
@@ -484,13 +562,21 @@ int migrate_main(int argc, char **argv)
 	}
 	if (m.src < 0 && !m.need_label && !m.need_orphan && !(m.need_wipe &&
 							       m.sd.pd.label.uuid[0])) {
-		printf("No changes.\n");
+		if (opt_json)
+			print_plan_json(&m, false);
+		else
+			printf("No changes.\n");
 		rc = EXIT_DONE;
 		goto out;
 	}
 	if (m.src < 0)
 		m.need_wipe = m.need_wipe && m.sd.pd.label.uuid[0];
-	print_plan(&m);
+	if (opt_json) {
+		print_plan_json(&m, true);
+		mutate.json = 1;
+	} else {
+		print_plan(&m);
+	}
 	r = applet_consent();
 	if (r <= 0) {
 		rc = r == 0 ? EXIT_DONE : EXIT_REFUSED;
@@ -520,7 +606,8 @@ int migrate_main(int argc, char **argv)
 		rc = applet_fail(r, &res, vgname);
 		goto out;
 	}
-	printf("Done: VG %s is on %s; %s is no longer in it.\n", vgname, m.mapping, opt_from);
+	fprintf(out(), "Done: VG %s is on %s; %s is no longer in it.\n", vgname, m.mapping,
+		opt_from);
 	rc = EXIT_DONE;
 out:
 	mig_clear(&m);

@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 
 #include "common.h"
+#include "jsonout.h"
 #include "../applets.h"
 #include "../layer/sigs.h"
 #include "../layer/sysfs.h"
@@ -37,7 +38,7 @@
 #include "../util/units.h"
 
 static const char *opt_uuid, *opt_align, *opt_mdasize;
-static int opt_copies = 1, opt_force;
+static int opt_copies = 1, opt_force, opt_json;
 
 static const struct poptOption pvcreate_opts[] = {
 	{ "metadatacopies", 0, POPT_ARG_INT, &opt_copies, 0,
@@ -55,13 +56,15 @@ static const struct poptOption pvcreate_opts[] = {
 	{ "force", 'f', POPT_ARG_NONE, &opt_force, 0,
 	  "erase the signatures found (filesystem, LUKS, partition table, orphan PV) first",
 	  NULL },
+	{ "json", 'j', POPT_ARG_NONE, &opt_json, 0,
+	  "print the plan as one JSON document on stdout (other lines go to stderr)", NULL },
 	{ NULL, 0, POPT_ARG_INCLUDE_TABLE, (void *)mutate_table, 0, NULL, NULL },
 	POPT_TABLEEND
 };
 
 const struct applet_help pvcreate_help = {
 	.synopsis = "DEVICE [--metadatacopies 1|2] [--metadatasize SIZE] [--dataalignment "
-		    "SIZE] [--uuid UUID] [--force]",
+		    "SIZE] [--uuid UUID] [--force] [--json]",
 	.description = "Makes DEVICE an orphan LVM2 PV with the layout lvm2's pvcreate "
 		       "chooses: the label in sector 1, metadata area 1 from byte 4096 to "
 		       "pe_start (1 MiB by default), with --metadatacopies 2 a second area at "
@@ -217,6 +220,43 @@ static void print_plan(const struct pvc *p, bool wipe)
 	       pvcreate_pe_count(l, PVC_DEFAULT_EXTENT));
 }
 
+/* The plan as JSON (schema 1): what print_plan says, every size with its unit. */
+static void print_plan_json(const struct pvc *p, bool wipe, bool changes)
+{
+	const struct pvcreate_layout *l = &p->l;
+	struct json_object *o = json_object_new_object(), *mdas = json_object_new_array();
+	char uuid[LVM_UUID_LEN + 7], found[1024];
+
+	uuid_add_dashes(changes ? p->uuid : p->found.uuid, uuid);
+	J_ADD(o, "schema_version", J_U64(1));
+	J_ADD(o, "applet", J_STR("pvcreate"));
+	J_ADD(o, "device", J_STR(p->dev));
+	J_ADD(o, "changes", J_BOOL(changes));
+	J_ADD(o, "device_bytes", J_U64(l->dev_bytes));
+	J_ADD(o, "pv_bytes", J_U64(l->pv_bytes));
+	J_ADD(o, "uuid", J_STR(uuid));
+	J_ADD(o, "uuid_given", J_BOOL(p->uuid_given));
+	if (wipe) {
+		describe_found(p, found, sizeof(found));
+		J_ADD(o, "erased_first", J_STR(found));
+	}
+	J_ADD(o, "zeroed_bytes_end", J_U64(PVC_ZERO_START));
+	J_ADD(o, "label_sector", J_U64(PVC_LABEL_SECTOR));
+	for (unsigned i = 0; i < l->n_mdas; i++) {
+		struct json_object *m = json_object_new_object();
+
+		J_ADD(m, "offset_bytes", J_U64(l->mda[i].offset));
+		J_ADD(m, "size_bytes", J_U64(l->mda[i].size));
+		json_object_array_add(mdas, m);
+	}
+	J_ADD(o, "metadata_areas", mdas);
+	J_ADD(o, "pe_start_bytes", J_U64(l->pe_start));
+	J_ADD(o, "data_alignment_bytes", J_U64(l->alignment));
+	J_ADD(o, "usable_bytes", J_U64(l->data_bytes));
+	J_ADD(o, "extents_of_4mib", J_U64(pvcreate_pe_count(l, PVC_DEFAULT_EXTENT)));
+	json_print(o);
+}
+
 /* What is there now; 0 or an exit code (printed). */
 static int probe(struct pvc *p)
 {
@@ -290,8 +330,9 @@ static int apply(struct pvc *p, bool wipe)
 		err_clear();
 		r = dev_sigs_wipe(p->fd, p->dev, gone, DEV_SIGS_MAX, &n);
 		if (n)
-			printf("Erased %s.\n", dev_sigs_fmt(gone, n < DEV_SIGS_MAX ?
-							    n : DEV_SIGS_MAX, list, sizeof(list)));
+			fprintf(opt_json ? stderr : stdout, "Erased %s.\n",
+				dev_sigs_fmt(gone, n < DEV_SIGS_MAX ? n : DEV_SIGS_MAX, list,
+					     sizeof(list)));
 		if (r < 0) {
 			log_error("%s", err_msg(r));
 			if (!n)
@@ -330,8 +371,9 @@ static int apply(struct pvc *p, bool wipe)
 		return EXIT_PARTIAL;
 	}
 	uuid_add_dashes(p->uuid, uuid);
-	printf("Done: %s is an orphan PV, uuid %s, pe_start %" PRIu64 " s, %u metadata area%s.\n",
-	       p->dev, uuid, p->l.pe_start / SECTOR_SIZE, p->l.n_mdas, p->l.n_mdas == 2 ? "s" : "");
+	fprintf(opt_json ? stderr : stdout, "Done: %s is an orphan PV, uuid %s, pe_start %" PRIu64
+		" s, %u metadata area%s.\n", p->dev, uuid, p->l.pe_start / SECTOR_SIZE, p->l.n_mdas,
+		p->l.n_mdas == 2 ? "s" : "");
 	return EXIT_DONE;
 }
 
@@ -395,7 +437,10 @@ int pvcreate_main(int argc, char **argv)
 		goto out;
 	rc = check(&p, &wipe);
 	if (rc == -1) {
-		printf("No changes.\n");
+		if (opt_json)
+			print_plan_json(&p, false, false);
+		else
+			printf("No changes.\n");
 		rc = EXIT_DONE;
 		goto out;
 	}
@@ -406,7 +451,12 @@ int pvcreate_main(int argc, char **argv)
 		rc = EXIT_FAILED;
 		goto out;
 	}
-	print_plan(&p, wipe);
+	if (opt_json) {
+		print_plan_json(&p, wipe, true);
+		mutate.json = 1;
+	} else {
+		print_plan(&p, wipe);
+	}
 	r = applet_consent();
 	if (r <= 0) {
 		rc = r == 0 ? EXIT_DONE : EXIT_REFUSED;

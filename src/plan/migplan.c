@@ -203,7 +203,8 @@ static int inspect_target(struct mig *m)
 		} else if (!m->o->force) {
 			return err_set(E_REFUSED, "%s is a LUKS%d device that migrate did not make "
 				       "for VG %s (label \"%s\", subsystem \"%s\"); --force erases "
-				       "it", m->o->to, li.version, m->vgname, li.label, li.subsystem);
+				       "it", m->o->to, li.version, m->vgname, li.label,
+				       li.subsystem);
 		}
 		if (reformat) {
 			m->is_luks = false;
@@ -214,8 +215,8 @@ static int inspect_target(struct mig *m)
 	}
 	if (!m->is_luks) {
 		if (m->n_sigs && !m->o->force)
-			return err_set(E_REFUSED, "%s is not empty: %s; --force erases it", m->o->to,
-				       sigs);
+			return err_set(E_REFUSED, "%s is not empty: %s; --force erases it",
+				       m->o->to, sigs);
 		m->need_format = true;
 		m->need_open = true;
 		if (!m->luks_uuid[0]) {
@@ -347,8 +348,8 @@ static int check_not_a_pv(const struct mig *m)
 			continue;
 		if (blk_related(m->o->to, pv))
 			return err_set(E_REFUSED, "--to %s: %s is a PV of VG %s on the same device; "
-				       "it would be erased (refused even with --force)", m->o->to, pv,
-				       m->vgname);
+				       "it would be erased (refused even with --force)", m->o->to,
+				       pv, m->vgname);
 	}
 	return 0;
 }

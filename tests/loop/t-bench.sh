@@ -111,6 +111,11 @@ out=$("$SB" bench device "$d" --write --size 8MiB </dev/null 2>&1); rc=$?
 out=$("$SB" bench device "$d" --write --size 8MiB --dry-run </dev/null 2>&1); rc=$?
 [ $rc = 0 ] && grep -q "nothing is written" <<<"$out" && [ "$(sums "$d")" = "$before" ] &&
 	ok write_dry_run || bad write_dry_run "rc $rc: $out"
+# -q: the informational lines on stderr go (errors and warnings would stay); the figures stay.
+err=$("$SB" bench device "$d" --write --size 8MiB --dry-run -q </dev/null 2>&1 >"$TMPD/q.out"); rc=$?
+[ $rc = 0 ] && ! grep -q "nothing is written" <<<"$err" && grep -q "MiB/s" "$TMPD/q.out" &&
+	[ "$(sums "$d")" = "$before" ] && ok quiet_drops_info_lines ||
+	bad quiet_drops_info_lines "rc $rc: stderr $err stdout $(cat "$TMPD/q.out")"
 out=$("$SB" bench device "$d" --yes 2>&1); rc=$?
 [ $rc = 2 ] && [ "$(sums "$d")" = "$before" ] && ok yes_without_write || bad yes_without_write "rc $rc: $out"
 

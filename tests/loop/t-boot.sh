@@ -165,19 +165,19 @@ calls=$(tr '\n' ' ' <"$W/pbin/calls" 2>/dev/null)
 	bad plymouth_not_running_left_alone "calls '$calls', argv '$(argv)'"
 
 # ---- 5b. A run that prints nothing for longer than --beat (e2fsck, resize2fs) gets a
-# "still working" line on the console, under both initramfs flavours (the boot script's
+# "still working" line (console and log), under both initramfs flavours (the boot script's
 # own; before, only the dracut hook had one); one waiting at a prompt (a line not ended)
 # gets none, and neither does a quick run.
 BOOT_OPTS=(--beat 1)
 echo 'sleep 4' >"$W/fake-do"
 boot_run "rd.shrinkbox.cmd=status,/dev/sbx"
-beats=$(grep -c 'still working' "$W/console")
+beats=$(log | grep -c 'still working')
 printf '%s\n' 'printf "Enter passphrase: "' 'sleep 4' >"$W/fake-do"
 boot_run "rd.shrinkbox.cmd=status,/dev/sbx"
-prompt_beats=$(grep -c 'still working' "$W/console")
+prompt_beats=$(log | grep -c 'still working')
 rm -f "$W/fake-do"
 boot_run "rd.shrinkbox.cmd=status,/dev/sbx"
-quick_beats=$(grep -c 'still working' "$W/console")
+quick_beats=$(log | grep -c 'still working')
 BOOT_OPTS=()
 [ "$beats" -ge 1 ] && [ "$prompt_beats" = 0 ] && [ "$quick_beats" = 0 ] && [ "$(rc)" = 0 ] &&
 	ok silent_run_says_still_working ||

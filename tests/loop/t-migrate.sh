@@ -66,6 +66,16 @@ out=$(mig "$vg" --from "$s" --to "$t" --devices "$s,$t" --dry-run 2>&1); rc=$?
 	[ "$(sums "$s" "$t")" = "$before" ] && ok dry_run_plan_changes_nothing ||
 	bad dry_run_plan_changes_nothing "rc $rc: $out"
 
+# --json: the same plan as one document on stdout, the dry run's line on stderr.
+js=$(mig "$vg" --from "$s" --to "$t" --devices "$s,$t" --dry-run --json 2>"$TMPD/err"); rc=$?
+[ $rc = 0 ] && jq -e --argjson u "$used" --argjson e "$EXT" '.schema_version == 1 and
+	.applet == "migrate" and .changes and .extent_bytes == $e and
+	([.steps[].step] == ["pvcreate", "vgextend", "move", "vgreduce"]) and
+	(.steps[2].extents == $u) and (.steps[2].bytes == $u * $e) and
+	([.steps[2].moves[].extents] | add) == $u and ([.steps[].done] | all | not)' \
+	<<<"$js" >/dev/null && grep -q "Dry run" "$TMPD/err" && [ "$(sums "$s" "$t")" = "$before" ] &&
+	ok json_dry_run_plan || bad json_dry_run_plan "rc $rc: stdout $js stderr $(cat "$TMPD/err")"
+
 out=$(mig "$vg" --from "$s" --to "$t" --devices "$s,$t" 2>&1 </dev/null); rc=$?
 [ $rc = 3 ] && [ "$(sums "$s" "$t")" = "$before" ] && ok no_consent_no_change ||
 	bad no_consent_no_change "rc $rc: $out"
@@ -79,6 +89,9 @@ end_case
 
 out=$(mig "$vg" --from "$s" --to "$t" --devices "$s,$t" --yes 2>&1); rc=$?
 [ $rc = 0 ] && [ "$out" = "No changes." ] && ok rerun_no_changes || bad rerun_no_changes "rc $rc: $out"
+js=$(mig "$vg" --from "$s" --to "$t" --devices "$s,$t" --yes --json 2>/dev/null); rc=$?
+[ $rc = 0 ] && jq -e '.changes == false' <<<"$js" >/dev/null && ok json_rerun_no_changes ||
+	bad json_rerun_no_changes "rc $rc: $js"
 
 out=$(mig "$vg" --from "$s" --to "$t" --devices "$s,$t" --yes --wipe-source 2>&1); rc=$?
 [ $rc = 0 ] && ! pvs "$s" >/dev/null 2>&1 && [ -z "$(blkid -p -o value -s TYPE "$s")" ] &&

@@ -247,6 +247,26 @@ holds pvck "pvck fails: $out" pvck "$d"
 same mda_count 2 "$(pvs_field "$d" pv_mda_count)"
 end_case
 
+# ---- 6b. --json: stdout is the plan as one JSON document (the layout lvm2 then reads), the dry
+# run changes nothing, the real run's other lines go to stderr, a second run says changes: false.
+d=$(new_loop 64M)
+before=$(sha256sum <"$d")
+js=$("$SB" pvcreate "$d" --metadatacopies 2 --dry-run --json 2>"$TMPD/err"); rc=$?
+[ $rc = 0 ] && jq -e '.schema_version == 1 and .applet == "pvcreate" and .changes and
+	(.metadata_areas | length) == 2 and .pe_start_bytes == 1048576 and .uuid_given == false' \
+	<<<"$js" >/dev/null && grep -q "Dry run" "$TMPD/err" && [ "$(sha256sum <"$d")" = "$before" ] &&
+	ok json_dry_run || bad json_dry_run "rc $rc: stdout $js stderr $(cat "$TMPD/err")"
+js=$("$SB" pvcreate "$d" --metadatacopies 2 --yes --json 2>"$TMPD/err"); rc=$?
+uuid=$(jq -r .uuid <<<"$js" 2>/dev/null)
+[ $rc = 0 ] && [ "$(pvs_field "$d" pv_uuid)" = "$uuid" ] &&
+	[ "$(pvs_field "$d" pe_start)" = "$(jq .pe_start_bytes <<<"$js")" ] &&
+	[ "$(pvs_field "$d" pv_mda_count)" = 2 ] && grep -q "^Done:" "$TMPD/err" &&
+	ok json_real_run_is_what_lvm2_reads ||
+	bad json_real_run_is_what_lvm2_reads "rc $rc: stdout $js stderr $(cat "$TMPD/err")"
+js=$("$SB" pvcreate "$d" --metadatacopies 2 --yes --json 2>/dev/null); rc=$?
+[ $rc = 0 ] && jq -e --arg u "$uuid" '.changes == false and .uuid == $u' <<<"$js" >/dev/null &&
+	ok json_no_changes || bad json_no_changes "rc $rc: $js"
+
 # ---- 7. The sanitizer build prints and exits the same (deterministic: --uuid, --dry-run, refusals).
 d=$(new_loop 64M)
 asan_case asan_dry_run pvcreate "$d" --uuid "$U" --metadatacopies 2 --dry-run

@@ -299,8 +299,8 @@ sb_console() {
 	fi
 }
 
-# sb_beat FLAG: while the file FLAG exists, a console line when $RUNLOG has not grown for
-# $BEAT seconds (by /proc/uptime); not while its last line is unfinished (a prompt waits).
+# sb_beat FLAG: while the file FLAG exists, a line (console and $LOG) when $RUNLOG has not
+# grown for $BEAT seconds (by /proc/uptime); not while its last line is unfinished (a prompt).
 sb_beat() {
 	local size last=-1 up start said
 	read -r start _ </proc/uptime
@@ -317,8 +317,8 @@ sb_beat() {
 		[ $((up - said)) -ge "$BEAT" ] || continue
 		[ -z "$(tail -c 1 "$RUNLOG" 2>/dev/null)" ] || continue
 		said=$up
-		[ -e "$1" ] && echo "shrinkbox: still working ($((up - start)) s; e2fsck and" \
-			"resize2fs print nothing until they end). Do not power off." >/dev/console
+		[ -e "$1" ] && sb_say "still working ($((up - start)) s; e2fsck and resize2fs" \
+			"print nothing until they end). Do not power off."
 	done
 }
 
