@@ -11,10 +11,12 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cryptplan.h"
 #include "stack.h"
+#include "../layer/sysfs.h"
 #include "../util/err.h"
 #include "../util/units.h"
 
@@ -43,10 +45,28 @@ static int read_mapping(const char *name, struct crypt_plan *p)
 		return err_set(-ENODEV, "%s: not an active LUKS mapping%s%s", name,
 			       r < 0 ? ": " : "", r < 0 ? strerror(-r) : "");
 	r = crypt_get_active_device(p->cd, name, &p->cad);
+	if (r < 0)
+		return err_set(-EIO, "%s: cannot read the mapping: %s", name, strerror(-r));
 	p->under = crypt_get_device_name(p->cd);
-	fd = p->under ? dev_open(p->under, O_RDONLY, &p->dev_bytes, &blk) : -EINVAL;
-	if (r < 0 || fd < 0)
-		return err_set(-EIO, "%s: cannot read the mapping or the device under it", name);
+	fd = p->under ? dev_open(p->under, O_RDONLY, &p->dev_bytes, &blk) : -ENOENT;
+	if (fd < 0) {
+		/*
+		 * libcryptsetup names a dm device under it /dev/block/MAJ:MIN, a link udev
+		 * makes: right after lvm2 reloaded that LV (lvextend) udev may be rewriting it
+		 * (seen in the VM). The kernel's name for it, from the mapping's slaves in
+		 * sysfs, is a devtmpfs node that is always there.
+		 */
+		struct stat st;
+
+		if (stat(p->path, &st) == 0 && S_ISBLK(st.st_mode) &&
+		    blk_dm_slave(st.st_rdev, p->under_kname) == 0) {
+			p->under = p->under_kname;
+			fd = dev_open(p->under, O_RDONLY, &p->dev_bytes, &blk);
+		}
+	}
+	if (fd < 0)
+		return err_set(-EIO, "%s: cannot open the device under it (%s): %s", name,
+			       p->under ? p->under : "none named", strerror(-fd));
 	close(fd);
 	r = luks_read(p->under, &p->li);
 	if (r < 0)	/* a header that does not read is the disk's, never the command line's */

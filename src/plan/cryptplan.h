@@ -20,7 +20,8 @@
 struct crypt_plan {
 	char name[128];			/* the mapping, without /dev/mapper/ */
 	char path[160];			/* /dev/mapper/NAME */
-	const char *under;		/* the device under it (owned by cd) */
+	const char *under;		/* the device under it (owned by cd, or under_kname) */
+	char under_kname[DEV_PATH_MAX];	/* /dev/dm-N, when libcryptsetup's path does not open */
 	struct crypt_device *cd;	/* owned */
 	struct crypt_active_device cad;	/* the mapping as it is */
 	struct luks_info li;
