@@ -23,11 +23,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "common.h"
 #include "stackfs.h"
 #include "../applets.h"
 #include "../layer/part.h"
+#include "../layer/sysfs.h"
 #include "../plan/extmap.h"
 #include "../plan/stack.h"
 #include "../plan/stacksize.h"
@@ -35,6 +37,7 @@
 #include "../util/err.h"
 #include "../util/log.h"
 #include "../util/secret.h"
+#include "../util/strfmt.h"
 #include "../util/units.h"
 
 static const char *opt_size, *opt_keyfile;
@@ -89,6 +92,18 @@ static const struct fs_info *lv_fs(const struct stack_view *sv, unsigned i)
 	const struct lv_view *v = sv->pv->lvs ? &sv->pv->lvs[i] : NULL;
 
 	return v && v->probed && v->fs.size_known ? &v->fs : NULL;
+}
+
+/* Whether LV i is active and mounted (its filesystem then grows online, through the kernel). */
+static bool lv_mounted(const struct stack_view *sv, unsigned i)
+{
+	const struct lv_view *v = sv->pv->lvs ? &sv->pv->lvs[i] : NULL;
+	char path[DEV_PATH_MAX];
+	struct stat st;
+
+	if (!v || !v->active || str_fmt(path, sizeof(path), "/dev/mapper/%s", v->dm_name) < 0)
+		return false;
+	return stat(path, &st) == 0 && S_ISBLK(st.st_mode) && blk_mounted(st.st_rdev);
 }
 
 /*
@@ -298,9 +313,11 @@ int grow_main(int argc, char **argv)
 		const struct vg_lv *lv = &vg->lvs[lvt[i].lv];
 
 		snprintf(sz, sizeof(sz), "%" PRIu64 " extents", lv->le_count);
-		printf("  LV %-11s %-44s %" PRIu64 " extents = %s%s\n", lv->name, sz, lvt[i].new_le,
-		       size_fmt(b, lvt[i].new_le * ext),
-		       lvt[i].fs_short ? " (its filesystem grows to fill it)" : "");
+		printf("  LV %-11s %-44s %" PRIu64 " extents = %s%s%s\n", lv->name, sz,
+		       lvt[i].new_le, size_fmt(b, lvt[i].new_le * ext),
+		       lvt[i].fs_short ? " (its filesystem grows to fill it)" : "",
+		       (lvt[i].fs_short || lvt[i].new_le != lv->le_count) &&
+		       lv_mounted(&sv, lvt[i].lv) ? " (mounted: grows online)" : "");
 		any |= lvt[i].new_le != lv->le_count || lvt[i].fs_short;
 	}
 	printf("  extents now:\n");
