@@ -77,14 +77,11 @@ int cfg_get_str(const struct cfg_node *sec, const char *key, const char **out)
 	return 0;
 }
 
-static struct cfg_node *find_or_append(struct cfg_node *sec, const char *key)
+/* A new node named key, linked nowhere; NULL when out of memory. */
+static struct cfg_node *node_new(const char *key)
 {
-	struct cfg_node **tail = &sec->child, *n;
+	struct cfg_node *n = calloc(1, sizeof(*n));
 
-	for (; *tail; tail = &(*tail)->next)
-		if (!strcmp((*tail)->key, key))
-			return (*tail)->section ? NULL : *tail;
-	n = calloc(1, sizeof(*n));
 	if (!n)
 		return NULL;
 	n->key = strdup(key);
@@ -92,8 +89,18 @@ static struct cfg_node *find_or_append(struct cfg_node *sec, const char *key)
 		free(n);
 		return NULL;
 	}
-	*tail = n;
 	return n;
+}
+
+static struct cfg_node *find_or_append(struct cfg_node *sec, const char *key)
+{
+	struct cfg_node **tail = &sec->child;
+
+	for (; *tail; tail = &(*tail)->next)
+		if (!strcmp((*tail)->key, key))
+			return (*tail)->section ? NULL : *tail;
+	*tail = node_new(key);
+	return *tail;
 }
 
 int cfg_set_int(struct cfg_node *sec, const char *key, int64_t v)
@@ -211,16 +218,10 @@ int cfg_strs_del(struct cfg_node *sec, const char *key, const char *s)
 
 struct cfg_node *cfg_new_section(const char *key)
 {
-	struct cfg_node *n = calloc(1, sizeof(*n));
+	struct cfg_node *n = node_new(key);
 
-	if (!n)
-		return NULL;
-	n->key = strdup(key);
-	if (!n->key) {
-		free(n);
-		return NULL;
-	}
-	n->section = true;
+	if (n)
+		n->section = true;
 	return n;
 }
 
