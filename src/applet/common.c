@@ -9,6 +9,7 @@
 
 #include "common.h"
 #include "help.h"
+#include "jsonout.h"
 #include "../applets.h"
 #include "../version.h"
 #include "../layer/luks.h"
@@ -458,8 +459,10 @@ int applet_step(const char *applet, const char *a1, const char *a2, const char *
 		argv[n++] = (char *)mutate.devices;
 	}
 	argv[n] = NULL;
-	printf("==> shrinkbox %s%s%s%s%s%s%s%s%s\n", applet, a1 ? " " : "", a1 ? a1 : "",
-	       a2 ? " " : "", a2 ? a2 : "", a3 ? " " : "", a3 ? a3 : "", a4 ? " " : "", a4 ? a4 : "");
+	run_self_stdout_to_stderr = mutate.json;
+	fprintf(mutate.json ? stderr : stdout, "==> shrinkbox %s%s%s%s%s%s%s%s%s\n", applet,
+		a1 ? " " : "", a1 ? a1 : "", a2 ? " " : "", a2 ? a2 : "", a3 ? " " : "",
+		a3 ? a3 : "", a4 ? " " : "", a4 ? a4 : "");
 	fflush(stdout);
 	if (step_key.len && !keyfile && !strcmp(applet, "cryptresize"))
 		rc = run_self_input(argv, step_key.buf, step_key.len);
@@ -587,6 +590,34 @@ void applet_print_layers(const char *dev, const struct stack_view *sv, const str
 	if (sv->luks)
 		applet_print_luks_tokens(sv->part->name, &sv->luks->luks,
 					 t->part_size != sv->l.part_size || sv->table_repair);
+}
+
+struct json_object *applet_layers_json(const char *applet, const char *dev,
+				       const struct stack_view *sv, const struct targets *t,
+				       bool changes)
+{
+	struct json_object *o = json_object_new_object();
+	uint64_t ss = sv->l.table_sector;
+
+	J_ADD(o, "schema_version", J_U64(1));
+	J_ADD(o, "applet", J_STR(applet));
+	J_ADD(o, "device", J_STR(dev));
+	J_ADD(o, "disk", J_STR(sv->disk));
+	J_ADD(o, "partition_number", J_U64(sv->entry->partno));
+	J_ADD(o, "changes", J_BOOL(changes));
+	J_ADD(o, "table_sector_bytes", J_U64(ss));
+	J_ADD(o, "partition_sectors_before", J_U64(sv->l.part_size));
+	J_ADD(o, "partition_sectors_after", J_U64(t->part_size));
+	J_ADD(o, "partition_bytes_before", J_U64(sv->l.part_size * ss));
+	J_ADD(o, "partition_bytes_after", J_U64(t->part_size * ss));
+	J_ADD(o, "table_rewritten", J_BOOL(sv->table_repair));
+	J_ADD(o, "disk_grew", J_BOOL(sv->table_repair && sv->disk_grew));
+	if (sv->luks) {
+		J_ADD(o, "luks_mapping", J_STR(sv->luks->luks.active_name));
+		J_ADD(o, "luks_mapping_sectors_before", J_U64(sv->luks->luks.active_size));
+		J_ADD(o, "luks_mapping_sectors_after", J_U64(t->map_size));
+	}
+	return o;
 }
 
 /*

@@ -172,6 +172,14 @@ unsigned applet_add_tagged(const struct vg *vg, struct lv_target *t, unsigned n)
 struct stack_view;
 struct targets;
 void applet_print_layers(const char *dev, const struct stack_view *sv, const struct targets *t);
+/*
+ * The same as JSON (schema 1), for shrink and grow --json: applet, device, changes, the
+ * partition, the table's repair, the LUKS mapping, before and after, each with its unit.
+ */
+struct json_object;
+struct json_object *applet_layers_json(const char *applet, const char *dev,
+				       const struct stack_view *sv, const struct targets *t,
+				       bool changes);
 
 struct luks_info;
 /* A TPM2 token bound to PCR 5 and no other keyslot, when the table changes: E_REFUSED. */

@@ -26,7 +26,9 @@
 #include <sys/stat.h>
 
 #include "common.h"
+#include "jsonout.h"
 #include "stackfs.h"
+#include "steps.h"
 #include "../applets.h"
 #include "../layer/part.h"
 #include "../layer/sysfs.h"
@@ -41,7 +43,7 @@
 #include "../util/units.h"
 
 static const char *opt_size, *opt_keyfile;
-static int opt_max;
+static int opt_max, opt_json;
 static char **opt_lv;
 
 static const struct poptOption grow_opts[] = {
@@ -53,13 +55,15 @@ static const struct poptOption grow_opts[] = {
 	  "VG/LV=SIZE|+SIZE|100%FREE" },
 	{ "key-file", 'd', POPT_ARG_STRING, &opt_keyfile, 0,
 	  "for a mapping whose key is in the kernel keyring: the key for cryptresize", "FILE" },
+	{ "json", 'j', POPT_ARG_NONE, &opt_json, 0,
+	  "print the plan as one JSON document on stdout (other lines go to stderr)", NULL },
 	{ NULL, 0, POPT_ARG_INCLUDE_TABLE, (void *)mutate_table, 0, NULL, NULL },
 	POPT_TABLEEND
 };
 
 const struct applet_help grow_help = {
 	.synopsis = "PARTITION [--size SIZE | --max] [--lv VG/LV=SIZE|+SIZE|100%FREE ...] "
-		    "[--key-file FILE]",
+		    "[--key-file FILE] [--json]",
 	.description = "The whole stack outwards, for a disk that was enlarged or a partition "
 		       "with free space after it: the partition grows (to SIZE, or with --max "
 		       "into all the free space after it; without either it keeps its size; "
@@ -211,17 +215,107 @@ static int part_target(const struct stack_view *sv, uint64_t ss, uint64_t *size)
 	return 0;
 }
 
+/* Outside in: the partition, the mapping, the PV, then the LVs and their filesystems. */
+static void plan_steps(const struct stack_view *sv, const struct targets *t,
+		       const struct lv_target *lvt, unsigned n_lvt, uint64_t ext, const char *dev,
+		       struct steps *l)
+{
+	char sz[48];
+
+	if (t->part_size != sv->l.part_size || sv->table_repair) {
+		/* The exact last sector: --max may end off the grain, where --size would round. */
+		snprintf(sz, sizeof(sz), "%" PRIu64, sv->entry->start + t->part_size - 1);
+		steps_add(l, "partresize", sv->part->path[0] ? sv->part->path : dev, "--end", sz,
+			  NULL);
+	}
+	if (sv->luks)
+		steps_add(l, "cryptresize", sv->luks->luks.active_name, NULL, NULL, NULL);
+	steps_add(l, "pvresize", sv->pv->path, NULL, NULL, NULL);
+	for (unsigned i = 0; i < n_lvt; i++) {
+		snprintf(sz, sizeof(sz), "%" PRIu64 "B", lvt[i].new_le * ext);
+		steps_add(l, "lvgrow", lvt[i].name, "--size", sz, NULL);
+	}
+}
+
+static void print_plan(const char *dev, const struct stack_view *sv, const struct targets *t,
+		       const struct part_entry *cont, const struct lv_target *lvt, unsigned n_lvt,
+		       const struct steps *l)
+{
+	const struct vg *vg = sv->pv->vg;
+	uint64_t ext = vg->extent_size * SECTOR_SIZE;
+	char b[SIZE_FMT_LEN], sz[48];
+
+	applet_print_layers(dev, sv, t);
+	if (cont)
+		printf("  %-14s extended partition %u, sectors %" PRIu64 "-%" PRIu64
+		       ": grows first, to end at %" PRIu64 "\n", "container", cont->partno,
+		       cont->start, cont->start + cont->size - 1,
+		       sv->entry->start + t->part_size - 1);
+	snprintf(sz, sizeof(sz), "%" PRIu64 " extents", vg->pvs[sv->pv->pv_index].pe_count);
+	printf("  %-14s %-44s %" PRIu64 " extents (%s)\n", "PV", sz, t->pe_count,
+	       size_fmt(b, t->pv_bytes));
+	for (unsigned i = 0; i < n_lvt; i++) {
+		const struct vg_lv *lv = &vg->lvs[lvt[i].lv];
+
+		snprintf(sz, sizeof(sz), "%" PRIu64 " extents", lv->le_count);
+		printf("  LV %-11s %-44s %" PRIu64 " extents = %s%s%s\n", lv->name, sz,
+		       lvt[i].new_le, size_fmt(b, lvt[i].new_le * ext),
+		       lvt[i].fs_short ? " (its filesystem grows to fill it)" : "",
+		       (lvt[i].fs_short || lvt[i].new_le != lv->le_count) &&
+		       lv_mounted(sv, lvt[i].lv) ? " (mounted: grows online)" : "");
+	}
+	printf("  extents now:\n");
+	pv_map_print(vg, (unsigned)sv->pv->pv_index, "    ");
+	if (l)
+		steps_print(l, stdout);
+}
+
+static void print_json(const char *dev, const struct stack_view *sv, const struct targets *t,
+		       const struct part_entry *cont, const struct lv_target *lvt, unsigned n_lvt,
+		       const struct steps *l, bool changes)
+{
+	const struct vg *vg = sv->pv->vg;
+	struct json_object *o = applet_layers_json("grow", dev, sv, t, changes);
+	struct json_object *lvs = json_object_new_array();
+
+	if (cont) {
+		J_ADD(o, "container_partition_number", J_U64(cont->partno));
+		J_ADD(o, "container_end_sector_after", J_U64(sv->entry->start + t->part_size - 1));
+	}
+	J_ADD(o, "vg", J_STR(vg->name));
+	J_ADD(o, "extent_bytes", J_U64(vg->extent_size * SECTOR_SIZE));
+	J_ADD(o, "pv", J_STR(sv->pv->path));
+	J_ADD(o, "pv_extents_before", J_U64(vg->pvs[sv->pv->pv_index].pe_count));
+	J_ADD(o, "pv_extents_after", J_U64(t->pe_count));
+	J_ADD(o, "pv_bytes_after", J_U64(t->pv_bytes));
+	for (unsigned i = 0; i < n_lvt; i++) {
+		struct json_object *x = json_object_new_object();
+
+		J_ADD(x, "lv", J_STR(lvt[i].name));
+		J_ADD(x, "extents_before", J_U64(vg->lvs[lvt[i].lv].le_count));
+		J_ADD(x, "extents_after", J_U64(lvt[i].new_le));
+		J_ADD(x, "bytes_after", J_U64(lvt[i].new_le * vg->extent_size * SECTOR_SIZE));
+		J_ADD(x, "filesystem_grows", J_BOOL(lvt[i].fs_short));
+		J_ADD(x, "mounted", J_BOOL(lv_mounted(sv, lvt[i].lv)));
+		json_object_array_add(lvs, x);
+	}
+	J_ADD(o, "lvs", lvs);
+	J_ADD(o, "steps", changes ? steps_json(l) : json_object_new_array());
+	json_print(o);
+}
+
 int grow_main(int argc, char **argv)
 {
 	struct stack *st = NULL;
 	struct stack_view sv;
 	struct targets t;
 	struct lv_target lvt[MAX_LV_TARGETS];
-	char a[SIZE_FMT_LEN], b[SIZE_FMT_LEN], sz[48];
+	char a[SIZE_FMT_LEN];
+	struct steps steps = { 0 };
 	const struct vg *vg;
 	const struct part_entry *cont;
 	const char *dev;
-	unsigned n_lvt = 0, steps = 0;
+	unsigned n_lvt = 0;
 	uint64_t ss, ext, new_part, pe_now;
 	poptContext ctx;
 	int r, rc = EXIT_FAILED;
@@ -236,6 +330,7 @@ int grow_main(int argc, char **argv)
 		poptFreeContext(ctx);
 		return EXIT_USAGE;
 	}
+	mutate.json = opt_json;
 	rc = applet_key_file_check(opt_keyfile);
 	if (rc)
 		goto out;
@@ -297,33 +392,19 @@ int grow_main(int argc, char **argv)
 		goto out;
 	}
 
-	applet_print_layers(dev, &sv, &t);
 	cont = part_container_grows(&st->root->pt, sv.entry, t.part_size);
-	if (cont)
-		printf("  %-14s extended partition %u, sectors %" PRIu64 "-%" PRIu64
-		       ": grows first, to end at %" PRIu64 "\n", "container", cont->partno,
-		       cont->start, cont->start + cont->size - 1,
-		       sv.entry->start + t.part_size - 1);
-	snprintf(sz, sizeof(sz), "%" PRIu64 " extents", pe_now);
-	printf("  %-14s %-44s %" PRIu64 " extents (%s)\n", "PV", sz, t.pe_count,
-	       size_fmt(b, t.pv_bytes));
 	any = t.part_size != sv.l.part_size || t.pe_count != pe_now ||
 	      (sv.luks && t.map_size != sv.luks->luks.active_size) || sv.table_repair;
-	for (unsigned i = 0; i < n_lvt; i++) {
-		const struct vg_lv *lv = &vg->lvs[lvt[i].lv];
-
-		snprintf(sz, sizeof(sz), "%" PRIu64 " extents", lv->le_count);
-		printf("  LV %-11s %-44s %" PRIu64 " extents = %s%s%s\n", lv->name, sz,
-		       lvt[i].new_le, size_fmt(b, lvt[i].new_le * ext),
-		       lvt[i].fs_short ? " (its filesystem grows to fill it)" : "",
-		       (lvt[i].fs_short || lvt[i].new_le != lv->le_count) &&
-		       lv_mounted(&sv, lvt[i].lv) ? " (mounted: grows online)" : "");
-		any |= lvt[i].new_le != lv->le_count || lvt[i].fs_short;
-	}
-	printf("  extents now:\n");
-	pv_map_print(vg, (unsigned)sv.pv->pv_index, "    ");
+	for (unsigned i = 0; i < n_lvt; i++)
+		any |= lvt[i].new_le != vg->lvs[lvt[i].lv].le_count || lvt[i].fs_short;
+	plan_steps(&sv, &t, lvt, n_lvt, ext, dev, &steps);
+	if (opt_json)
+		print_json(dev, &sv, &t, cont, lvt, n_lvt, &steps, any);
+	else
+		print_plan(dev, &sv, &t, cont, lvt, n_lvt, any ? &steps : NULL);
 	if (!any) {
-		printf("No changes.\n");
+		if (!opt_json)
+			printf("No changes.\n");
 		rc = EXIT_DONE;
 		goto out;
 	}
@@ -332,38 +413,11 @@ int grow_main(int argc, char **argv)
 		rc = r == 0 ? EXIT_DONE : EXIT_REFUSED;
 		goto out;
 	}
-	/* Outside in: the partition, the mapping, the PV, then the LVs and their filesystems. */
-	rc = 0;
-	if (t.part_size != sv.l.part_size || sv.table_repair) {
-		/* The exact last sector: --max may end off the grain, where --size would round. */
-		snprintf(sz, sizeof(sz), "%" PRIu64, sv.entry->start + t.part_size - 1);
-		rc = applet_step("partresize", sv.part->path[0] ? sv.part->path : dev, "--end", sz,
-				 NULL, NULL);
-		steps += rc == 0;
-	}
-	if (rc == 0 && sv.luks) {
-		rc = applet_step("cryptresize", sv.luks->luks.active_name, NULL, NULL, NULL,
-				 opt_keyfile);
-		steps += rc == 0;
-	}
-	if (rc == 0) {
-		rc = applet_step("pvresize", sv.pv->path, NULL, NULL, NULL, NULL);
-		steps += rc == 0;
-	}
-	for (unsigned i = 0; rc == 0 && i < n_lvt; i++) {
-		snprintf(sz, sizeof(sz), "%" PRIu64 "B", lvt[i].new_le * ext);
-		rc = applet_step("lvgrow", lvt[i].name, "--size", sz, NULL, opt_keyfile);
-		steps += rc == 0;
-	}
-	if (rc) {
-		log_error("the stack is consistent after every step; run the same command again to "
-			  "continue once the cause is fixed");
-		if (steps || rc >= EXIT_PARTIAL)
-			rc = EXIT_PARTIAL;
+	rc = steps_run(&steps, opt_keyfile);
+	if (rc)
 		goto out;
-	}
-	printf("Done: partition %u of %s is %s.\n", sv.entry->partno, sv.disk,
-	       size_fmt(a, t.part_size * ss));
+	fprintf(opt_json ? stderr : stdout, "Done: partition %u of %s is %s.\n", sv.entry->partno,
+		sv.disk, size_fmt(a, t.part_size * ss));
 	rc = EXIT_DONE;
 out:
 	applet_key_release();

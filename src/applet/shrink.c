@@ -23,6 +23,8 @@
 #include <string.h>
 
 #include "common.h"
+#include "jsonout.h"
+#include "steps.h"
 #include "stackfs.h"
 #include "../applets.h"
 #include "../layer/part.h"
@@ -42,7 +44,7 @@
 
 static const char *opt_size, *opt_free, *opt_keyfile;
 static char **opt_lv;
-static int opt_verify;
+static int opt_verify, opt_json;
 
 static const struct poptOption shrink_opts[] = {
 	{ "size", 's', POPT_ARG_STRING, &opt_size, 0, "the partition's new size (at most)",
@@ -53,6 +55,8 @@ static const struct poptOption shrink_opts[] = {
 	  "VG/LV=SIZE" },
 	{ "key-file", 'd', POPT_ARG_STRING, &opt_keyfile, 0,
 	  "for a mapping whose key is in the kernel keyring: the key for cryptresize", "FILE" },
+	{ "json", 'j', POPT_ARG_NONE, &opt_json, 0,
+	  "print the plan as one JSON document on stdout (other lines go to stderr)", NULL },
 	{ "verify", 0, POPT_ARG_NONE, &opt_verify, 0,
 	  "defrag reads each copy back and compares it before its commit", NULL },
 	{ NULL, 0, POPT_ARG_INCLUDE_TABLE, (void *)mutate_table, 0, NULL, NULL },
@@ -61,8 +65,8 @@ static const struct poptOption shrink_opts[] = {
 
 const struct applet_help shrink_help = {
 	.synopsis = "PARTITION --size SIZE [--lv VG/LV=SIZE ...] [--key-file FILE] "
-		    "[--verify]\nPARTITION --free SIZE [--lv VG/LV=SIZE ...] [--key-file FILE] "
-		    "[--verify]",
+		    "[--verify] [--json]\nPARTITION --free SIZE [--lv VG/LV=SIZE ...] [--key-file "
+		    "FILE] [--verify] [--json]",
 	.description = "The whole stack from one declared target: the partition becomes at "
 		       "most SIZE (its end on the table's grain), or with --free SIZE smaller. "
 		       "Working inwards from that, the LUKS mapping, the PV and its extents "
@@ -318,15 +322,100 @@ static int free_record_commit(const char *vgname, const char *old, const struct 
 	return r;
 }
 
-static unsigned steps_done;
-
-static int step(const char *applet, const char *a1, const char *a2, const char *a3,
-		const char *a4)
+/* With --json, stdout holds the JSON document only: every other line goes to stderr. */
+static FILE *out(void)
 {
-	int rc = applet_step(applet, a1, a2, a3, a4, opt_keyfile);
+	return opt_json ? stderr : stdout;
+}
 
-	steps_done += rc == 0;
-	return rc;
+/* Inside out: the filesystems, the extents, the PV, the mapping, the partition, the fill. */
+static void plan_steps(const struct stack_view *sv, const struct targets *t,
+		       const struct lv_target *lvt, unsigned n_lvt, uint64_t ext, const char *dev,
+		       struct steps *l)
+{
+	char sz[48];
+
+	for (unsigned i = 0; i < n_lvt; i++) {
+		snprintf(sz, sizeof(sz), "%" PRIu64 "B", lvt[i].new_le * ext);
+		steps_add(l, "lvshrink", lvt[i].name, "--size", sz, NULL);
+	}
+	snprintf(sz, sizeof(sz), "%" PRIu64, t->pe_count);
+	steps_add(l, "defrag", sv->pv->path, "--end", sz, opt_verify ? "--verify" : NULL);
+	snprintf(sz, sizeof(sz), "%" PRIu64 "B", t->pv_bytes);
+	steps_add(l, "pvresize", sv->pv->path, "--size", sz, NULL);
+	if (sv->luks) {
+		snprintf(sz, sizeof(sz), "%" PRIu64 "s", t->map_size);
+		steps_add(l, "cryptresize", sv->luks->luks.active_name, "--size", sz, NULL);
+	}
+	snprintf(sz, sizeof(sz), "%" PRIu64 "B", t->part_size * sv->l.table_sector);
+	steps_add(l, "partresize", sv->part->path[0] ? sv->part->path : dev, "--size", sz, NULL);
+	/* The final exact fill: any LUKS mapping, then the PV, grow to the partition's real end. */
+	if (sv->luks)
+		steps_add(l, "cryptresize", sv->luks->luks.active_name, NULL, NULL, NULL);
+	steps_add(l, "pvresize", sv->pv->path, NULL, NULL, NULL);
+}
+
+/* The plan: every layer before and after, in sectors and bytes; the steps when any. */
+static void print_plan(const char *dev, const struct stack_view *sv, const struct targets *t,
+		       const struct lv_target *lvt, unsigned n_lvt, const char *why,
+		       const struct steps *l)
+{
+	const struct vg *vg = sv->pv->vg;
+	uint64_t ext = vg->extent_size * SECTOR_SIZE;
+	char b[SIZE_FMT_LEN], sz[64];
+
+	applet_print_layers(dev, sv, t);
+	snprintf(sz, sizeof(sz), "%" PRIu64 " extents, %" PRIu64 " used",
+		 vg->pvs[sv->pv->pv_index].pe_count, sv->l.used);
+	printf("  %-14s %-44s %" PRIu64 " extents (%s)\n", "PV", sz, t->pe_count,
+	       size_fmt(b, t->pv_bytes));
+	for (unsigned i = 0; i < n_lvt; i++) {
+		const struct vg_lv *lv = &vg->lvs[lvt[i].lv];
+
+		snprintf(sz, sizeof(sz), "%" PRIu64 " extents", lv->le_count);
+		printf("  LV %-11s %-44s %" PRIu64 " extents = %s%s\n", lv->name, sz,
+		       lvt[i].new_le, size_fmt(b, lvt[i].new_le * ext),
+		       vg_lv_has_tag(vg, lvt[i].lv, RESIZE_MARK) ?
+		       " (tagged " RESIZE_MARK ": an interrupted resize2fs is finished)" : "");
+	}
+	if (why)
+		printf("  (chose %s: %s)\n", lvt[0].name, why);
+	printf("  extents now (the LV shrink frees the end of each LV it shrinks; then defrag moves "
+	       "what lies at or beyond PE %" PRIu64 "):\n", t->pe_count);
+	pv_map_print(vg, (unsigned)sv->pv->pv_index, "    ");
+	if (l)
+		steps_print(l, stdout);
+}
+
+/* The same as one JSON document (schema 1). */
+static void print_json(const char *dev, const struct stack_view *sv, const struct targets *t,
+		       const struct lv_target *lvt, unsigned n_lvt, const struct steps *l,
+		       bool changes)
+{
+	const struct vg *vg = sv->pv->vg;
+	struct json_object *o = applet_layers_json("shrink", dev, sv, t, changes);
+	struct json_object *lvs = json_object_new_array();
+
+	J_ADD(o, "vg", J_STR(vg->name));
+	J_ADD(o, "extent_bytes", J_U64(vg->extent_size * SECTOR_SIZE));
+	J_ADD(o, "pv", J_STR(sv->pv->path));
+	J_ADD(o, "pv_extents_before", J_U64(vg->pvs[sv->pv->pv_index].pe_count));
+	J_ADD(o, "pv_extents_used", J_U64(sv->l.used));
+	J_ADD(o, "pv_extents_after", J_U64(t->pe_count));
+	J_ADD(o, "pv_bytes_after", J_U64(t->pv_bytes));
+	for (unsigned i = 0; i < n_lvt; i++) {
+		struct json_object *x = json_object_new_object();
+
+		J_ADD(x, "lv", J_STR(lvt[i].name));
+		J_ADD(x, "extents_before", J_U64(vg->lvs[lvt[i].lv].le_count));
+		J_ADD(x, "extents_after", J_U64(lvt[i].new_le));
+		J_ADD(x, "bytes_after", J_U64(lvt[i].new_le * vg->extent_size * SECTOR_SIZE));
+		J_ADD(x, "resize_mark", J_BOOL(vg_lv_has_tag(vg, lvt[i].lv, RESIZE_MARK)));
+		json_object_array_add(lvs, x);
+	}
+	J_ADD(o, "lvs", lvs);
+	J_ADD(o, "steps", changes ? steps_json(l) : json_object_new_array());
+	json_print(o);
 }
 
 int shrink_main(int argc, char **argv)
@@ -335,7 +424,8 @@ int shrink_main(int argc, char **argv)
 	struct stack_view sv;
 	struct targets t;
 	struct lv_target lvt[MAX_LV_TARGETS] = { 0 };
-	char why[2048] = "", a[SIZE_FMT_LEN], b[SIZE_FMT_LEN], sz[4][48];
+	char why[2048] = "", a[SIZE_FMT_LEN], b[SIZE_FMT_LEN];
+	struct steps steps = { 0 };
 	const char *dev, *old_tag = NULL;
 	struct free_record rec = { 0 };
 	bool recorded = false;
@@ -355,6 +445,7 @@ int shrink_main(int argc, char **argv)
 		poptFreeContext(ctx);
 		return EXIT_USAGE;
 	}
+	mutate.json = opt_json;
 	rc = applet_key_file_check(opt_keyfile);
 	if (rc)
 		goto out;
@@ -402,8 +493,8 @@ int shrink_main(int argc, char **argv)
 		old_tag = vg_tag_with_prefix(vg, FREE_TAG);
 		if (free_record_parse(old_tag, &rec) && rec.freed == want && rec.to <= sv.l.part_size &&
 		    now <= rec.from) {
-			printf("(--free %s: this shrink was begun from %s and records its target, VG tag "
-			       "%s)\n", opt_free, size_fmt(a, rec.from), old_tag);
+			fprintf(out(), "(--free %s: this shrink was begun from %s and records its "
+				"target, VG tag %s)\n", opt_free, size_fmt(a, rec.from), old_tag);
 			want = rec.to * ss;
 			recorded = true;
 		} else if (want >= now) {
@@ -471,42 +562,27 @@ int shrink_main(int argc, char **argv)
 		goto out;
 	}
 
-	/* The plan: every layer before and after, in sectors and bytes. */
-	applet_print_layers(dev, &sv, &t);
-	printf("  %-14s %-44s %" PRIu64 " extents (%s)\n", "PV",
-	       (snprintf(sz[0], sizeof(sz[0]), "%" PRIu64 " extents, %" PRIu64 " used",
-			 vg->pvs[sv.pv->pv_index].pe_count, sv.l.used), sz[0]),
-	       t.pe_count, size_fmt(b, t.pv_bytes));
-	for (unsigned i = 0; i < n_lvt; i++) {
-		const struct vg_lv *lv = &vg->lvs[lvt[i].lv];
-
-		snprintf(sz[1], sizeof(sz[1]), "%" PRIu64 " extents", lv->le_count);
-		printf("  LV %-11s %-44s %" PRIu64 " extents = %s%s\n", lv->name, sz[1],
-		       lvt[i].new_le, size_fmt(b, lvt[i].new_le * ext),
-		       vg_lv_has_tag(vg, lvt[i].lv, RESIZE_MARK) ?
-		       " (tagged " RESIZE_MARK ": an interrupted resize2fs is finished)" : "");
-	}
-	if (why[0])
-		printf("  (chose %s: %s)\n", lvt[0].name, why);
-	printf("  extents now (the LV shrink frees the end of each LV it shrinks; then defrag moves "
-	       "what lies at or beyond PE %" PRIu64 "):\n", t.pe_count);
-	pv_map_print(vg, (unsigned)sv.pv->pv_index, "    ");
 	/* An LV named with --lv that already has its size (and no tag) changes nothing. */
-	any = false;
 	for (unsigned i = 0; i < n_lvt; i++)
 		any |= lvt[i].new_le != vg->lvs[lvt[i].lv].le_count ||
 		       vg_lv_has_tag(vg, lvt[i].lv, RESIZE_MARK);
 	any = any || t.part_size != sv.l.part_size || t.pe_count != vg->pvs[sv.pv->pv_index].pe_count ||
 	      (sv.luks && t.map_size != sv.luks->luks.active_size) || sv.table_repair;
+	plan_steps(&sv, &t, lvt, n_lvt, ext, dev, &steps);
+	if (opt_json)
+		print_json(dev, &sv, &t, lvt, n_lvt, &steps, any);
+	else
+		print_plan(dev, &sv, &t, lvt, n_lvt, why[0] ? why : NULL, any ? &steps : NULL);
 	if (!any) {
-		printf("No changes.\n");
+		if (!opt_json)
+			printf("No changes.\n");
 		rc = EXIT_DONE;
 		goto out;
 	}
 	if (opt_free && !recorded)
-		printf("  --free %s is recorded first as a VG tag (%sB_from_%" PRIu64 "B_to_%" PRIu64
-		       "s), so that running the same command again finishes this shrink\n", opt_free,
-		       FREE_TAG, rec.from, rec.to);
+		fprintf(out(), "  --free %s is recorded first as a VG tag (%sB_from_%" PRIu64 "B_to_%"
+			PRIu64 "s), so that running the same command again finishes this shrink\n",
+			opt_free, FREE_TAG, rec.from, rec.to);
 	r = applet_consent();
 	if (r <= 0) {
 		rc = r == 0 ? EXIT_DONE : EXIT_REFUSED;
@@ -521,44 +597,12 @@ int shrink_main(int argc, char **argv)
 			goto out;
 		}
 	}
-	/* Inside out: the filesystems, the extents, the PV, the mapping, the partition, the fill. */
-	for (unsigned i = 0; i < n_lvt; i++) {
-		snprintf(sz[0], sizeof(sz[0]), "%" PRIu64 "B", lvt[i].new_le * ext);
-		rc = step("lvshrink", lvt[i].name, "--size", sz[0], NULL);
-		if (rc)
-			goto failed;
-	}
-	snprintf(sz[0], sizeof(sz[0]), "%" PRIu64, t.pe_count);
-	rc = step("defrag", sv.pv->path, "--end", sz[0], opt_verify ? "--verify" : NULL);
-	if (rc == 0) {
-		snprintf(sz[1], sizeof(sz[1]), "%" PRIu64 "B", t.pv_bytes);
-		rc = step("pvresize", sv.pv->path, "--size", sz[1], NULL);
-	}
-	if (rc == 0 && sv.luks) {
-		snprintf(sz[2], sizeof(sz[2]), "%" PRIu64 "s", t.map_size);
-		rc = step("cryptresize", sv.luks->luks.active_name, "--size", sz[2], NULL);
-	}
-	if (rc == 0) {
-		snprintf(sz[3], sizeof(sz[3]), "%" PRIu64 "B", t.part_size * ss);
-		rc = step("partresize", sv.part->path[0] ? sv.part->path : dev, "--size", sz[3], NULL);
-	}
-	/* The final exact fill: any LUKS mapping, then the PV, grow to the partition's real end. */
-	if (rc == 0 && sv.luks)
-		rc = step("cryptresize", sv.luks->luks.active_name, NULL, NULL, NULL);
-	if (rc == 0)
-		rc = step("pvresize", sv.pv->path, NULL, NULL, NULL);
+	rc = steps_run(&steps, opt_keyfile);
 	if (rc)
-		goto failed;
-	printf("Done: partition %u of %s is %s.\n", sv.entry->partno, sv.disk,
-	       size_fmt(a, t.part_size * ss));
+		goto out;
+	fprintf(out(), "Done: partition %u of %s is %s.\n", sv.entry->partno, sv.disk,
+		size_fmt(a, t.part_size * ss));
 	rc = EXIT_DONE;
-	goto out;
-failed:
-	log_error("the stack is consistent after every step; run the same command again to "
-		  "continue once the cause is fixed");
-	/* Nothing changed if the first step refused or failed cleanly; else say "partial". */
-	if (steps_done || rc == EXIT_PARTIAL || rc > EXIT_PARTIAL)
-		rc = EXIT_PARTIAL;
 out:
 	applet_key_release();
 	stack_free(st);

@@ -5,7 +5,9 @@
 #include <string.h>
 
 #include "common.h"
+#include "jsonout.h"
 #include "stackfs.h"
+#include "steps.h"
 #include "../layer/part.h"
 #include "../plan/devfs.h"
 #include "../util/err.h"
@@ -48,6 +50,22 @@ static int check(const struct stack_view *sv, struct fsstep *s, const char *keyf
 	return r;
 }
 
+static void print_json(const char *applet, const char *dev, const struct stack_view *sv,
+		       const struct fsstep *s, const struct steps *l, bool changes)
+{
+	struct json_object *o = applet_layers_json(applet, dev, sv, &s->t, changes);
+
+	J_ADD(o, "content", J_STR(s->p.kind == FS_SWAP ? "swap" : s->p.fs.type));
+	J_ADD(o, "content_device", J_STR(s->dev));
+	J_ADD(o, "content_bytes_before", J_U64(s->p.fs.size));
+	J_ADD(o, "content_bytes_after", J_U64(s->p.target));
+	J_ADD(o, "content_mounted", J_BOOL(s->p.mounted));
+	if ((s->p.kind == FS_EXT || s->p.kind == FS_BTRFS) && s->p.target < s->p.fs.size)
+		J_ADD(o, "content_minimum_bytes", J_U64(s->p.fs_min));
+	J_ADD(o, "steps", steps_json(l));
+	json_print(o);
+}
+
 static void print(const char *dev, const struct stack_view *sv, const struct fsstep *s)
 {
 	char a[SIZE_FMT_LEN], b[SIZE_FMT_LEN];
@@ -71,16 +89,26 @@ static int fail(int r)
  * After the plan (r its result): every step's checks, the plan shown, the
  * consent. -1 to go on to the steps, else the exit code.
  */
-static int present(const char *dev, const struct stack_view *sv, struct fsstep *s,
-		   const char *keyfile, int r)
+static int present(const char *applet, const char *dev, const struct stack_view *sv,
+		   struct fsstep *s, const struct steps *l, const char *keyfile, int r)
 {
+	bool changes;
+
 	if (r == 0)
 		r = check(sv, s, keyfile);
 	if (r < 0)
 		return fail(r);
-	print(dev, sv, s);
-	if (!s->p.changes && !s->part && !s->map) {
-		printf("No changes.\n");
+	changes = s->p.changes || s->part || s->map;
+	if (mutate.json) {
+		print_json(applet, dev, sv, s, l, changes);
+	} else {
+		print(dev, sv, s);
+		if (changes)
+			steps_print(l, stdout);
+	}
+	if (!changes) {
+		if (!mutate.json)
+			printf("No changes.\n");
 		return EXIT_DONE;
 	}
 	r = applet_consent();
@@ -93,39 +121,19 @@ static int finished(const struct stack_view *sv, const struct fsstep *s, int rc)
 
 	if (rc)
 		return rc;
-	printf("Done: partition %u of %s is %s.\n", sv->entry->partno, sv->disk,
-	       size_fmt(a, s->t.part_size * sv->l.table_sector));
+	fprintf(mutate.json ? stderr : stdout, "Done: partition %u of %s is %s.\n",
+		sv->entry->partno, sv->disk, size_fmt(a, s->t.part_size * sv->l.table_sector));
 	return EXIT_DONE;
-}
-
-struct step {
-	const char *applet, *dev, *opt, *val;
-};
-
-/* Runs the steps in order; a stop after one of them wrote makes the result "partial". */
-static int run(const struct step *steps, unsigned n, const char *keyfile)
-{
-	unsigned done = 0;
-	int rc = 0;
-
-	for (unsigned i = 0; i < n && rc == 0; i++) {
-		rc = applet_step(steps[i].applet, steps[i].dev, steps[i].opt, steps[i].val, NULL,
-				 keyfile);
-		done += rc == 0;
-	}
-	if (rc == 0)
-		return 0;
-	log_error("the stack is consistent after every step; run the same command again to "
-		  "continue once the cause is fixed");
-	return done || rc >= EXIT_PARTIAL ? EXIT_PARTIAL : rc;
 }
 
 int stackfs_shrink(const char *dev, const struct stack_view *sv, uint64_t want,
 		   const char *keyfile)
 {
 	struct fsstep s;
+	struct steps l = { 0 };
 	char fs_sz[32], map_sz[32], part_sz[32];
 	const char *part = sv->part->path[0] ? sv->part->path : dev;
+	const char *map = sv->luks ? sv->luks->luks.active_name : NULL;
 	uint64_t ss = sv->l.table_sector;
 	int r;
 
@@ -137,34 +145,28 @@ int stackfs_shrink(const char *dev, const struct stack_view *sv, uint64_t want,
 	/* The filesystem gets what the mapping or partition will hold, in whole blocks. */
 	if (r == 0)
 		r = devfs_plan(s.dev, s.t.pv_bytes, 0, &s.p);
-	r = present(dev, sv, &s, keyfile, r);
-	if (r >= 0)
-		return r;
+	/* Inside out; then the mapping and the filesystem fill the partition's real end. */
 	snprintf(fs_sz, sizeof(fs_sz), "%" PRIu64 "B", s.p.target);
 	snprintf(map_sz, sizeof(map_sz), "%" PRIu64 "s", s.t.map_size);
 	snprintf(part_sz, sizeof(part_sz), "%" PRIu64 "B", s.t.part_size * ss);
-	/* Inside out; then the mapping and the filesystem fill the partition's real end. */
-	{
-		const char *map = sv->luks ? sv->luks->luks.active_name : NULL;
-		struct step steps[5];
-		unsigned n = 0;
-
-		steps[n++] = (struct step){ "fsresize", s.dev, "--size", fs_sz };
-		if (map)
-			steps[n++] = (struct step){ "cryptresize", map, "--size", map_sz };
-		steps[n++] = (struct step){ "partresize", part, "--size", part_sz };
-		if (map)
-			steps[n++] = (struct step){ "cryptresize", map, NULL, NULL };
-		steps[n++] = (struct step){ "fsresize", s.dev, NULL, NULL };
-		r = run(steps, n, keyfile);
-	}
-	return finished(sv, &s, r);
+	steps_add(&l, "fsresize", s.dev, "--size", fs_sz, NULL);
+	if (map)
+		steps_add(&l, "cryptresize", map, "--size", map_sz, NULL);
+	steps_add(&l, "partresize", part, "--size", part_sz, NULL);
+	if (map)
+		steps_add(&l, "cryptresize", map, NULL, NULL, NULL);
+	steps_add(&l, "fsresize", s.dev, NULL, NULL, NULL);
+	r = present("shrink", dev, sv, &s, &l, keyfile, r);
+	if (r >= 0)
+		return r;
+	return finished(sv, &s, steps_run(&l, keyfile));
 }
 
 int stackfs_grow(const char *dev, const struct stack_view *sv, uint64_t new_part,
 		 const char *keyfile)
 {
 	struct fsstep s;
+	struct steps l = { 0 };
 	char end[32];
 	const char *part = sv->part->path[0] ? sv->part->path : dev;
 	int r;
@@ -181,22 +183,15 @@ int stackfs_grow(const char *dev, const struct stack_view *sv, uint64_t new_part
 		r = err_set(E_REFUSED, "the %s on %s (%" PRIu64 " B) is larger than the room the "
 			    "grown stack gives it (%" PRIu64 " B): see status", s.p.fs.type, s.dev,
 			    s.p.fs.size, s.p.target);
-	r = present(dev, sv, &s, keyfile, r);
-	if (r >= 0)
-		return r;
 	/* Outside in. The exact last sector: --max may end off the grain, where --size rounds. */
 	snprintf(end, sizeof(end), "%" PRIu64, sv->entry->start + s.t.part_size - 1);
-	{
-		struct step steps[3];
-		unsigned n = 0;
-
-		if (s.part)
-			steps[n++] = (struct step){ "partresize", part, "--end", end };
-		if (sv->luks)
-			steps[n++] = (struct step){ "cryptresize", sv->luks->luks.active_name, NULL,
-						    NULL };
-		steps[n++] = (struct step){ "fsresize", s.dev, NULL, NULL };
-		r = run(steps, n, keyfile);
-	}
-	return finished(sv, &s, r);
+	if (s.t.part_size != sv->l.part_size || sv->table_repair)
+		steps_add(&l, "partresize", part, "--end", end, NULL);
+	if (sv->luks)
+		steps_add(&l, "cryptresize", sv->luks->luks.active_name, NULL, NULL, NULL);
+	steps_add(&l, "fsresize", s.dev, NULL, NULL, NULL);
+	r = present("grow", dev, sv, &s, &l, keyfile, r);
+	if (r >= 0)
+		return r;
+	return finished(sv, &s, steps_run(&l, keyfile));
 }

@@ -7,6 +7,8 @@
 
 #include "selfexec.h"
 
+bool run_self_stdout_to_stderr;
+
 int run_self(char *const argv[])
 {
 	return run_self_input(argv, NULL, 0);
@@ -34,6 +36,8 @@ int run_self_input(char *const argv[], const char *in, size_t len)
 	}
 	if (pid == 0) {
 		if (in && dup2(pfd[0], STDIN_FILENO) < 0)
+			_exit(127);
+		if (run_self_stdout_to_stderr && dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
 			_exit(127);
 		execv("/proc/self/exe", argv);
 		_exit(127);

@@ -77,9 +77,16 @@ out=$("$SB" grow "${d}p2" --max --lv "$vg/root=50MiB" --yes 2>&1); rc=$?
 out=$("$SB" grow "${d}p2" --max --lv "$vg/root=+1GiB" --yes 2>&1); rc=$?
 [ $rc = 3 ] && grep -q "more extents" <<<"$out" && [ "$(sha256sum <"$d")" = "$before" ] &&
 	ok too_large_lv_refused || bad too_large_lv_refused "rc $rc: $out"
-out=$("$SB" grow "${d}p2" --max --lv "$vg/root=100%FREE" --yes --backup-dir "$TMPD/bk" 2>&1); rc=$?
+# --json: a real run's stdout is the plan only (the steps' own lines and "Done" on stderr).
+js=$("$SB" grow "${d}p2" --max --lv "$vg/root=100%FREE" --yes --json --backup-dir "$TMPD/bk" \
+	2>"$TMPD/err"); rc=$?
 why=$(check)
-[ $rc = 0 ] && [ -z "$why" ] && ok grow_whole_stack || bad grow_whole_stack "rc $rc $why: $out"
+[ $rc = 0 ] && [ -z "$why" ] && jq -e --arg lv "$vg/root" '.applet == "grow" and .changes and
+	.lvs[0].lv == $lv and .lvs[0].extents_after > .lvs[0].extents_before and
+	([.steps[].applet] == ["partresize", "pvresize", "lvgrow"])' <<<"$js" >/dev/null &&
+	grep -q "^==> shrinkbox lvgrow" "$TMPD/err" && grep -q "^Done:" "$TMPD/err" &&
+	ok grow_whole_stack_json ||
+	bad grow_whole_stack_json "rc $rc $why: stdout $js stderr $(tail -n 5 "$TMPD/err")"
 out=$("$SB" grow "${d}p2" --max --lv "$vg/root=100%FREE" --yes --backup-dir "$TMPD/bk" 2>&1); rc=$?
 [ $rc = 0 ] && grep -qx "No changes." <<<"$out" && ok rerun_no_changes || bad rerun_no_changes "rc $rc: $out"
 # The tag of a cut-off resize2fs, on an LV the command would not touch otherwise:

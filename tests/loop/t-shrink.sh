@@ -64,6 +64,14 @@ before=$(sha256sum <"$d")
 out=$("$SB" shrink "${d}p2" --size 200MiB --dry-run --backup-dir "$TMPD/bk" 2>&1); rc=$?
 [ $rc = 0 ] && grep -q "chose $vg/root" <<<"$out" && [ "$(sha256sum <"$d")" = "$before" ] &&
 	ok dry_run_plans_and_changes_nothing || bad dry_run_plans_and_changes_nothing "rc $rc: $out"
+# --json: the plan as one document on stdout (the LV chosen, the steps in order), nothing written.
+js=$("$SB" shrink "${d}p2" --size 200MiB --dry-run --json --backup-dir "$TMPD/bk" 2>"$TMPD/err"); rc=$?
+[ $rc = 0 ] && jq -e --arg lv "$vg/root" '.schema_version == 1 and .applet == "shrink" and .changes and
+	.partition_bytes_after <= 209715200 and .lvs[0].lv == $lv and
+	([.steps[].applet] == ["lvshrink", "defrag", "pvresize", "partresize", "pvresize"]) and
+	.steps[3].args[2] == "\(.partition_bytes_after)B"' <<<"$js" >/dev/null &&
+	grep -q "Dry run" "$TMPD/err" && [ "$(sha256sum <"$d")" = "$before" ] && ok json_dry_run_plan ||
+	bad json_dry_run_plan "rc $rc: stdout $js stderr $(cat "$TMPD/err")"
 out=$("$SB" shrink "${d}p2" --size 100MiB --yes --backup-dir "$TMPD/bk" 2>&1); rc=$?
 # Refused with every LV's smallest size and what it can give (root: resize2fs -P).
 [ $rc = 3 ] && grep -q "the ext2/3/4 LVs can give up .* together: choose a larger --size" <<<"$out" &&
@@ -78,6 +86,9 @@ grep -q "^==> shrinkbox defrag .* --verify" <<<"$out" && ok shrink_verify_reache
 	bad shrink_verify_reaches_defrag "$(grep '==> shrinkbox defrag' <<<"$out")"
 out=$("$SB" shrink "${d}p2" --size 200MiB --yes --backup-dir "$TMPD/bk" 2>&1); rc=$?
 [ $rc = 0 ] && grep -qx "No changes." <<<"$out" && ok rerun_no_changes || bad rerun_no_changes "rc $rc: $out"
+js=$("$SB" shrink "${d}p2" --size 200MiB --yes --json --backup-dir "$TMPD/bk" 2>/dev/null); rc=$?
+[ $rc = 0 ] && jq -e '.changes == false and .steps == []' <<<"$js" >/dev/null && ok json_no_changes ||
+	bad json_no_changes "rc $rc: $js"
 # The tag of a cut-off resize2fs, on an LV the command would not touch otherwise:
 # finished at its size and untagged, then "No changes." again.
 q lvchange --addtag shrinkbox_resize2fs "$vg/root"
