@@ -76,6 +76,9 @@ int applet_fail(int r, const struct commit_result *res, const char *vg);
  */
 int applet_plan_fail(int r);
 
+/* A main's stage that has no exit code yet: the next stage runs (an exit code ends it). */
+#define APPLET_NEXT (-1)
+
 /*
  * The stages after a plan, the same for every applet that has one (systemd-
  * repart's run()): with --json the plan as JSON on stdout; "No changes." when

@@ -304,27 +304,129 @@ static void print_json(const char *dev, const struct stack_view *sv, const struc
 	json_print(o);
 }
 
-int grow_main(int argc, char **argv)
-{
-	struct stack *st = NULL;
+/* One grow's state, stage to stage. */
+struct grow {
+	const char *dev;
+	struct stack *st;
 	struct stack_view sv;
 	struct targets t;
 	struct lv_target lvt[MAX_LV_TARGETS];
+	unsigned n_lvt;
+	struct steps steps;
+	uint64_t new_part;	/* the partition's new size, table sectors */
+};
+
+/* The stack, the partition's target and, without LVM, the whole grow (stackfs). */
+static int grow_open(struct grow *g)
+{
+	int r;
+
+	err_clear();
+	r = stack_probe(g->dev, &g->st);
+	if (r == 0)
+		r = stack_view_find(g->st, &g->sv);
+	if (r < 0)
+		return applet_fail_open(r, "");
+	if (g->sv.fs && opt_lv) {
+		log_error("%s holds %s with no LVM: no --lv", g->dev, g->sv.fs->probe.type);
+		return EXIT_USAGE;
+	}
+	err_clear();
+	r = part_target(&g->sv, g->sv.l.table_sector, &g->new_part);
+	if (r < 0)
+		return applet_plan_fail(r);
+	if (g->sv.fs)
+		return stackfs_grow(g->dev, &g->sv, g->new_part, opt_keyfile);
+	return APPLET_NEXT;
+}
+
+/* Every layer's target, and every step's own checks before anything is shown or written. */
+static int grow_plan(struct grow *g)
+{
+	const struct stack_view *sv = &g->sv;
+	const struct vg *vg = sv->pv->vg;
+	struct targets *t = &g->t;
+	uint64_t pe_now = vg->pvs[sv->pv->pv_index].pe_count;
+	int r;
+
+	err_clear();
+	r = fill_targets(&sv->l, g->new_part, t);
+	if (r == 0 && t->pe_count < pe_now)
+		r = err_set(E_REFUSED, "the PV has %" PRIu64 " extents, more than the partition holds "
+			    "(%" PRIu64 "): the stack is not as grow expects; see status", pe_now,
+			    t->pe_count);
+	if (r == 0)
+		r = parse_lv_targets(sv, t->pe_count, g->lvt, &g->n_lvt);
+	if (r == 0)
+		g->n_lvt = applet_add_tagged(vg, g->lvt, g->n_lvt);
+	if (r == 0)
+		r = applet_check_lv_targets(vg->name, g->lvt, g->n_lvt, (unsigned)sv->pv->pv_index,
+					    t->pe_count - pe_now, true, opt_keyfile);
+	if (r == 0 && (t->part_size != sv->l.part_size || sv->table_repair))
+		r = part_check_size(sv->disk, sv->entry->partno, t->part_size);
+	if (r == 0 && sv->luks && t->map_size != sv->luks->luks.active_size)
+		r = applet_check_key(sv->luks->luks.active_name, opt_keyfile);
+	if (r == 0 && sv->luks)
+		r = applet_check_luks_tokens(sv->part->name, &sv->luks->luks,
+					     t->part_size != sv->l.part_size || sv->table_repair);
+	return r < 0 ? applet_plan_fail(r) : APPLET_NEXT;
+}
+
+static bool grow_changes(const struct grow *g)
+{
+	const struct stack_view *sv = &g->sv;
+	const struct vg *vg = sv->pv->vg;
+	bool any = g->t.part_size != sv->l.part_size ||
+		   g->t.pe_count != vg->pvs[sv->pv->pv_index].pe_count ||
+		   (sv->luks && g->t.map_size != sv->luks->luks.active_size) || sv->table_repair;
+
+	for (unsigned i = 0; i < g->n_lvt; i++)
+		any |= g->lvt[i].new_le != vg->lvs[g->lvt[i].lv].le_count || g->lvt[i].fs_short;
+	return any;
+}
+
+/* The plan shown, consent, then the steps in order. */
+static int grow_run(struct grow *g)
+{
+	const struct stack_view *sv = &g->sv;
+	const struct part_entry *cont = part_container_grows(&g->st->root->pt, sv->entry,
+							      g->t.part_size);
+	bool any = grow_changes(g);
 	char a[SIZE_FMT_LEN];
-	struct steps steps = { 0 };
-	const struct vg *vg;
-	const struct part_entry *cont;
-	const char *dev;
-	unsigned n_lvt = 0;
-	uint64_t ss, ext, new_part, pe_now;
+	int r, rc;
+
+	plan_steps(sv, &g->t, g->lvt, g->n_lvt, sv->pv->vg->extent_size * SECTOR_SIZE, g->dev,
+		   &g->steps);
+	if (opt_json)
+		print_json(g->dev, sv, &g->t, cont, g->lvt, g->n_lvt, &g->steps, any);
+	else
+		print_plan(g->dev, sv, &g->t, cont, g->lvt, g->n_lvt, any ? &g->steps : NULL);
+	if (!any) {
+		if (!opt_json)
+			printf("No changes.\n");
+		return EXIT_DONE;
+	}
+	r = applet_consent();
+	if (r <= 0)
+		return r == 0 ? EXIT_DONE : EXIT_REFUSED;
+	rc = steps_run(&g->steps, opt_keyfile);
+	if (rc)
+		return rc;
+	fprintf(opt_json ? stderr : stdout, "Done: partition %u of %s is %s.\n", sv->entry->partno,
+		sv->disk, size_fmt(a, g->t.part_size * sv->l.table_sector));
+	return EXIT_DONE;
+}
+
+int grow_main(int argc, char **argv)
+{
+	static struct grow g;	/* 30 KiB of steps: not on the stack */
 	poptContext ctx;
-	int r, rc = EXIT_FAILED;
-	bool any;
+	int rc;
 
 	secret_protect_process();
 	if (applet_parse("grow", argc, argv, grow_opts, "PARTITION", &ctx))
 		return EXIT_USAGE;
-	if (applet_args(ctx, "grow", 1, 1, &dev) < 0 || (opt_size && opt_max)) {
+	if (applet_args(ctx, "grow", 1, 1, &g.dev) < 0 || (opt_size && opt_max)) {
 		if (opt_size && opt_max)
 			log_error("give at most one of --size and --max");
 		poptFreeContext(ctx);
@@ -332,96 +434,14 @@ int grow_main(int argc, char **argv)
 	}
 	mutate.json = opt_json;
 	rc = applet_key_file_check(opt_keyfile);
-	if (rc)
-		goto out;
-	rc = EXIT_FAILED;
-	err_clear();
-	r = stack_probe(dev, &st);
-	if (r == 0)
-		r = stack_view_find(st, &sv);
-	if (r < 0) {
-		rc = applet_fail_open(r, "");
-		goto out;
-	}
-	ss = sv.l.table_sector;
-	if (sv.fs) {
-		if (opt_lv) {
-			log_error("%s holds %s with no LVM: no --lv", dev, sv.fs->probe.type);
-			rc = EXIT_USAGE;
-			goto out;
-		}
-		err_clear();
-		r = part_target(&sv, ss, &new_part);
-		if (r < 0) {
-			log_error("%s", err_msg(r));
-			rc = r == -EINVAL ? EXIT_USAGE : EXIT_REFUSED;
-			goto out;
-		}
-		rc = stackfs_grow(dev, &sv, new_part, opt_keyfile);
-		goto out;
-	}
-	vg = sv.pv->vg;
-	ext = vg->extent_size * SECTOR_SIZE;
-	pe_now = vg->pvs[sv.pv->pv_index].pe_count;
-	err_clear();
-	r = part_target(&sv, ss, &new_part);
-	if (r == 0)
-		r = fill_targets(&sv.l, new_part, &t);
-	if (r == 0 && t.pe_count < pe_now)
-		r = err_set(E_REFUSED, "the PV has %" PRIu64 " extents, more than the partition holds "
-			    "(%" PRIu64 "): the stack is not as grow expects; see status", pe_now,
-			    t.pe_count);
-	if (r == 0)
-		r = parse_lv_targets(&sv, t.pe_count, lvt, &n_lvt);
-	if (r == 0)
-		n_lvt = applet_add_tagged(vg, lvt, n_lvt);
-	/* Every step's own checks, before the plan is shown and anything is written. */
-	if (r == 0)
-		r = applet_check_lv_targets(vg->name, lvt, n_lvt, (unsigned)sv.pv->pv_index,
-					    t.pe_count - pe_now, true, opt_keyfile);
-	if (r == 0 && (t.part_size != sv.l.part_size || sv.table_repair))
-		r = part_check_size(sv.disk, sv.entry->partno, t.part_size);
-	if (r == 0 && sv.luks && t.map_size != sv.luks->luks.active_size)
-		r = applet_check_key(sv.luks->luks.active_name, opt_keyfile);
-	if (r == 0 && sv.luks)
-		r = applet_check_luks_tokens(sv.part->name, &sv.luks->luks,
-					     t.part_size != sv.l.part_size || sv.table_repair);
-	if (r < 0) {
-		log_error("%s", err_msg(r));
-		rc = r == -EINVAL ? EXIT_USAGE : r == E_REFUSED ? EXIT_REFUSED : EXIT_FAILED;
-		goto out;
-	}
-
-	cont = part_container_grows(&st->root->pt, sv.entry, t.part_size);
-	any = t.part_size != sv.l.part_size || t.pe_count != pe_now ||
-	      (sv.luks && t.map_size != sv.luks->luks.active_size) || sv.table_repair;
-	for (unsigned i = 0; i < n_lvt; i++)
-		any |= lvt[i].new_le != vg->lvs[lvt[i].lv].le_count || lvt[i].fs_short;
-	plan_steps(&sv, &t, lvt, n_lvt, ext, dev, &steps);
-	if (opt_json)
-		print_json(dev, &sv, &t, cont, lvt, n_lvt, &steps, any);
-	else
-		print_plan(dev, &sv, &t, cont, lvt, n_lvt, any ? &steps : NULL);
-	if (!any) {
-		if (!opt_json)
-			printf("No changes.\n");
-		rc = EXIT_DONE;
-		goto out;
-	}
-	r = applet_consent();
-	if (r <= 0) {
-		rc = r == 0 ? EXIT_DONE : EXIT_REFUSED;
-		goto out;
-	}
-	rc = steps_run(&steps, opt_keyfile);
-	if (rc)
-		goto out;
-	fprintf(opt_json ? stderr : stdout, "Done: partition %u of %s is %s.\n", sv.entry->partno,
-		sv.disk, size_fmt(a, t.part_size * ss));
-	rc = EXIT_DONE;
-out:
+	if (rc == 0)
+		rc = grow_open(&g);
+	if (rc == APPLET_NEXT)
+		rc = grow_plan(&g);
+	if (rc == APPLET_NEXT)
+		rc = grow_run(&g);
 	applet_key_release();
-	stack_free(st);
+	stack_free(g.st);
 	poptFreeContext(ctx);
 	return rc;
 }

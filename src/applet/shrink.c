@@ -24,6 +24,7 @@
 
 #include "common.h"
 #include "jsonout.h"
+#include "lvchoose.h"
 #include "steps.h"
 #include "stackfs.h"
 #include "../applets.h"
@@ -129,146 +130,6 @@ static int parse_lv_targets(const struct vg *vg, struct lv_target *t, unsigned *
 		(*n)++;
 	}
 	return 0;
-}
-
-/* "1100MiB" when the size is whole MiB (extents are), else bytes: what --lv takes back. */
-static const char *lv_size_arg(char buf[32], uint64_t bytes)
-{
-	if (bytes % (1u << 20) == 0)
-		snprintf(buf, 32, "%" PRIu64 "MiB", bytes >> 20);
-	else
-		snprintf(buf, 32, "%" PRIu64 "B", bytes);
-	return buf;
-}
-
-struct lv_give {
-	unsigned lv;
-	uint64_t give;		/* extents it can give up, its content kept */
-};
-
-static int by_give(const void *a, const void *b)
-{
-	const struct lv_give *x = a, *y = b;
-
-	return x->give < y->give ? 1 : x->give > y->give ? -1 : (x->lv > y->lv) - (x->lv < y->lv);
-}
-
-/*
- * Without --lv: the largest ext2/3/4 LV that can give up `need` extents on its
- * own (resize2fs -P, read-only). When none can, the refusal lists every LV with
- * its smallest size and what it can give, and the --lv options that free
- * enough together when several can.
- */
-static int choose_lv(const char *vgname, uint64_t need, struct lv_target *t, char *why,
-		     size_t why_len)
-{
-	struct vgh *h = NULL;
-	struct lv_give *c = NULL;
-	uint64_t best = 0, ext, sum = 0;
-	unsigned n = 0;
-	size_t o = 0;
-	int r, chosen = -1;
-	char a[SIZE_FMT_LEN], b[SIZE_FMT_LEN], arg[32];
-
-#define WHY(...)                                                                          \
-	do {                                                                              \
-		int k_ = snprintf(why + o, why_len - o, __VA_ARGS__);                     \
-		o += k_ > 0 && (size_t)k_ < why_len - o ? (size_t)k_ : 0;                 \
-	} while (0)
-	r = vgh_open(vgname, applet_device_list(), false, &h);
-	if (r < 0)
-		return r;
-	ext = h->vg->extent_size * SECTOR_SIZE;
-	c = calloc(h->vg->n_lvs ? h->vg->n_lvs : 1, sizeof(*c));
-	if (!c) {
-		vgh_close(h);
-		return err_set(-ENOMEM, "out of memory");
-	}
-	why[0] = '\0';
-	for (unsigned i = 0; i < h->vg->n_lvs; i++) {
-		const struct vg_lv *lv = &h->vg->lvs[i];
-		struct lvdev d = { .loopfd = -1 };
-		enum fs_kind kind = FS_EXT;
-		uint64_t min_le = 0;
-
-		if (!(lv->status & LV_VISIBLE))
-			continue;
-		err_clear();
-		r = lvdev_open(h, i, &d);
-		if (r == 0)
-			r = fsresize_min_le(h, i, &d, &min_le, &kind);
-		lvdev_close(&d);
-		if (r < 0) {
-			char pre[300];
-
-			/* The reason names the LV itself when it comes from its content. */
-			snprintf(pre, sizeof(pre), "LV %s/%s ", vgname, lv->name);
-			if (!strncmp(err_msg(r), pre, strlen(pre)))
-				WHY("\n  %s/%s: %s (%s)", vgname, lv->name, err_msg(r) + strlen(pre),
-				    size_fmt_human(a, lv->le_count * ext));
-			else
-				WHY("\n  %s/%s (%s): %s", vgname, lv->name,
-				    size_fmt_human(a, lv->le_count * ext), err_msg(r));
-			continue;
-		}
-		if (!min_le) {
-			/* A resize2fs was cut off: the repair comes first, then its minimum counts. */
-			WHY("\n  %s/%s: %" PRIu64 " extents = %s, tagged %s: its smallest size is "
-			    "known after the repair", vgname, lv->name, lv->le_count,
-			    size_fmt_human(a, lv->le_count * ext), RESIZE_MARK);
-			min_le = 1;
-		} else {
-			WHY("\n  %s/%s: %" PRIu64 " extents = %s, its %s needs %" PRIu64 " = %s: can "
-			    "give %" PRIu64 "%s", vgname, lv->name, lv->le_count,
-			    size_fmt_human(a, lv->le_count * ext),
-			    kind == FS_EXT ? "filesystem" : kind == FS_SWAP ? "swap area" : "btrfs",
-			    min_le, size_fmt_human(b, min_le * ext),
-			    lv->le_count > min_le ? lv->le_count - min_le : 0,
-			    kind == FS_EXT ? "" : kind == FS_SWAP ?
-			    " (swap is never chosen: name it with --lv)" :
-			    " (btrfs is never chosen: name it with --lv)");
-		}
-		if (kind != FS_EXT || lv->le_count <= min_le)
-			continue;
-		c[n++] = (struct lv_give){ .lv = i, .give = lv->le_count - min_le };
-		sum += lv->le_count - min_le;
-		if (lv->le_count - min_le >= need && lv->le_count > best) {
-			best = lv->le_count;
-			chosen = (int)i;
-		}
-	}
-	if (chosen >= 0) {
-		snprintf(t->name, sizeof(t->name), "%s/%s", vgname, h->vg->lvs[chosen].name);
-		t->lv = (unsigned)chosen;
-		t->new_le = h->vg->lvs[chosen].le_count - need;
-		snprintf(why, why_len, "the largest ext2/3/4 LV whose filesystem can give up %" PRIu64
-			 " extents", need);
-		r = 0;
-	} else if (sum >= need) {
-		uint64_t left = need;
-
-		/* The fewest LVs: those that can give most first, the last one only what is left. */
-		qsort(c, n, sizeof(*c), by_give);
-		WHY("\nthese together free enough:");
-		for (unsigned i = 0; i < n && left; i++) {
-			const struct vg_lv *lv = &h->vg->lvs[c[i].lv];
-			uint64_t g = c[i].give < left ? c[i].give : left;
-
-			WHY(" --lv %s/%s=%s", vgname, lv->name, lv_size_arg(arg, (lv->le_count - g) * ext));
-			left -= g;
-		}
-		r = err_set(E_REFUSED, "%" PRIu64 " extents must be freed and no LV can give them up "
-			    "on its own; name the LVs to shrink with --lv VG/LV=SIZE (nothing was "
-			    "changed)", need);
-	} else {
-		r = err_set(E_REFUSED, "%" PRIu64 " extents must be freed and the ext2/3/4 LVs can "
-			    "give up %" PRIu64 " together: choose a larger --size, or make room in the "
-			    "VG first (nothing was changed)", need, sum);
-	}
-#undef WHY
-	free(c);
-	vgh_close(h);
-	return r;
 }
 
 /*
@@ -418,28 +279,225 @@ static void print_json(const char *dev, const struct stack_view *sv, const struc
 	json_print(o);
 }
 
-int shrink_main(int argc, char **argv)
-{
-	struct stack *st = NULL;
+/* One shrink's state, stage to stage. */
+struct shrink {
+	const char *dev;
+	struct stack *st;
 	struct stack_view sv;
 	struct targets t;
-	struct lv_target lvt[MAX_LV_TARGETS] = { 0 };
-	char why[2048] = "", a[SIZE_FMT_LEN], b[SIZE_FMT_LEN];
-	struct steps steps = { 0 };
-	const char *dev, *old_tag = NULL;
-	struct free_record rec = { 0 };
-	bool recorded = false;
-	unsigned n_lvt = 0;
-	uint64_t want, ss, ext, freed = 0;
-	const struct vg *vg;
-	poptContext ctx;
-	int r, rc = EXIT_FAILED;
+	struct lv_target lvt[MAX_LV_TARGETS];
+	unsigned n_lvt;
+	char why[2048];		/* why an LV was chosen, or every LV's smallest size */
+	struct steps steps;
+	const char *old_tag;	/* the VG's --free record before this run */
+	struct free_record rec;
+	bool recorded;		/* --free: the VG already records this target */
+	uint64_t want;		/* the partition's size to reach, in bytes */
+};
+
+static const struct vg *shrink_vg(const struct shrink *s)
+{
+	return s->sv.pv->vg;
+}
+
+/* The stack and, without LVM, the whole shrink (stackfs); APPLET_NEXT for a PV. */
+static int shrink_open(struct shrink *s)
+{
+	uint64_t ss;
+	char a[SIZE_FMT_LEN], b[SIZE_FMT_LEN];
+	int r;
+
+	err_clear();
+	r = stack_probe(s->dev, &s->st);
+	if (r == 0)
+		r = stack_view_find(s->st, &s->sv);
+	if (r < 0)
+		return applet_fail_open(r, "");
+	if (!s->sv.fs)
+		return APPLET_NEXT;
+	/* No LVM: no VG to record a --free target in, no LVs to name. */
+	if (opt_free || opt_lv) {
+		log_error("%s holds %s with no LVM: give --size (no --free, no --lv)", s->dev,
+			  s->sv.fs->probe.type);
+		return EXIT_USAGE;
+	}
+	ss = s->sv.l.table_sector;
+	r = size_parse(opt_size, 0, &s->want);
+	if (r == 0 && s->want > s->sv.l.part_size * ss)
+		r = err_set(-EINVAL, "%s is larger than the partition (%s): use grow",
+			    size_fmt(a, s->want), size_fmt(b, s->sv.l.part_size * ss));
+	if (r < 0) {
+		log_error("%s", err_msg(r));
+		return EXIT_USAGE;
+	}
+	return stackfs_shrink(s->dev, &s->sv, s->want, opt_keyfile);
+}
+
+/* The partition's size to reach: --size, or --free (its record, when a re-run finishes it). */
+static int shrink_want(struct shrink *s)
+{
+	const struct vg *vg = shrink_vg(s);
+	uint64_t ss = s->sv.l.table_sector, now = s->sv.l.part_size * ss;
+	char a[SIZE_FMT_LEN], b[SIZE_FMT_LEN];
+	int r;
+
+	r = size_parse(opt_size ? opt_size : opt_free, vg->extent_size * SECTOR_SIZE, &s->want);
+	if (r < 0) {
+		log_error("%s", err_msg(r));
+		return EXIT_USAGE;
+	}
+	if (opt_free) {
+		s->old_tag = vg_tag_with_prefix(vg, FREE_TAG);
+		if (free_record_parse(s->old_tag, &s->rec) && s->rec.freed == s->want &&
+		    s->rec.to <= s->sv.l.part_size && now <= s->rec.from) {
+			fprintf(out(), "(--free %s: this shrink was begun from %s and records its "
+				"target, VG tag %s)\n", opt_free, size_fmt(a, s->rec.from), s->old_tag);
+			s->want = s->rec.to * ss;
+			s->recorded = true;
+		} else if (s->want >= now) {
+			log_error("--free %s: the partition has only %s", opt_free, size_fmt(a, now));
+			return EXIT_USAGE;
+		} else {
+			s->rec = (struct free_record){ .freed = s->want, .from = now };
+			s->want = now - s->want;
+		}
+	}
+	if (s->want > now) {
+		log_error("%s is larger than the partition (%s): use grow", size_fmt(a, s->want),
+			  size_fmt(b, now));
+		return EXIT_USAGE;
+	}
+	return APPLET_NEXT;
+}
+
+/* The layers' targets and the LVs that free the extents: --lv, or one chosen. */
+static int shrink_targets_lvs(struct shrink *s)
+{
+	const struct vg *vg = shrink_vg(s);
+	uint64_t freed = 0;
+	char a[SIZE_FMT_LEN];
+	int r;
+
+	err_clear();
+	r = shrink_targets(&s->sv.l, s->want, &s->t);
+	if (r == 0)
+		r = parse_lv_targets(vg, s->lvt, &s->n_lvt);
+	if (r < 0)
+		return applet_plan_fail(r);
+	for (unsigned i = 0; i < s->n_lvt; i++)
+		freed += vg->lvs[s->lvt[i].lv].le_count - s->lvt[i].new_le;
+	if (s->t.free_needed > freed) {
+		if (s->n_lvt) {
+			log_error("the --lv targets free %" PRIu64 " extents; %" PRIu64 " are needed "
+				  "for the PV to fit %s", freed, s->t.free_needed,
+				  size_fmt(a, s->t.pv_bytes));
+			return EXIT_REFUSED;
+		}
+		err_clear();
+		r = shrink_choose_lv(vg->name, s->t.free_needed, &s->lvt[0], s->why, sizeof(s->why));
+		if (r < 0) {
+			int rc = applet_fail(r, NULL, vg->name);
+
+			/* Every LV with its smallest size (and the --lv options that would do). */
+			if (s->why[0])
+				fprintf(stderr, "the LVs of VG %s:%s\n", vg->name, s->why);
+			return rc;
+		}
+		s->n_lvt = 1;
+	}
+	s->n_lvt = applet_add_tagged(vg, s->lvt, s->n_lvt);
+	s->rec.to = s->t.part_size;
+	return APPLET_NEXT;
+}
+
+/* Every step's own checks, before the plan is shown and anything is written. */
+static int shrink_check(struct shrink *s)
+{
+	const struct stack_view *sv = &s->sv;
+	const struct targets *t = &s->t;
+	int r;
+
+	err_clear();
+	r = applet_check_lv_targets(shrink_vg(s)->name, s->lvt, s->n_lvt,
+				    (unsigned)sv->pv->pv_index, 0, false, opt_keyfile);
+	if (r == 0 && (t->part_size != sv->l.part_size || sv->table_repair))
+		r = part_check_size(sv->disk, sv->entry->partno, t->part_size);
+	if (r == 0 && sv->luks && (t->map_size != sv->luks->luks.active_size ||
+				   t->part_size != sv->l.part_size))
+		r = applet_check_key(sv->luks->luks.active_name, opt_keyfile);
+	if (r == 0 && sv->luks)
+		r = applet_check_luks_tokens(sv->part->name, &sv->luks->luks,
+					     t->part_size != sv->l.part_size || sv->table_repair);
+	return r < 0 ? applet_fail(r, NULL, shrink_vg(s)->name) : APPLET_NEXT;
+}
+
+/* True when any layer changes (an LV named at its size, with no tag, changes nothing). */
+static bool shrink_changes(const struct shrink *s)
+{
+	const struct vg *vg = shrink_vg(s);
+	const struct stack_view *sv = &s->sv;
 	bool any = false;
+
+	for (unsigned i = 0; i < s->n_lvt; i++)
+		any |= s->lvt[i].new_le != vg->lvs[s->lvt[i].lv].le_count ||
+		       vg_lv_has_tag(vg, s->lvt[i].lv, RESIZE_MARK);
+	return any || s->t.part_size != sv->l.part_size ||
+	       s->t.pe_count != vg->pvs[sv->pv->pv_index].pe_count ||
+	       (sv->luks && s->t.map_size != sv->luks->luks.active_size) || sv->table_repair;
+}
+
+/* The plan shown, consent, the --free record, then the steps in order. */
+static int shrink_run(struct shrink *s)
+{
+	const struct vg *vg = shrink_vg(s);
+	bool any = shrink_changes(s);
+	char a[SIZE_FMT_LEN];
+	int r, rc;
+
+	plan_steps(&s->sv, &s->t, s->lvt, s->n_lvt, vg->extent_size * SECTOR_SIZE, s->dev,
+		   &s->steps);
+	if (opt_json)
+		print_json(s->dev, &s->sv, &s->t, s->lvt, s->n_lvt, &s->steps, any);
+	else
+		print_plan(s->dev, &s->sv, &s->t, s->lvt, s->n_lvt, s->why[0] ? s->why : NULL,
+			   any ? &s->steps : NULL);
+	if (!any) {
+		if (!opt_json)
+			printf("No changes.\n");
+		return EXIT_DONE;
+	}
+	if (opt_free && !s->recorded)
+		fprintf(out(), "  --free %s is recorded first as a VG tag (%sB_from_%" PRIu64 "B_to_%"
+			PRIu64 "s), so that running the same command again finishes this shrink\n",
+			opt_free, FREE_TAG, s->rec.from, s->rec.to);
+	r = applet_consent();
+	if (r <= 0)
+		return r == 0 ? EXIT_DONE : EXIT_REFUSED;
+	if (opt_free && !s->recorded) {
+		/* Not a step of the shrink: a refusal after it still changed nothing of the stack. */
+		err_clear();
+		r = free_record_commit(vg->name, s->old_tag, &s->rec);
+		if (r < 0)
+			return applet_fail(r, NULL, vg->name);
+	}
+	rc = steps_run(&s->steps, opt_keyfile);
+	if (rc)
+		return rc;
+	fprintf(out(), "Done: partition %u of %s is %s.\n", s->sv.entry->partno, s->sv.disk,
+		size_fmt(a, s->t.part_size * s->sv.l.table_sector));
+	return EXIT_DONE;
+}
+
+int shrink_main(int argc, char **argv)
+{
+	static struct shrink s;	/* 40 KiB of steps and reasons: not on the stack */
+	poptContext ctx;
+	int rc;
 
 	secret_protect_process();
 	if (applet_parse("shrink", argc, argv, shrink_opts, "PARTITION", &ctx))
 		return EXIT_USAGE;
-	if (applet_args(ctx, "shrink", 1, 1, &dev) < 0 || !!opt_size == !!opt_free) {
+	if (applet_args(ctx, "shrink", 1, 1, &s.dev) < 0 || !!opt_size == !!opt_free) {
 		if (!!opt_size == !!opt_free)
 			log_error("give exactly one of --size and --free");
 		poptFreeContext(ctx);
@@ -447,165 +505,18 @@ int shrink_main(int argc, char **argv)
 	}
 	mutate.json = opt_json;
 	rc = applet_key_file_check(opt_keyfile);
-	if (rc)
-		goto out;
-	rc = EXIT_FAILED;
-	err_clear();
-	r = stack_probe(dev, &st);
-	if (r == 0)
-		r = stack_view_find(st, &sv);
-	if (r < 0) {
-		rc = applet_fail_open(r, "");
-		goto out;
-	}
-	ss = sv.l.table_sector;
-	if (sv.fs) {
-		/* No LVM: no VG to record a --free target in, no LVs to name. */
-		if (opt_free || opt_lv) {
-			log_error("%s holds %s with no LVM: give --size (no --free, no --lv)", dev,
-				  sv.fs->probe.type);
-			rc = EXIT_USAGE;
-			goto out;
-		}
-		r = size_parse(opt_size, 0, &want);
-		if (r == 0 && want > sv.l.part_size * ss)
-			r = err_set(-EINVAL, "%s is larger than the partition (%s): use grow",
-				    size_fmt(a, want), size_fmt(b, sv.l.part_size * ss));
-		if (r < 0) {
-			log_error("%s", err_msg(r));
-			rc = EXIT_USAGE;
-			goto out;
-		}
-		rc = stackfs_shrink(dev, &sv, want, opt_keyfile);
-		goto out;
-	}
-	vg = sv.pv->vg;
-	ext = vg->extent_size * SECTOR_SIZE;
-	r = size_parse(opt_size ? opt_size : opt_free, ext, &want);
-	if (r < 0) {
-		log_error("%s", err_msg(r));
-		rc = EXIT_USAGE;
-		goto out;
-	}
-	if (opt_free) {
-		uint64_t now = sv.l.part_size * ss;
-
-		old_tag = vg_tag_with_prefix(vg, FREE_TAG);
-		if (free_record_parse(old_tag, &rec) && rec.freed == want && rec.to <= sv.l.part_size &&
-		    now <= rec.from) {
-			fprintf(out(), "(--free %s: this shrink was begun from %s and records its "
-				"target, VG tag %s)\n", opt_free, size_fmt(a, rec.from), old_tag);
-			want = rec.to * ss;
-			recorded = true;
-		} else if (want >= now) {
-			log_error("--free %s: the partition has only %s", opt_free, size_fmt(a, now));
-			rc = EXIT_USAGE;
-			goto out;
-		} else {
-			rec = (struct free_record){ .freed = want, .from = now };
-			want = now - want;
-		}
-	}
-	if (want > sv.l.part_size * ss) {
-		log_error("%s is larger than the partition (%s): use grow", size_fmt(a, want),
-			  size_fmt(b, sv.l.part_size * ss));
-		rc = EXIT_USAGE;
-		goto out;
-	}
-	err_clear();
-	r = shrink_targets(&sv.l, want, &t);
-	if (r == 0)
-		r = parse_lv_targets(vg, lvt, &n_lvt);
-	if (r < 0) {
-		log_error("%s", err_msg(r));
-		rc = r == -EINVAL ? EXIT_USAGE : EXIT_FAILED;
-		goto out;
-	}
-	for (unsigned i = 0; i < n_lvt; i++)
-		freed += vg->lvs[lvt[i].lv].le_count - lvt[i].new_le;
-	if (t.free_needed > freed) {
-		if (n_lvt) {
-			log_error("the --lv targets free %" PRIu64 " extents; %" PRIu64 " are needed "
-				  "for the PV to fit %s", freed, t.free_needed,
-				  size_fmt(a, t.pv_bytes));
-			rc = EXIT_REFUSED;
-			goto out;
-		}
-		err_clear();
-		r = choose_lv(vg->name, t.free_needed, &lvt[0], why, sizeof(why));
-		if (r < 0) {
-			rc = applet_fail(r, NULL, vg->name);
-			/* Every LV with its smallest size (and the --lv options that would do). */
-			if (why[0])
-				fprintf(stderr, "the LVs of VG %s:%s\n", vg->name, why);
-			goto out;
-		}
-		n_lvt = 1;
-	}
-	n_lvt = applet_add_tagged(vg, lvt, n_lvt);
-	rec.to = t.part_size;
-
-	/* Every step's own checks, before the plan is shown and anything is written. */
-	err_clear();
-	r = applet_check_lv_targets(vg->name, lvt, n_lvt, (unsigned)sv.pv->pv_index, 0, false,
-				    opt_keyfile);
-	if (r == 0 && (t.part_size != sv.l.part_size || sv.table_repair))
-		r = part_check_size(sv.disk, sv.entry->partno, t.part_size);
-	if (r == 0 && sv.luks && (t.map_size != sv.luks->luks.active_size ||
-				  t.part_size != sv.l.part_size))
-		r = applet_check_key(sv.luks->luks.active_name, opt_keyfile);
-	if (r == 0 && sv.luks)
-		r = applet_check_luks_tokens(sv.part->name, &sv.luks->luks,
-					     t.part_size != sv.l.part_size || sv.table_repair);
-	if (r < 0) {
-		rc = applet_fail(r, NULL, vg->name);
-		goto out;
-	}
-
-	/* An LV named with --lv that already has its size (and no tag) changes nothing. */
-	for (unsigned i = 0; i < n_lvt; i++)
-		any |= lvt[i].new_le != vg->lvs[lvt[i].lv].le_count ||
-		       vg_lv_has_tag(vg, lvt[i].lv, RESIZE_MARK);
-	any = any || t.part_size != sv.l.part_size || t.pe_count != vg->pvs[sv.pv->pv_index].pe_count ||
-	      (sv.luks && t.map_size != sv.luks->luks.active_size) || sv.table_repair;
-	plan_steps(&sv, &t, lvt, n_lvt, ext, dev, &steps);
-	if (opt_json)
-		print_json(dev, &sv, &t, lvt, n_lvt, &steps, any);
-	else
-		print_plan(dev, &sv, &t, lvt, n_lvt, why[0] ? why : NULL, any ? &steps : NULL);
-	if (!any) {
-		if (!opt_json)
-			printf("No changes.\n");
-		rc = EXIT_DONE;
-		goto out;
-	}
-	if (opt_free && !recorded)
-		fprintf(out(), "  --free %s is recorded first as a VG tag (%sB_from_%" PRIu64 "B_to_%"
-			PRIu64 "s), so that running the same command again finishes this shrink\n",
-			opt_free, FREE_TAG, rec.from, rec.to);
-	r = applet_consent();
-	if (r <= 0) {
-		rc = r == 0 ? EXIT_DONE : EXIT_REFUSED;
-		goto out;
-	}
-	if (opt_free && !recorded) {
-		/* Not a step of the shrink: a refusal after it still changed nothing of the stack. */
-		err_clear();
-		r = free_record_commit(vg->name, old_tag, &rec);
-		if (r < 0) {
-			rc = applet_fail(r, NULL, vg->name);
-			goto out;
-		}
-	}
-	rc = steps_run(&steps, opt_keyfile);
-	if (rc)
-		goto out;
-	fprintf(out(), "Done: partition %u of %s is %s.\n", sv.entry->partno, sv.disk,
-		size_fmt(a, t.part_size * ss));
-	rc = EXIT_DONE;
-out:
+	if (rc == 0)
+		rc = shrink_open(&s);
+	if (rc == APPLET_NEXT)
+		rc = shrink_want(&s);
+	if (rc == APPLET_NEXT)
+		rc = shrink_targets_lvs(&s);
+	if (rc == APPLET_NEXT)
+		rc = shrink_check(&s);
+	if (rc == APPLET_NEXT)
+		rc = shrink_run(&s);
 	applet_key_release();
-	stack_free(st);
+	stack_free(s.st);
 	poptFreeContext(ctx);
 	return rc;
 }
