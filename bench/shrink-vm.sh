@@ -13,8 +13,10 @@
 #   shrinkbox: shrinkbox shrink PART --size 1200MiB --yes.
 # Only the resize work is timed (unlocking is not); afterwards each guest checks
 # e2fsck -fn, vgck, swapon and the data checksum, and the bench fails if either run
-# loses data. Prints both times, the ratio (goal <= 0.5) and the extents each
-# moved. A benchmark, not a test: never fails because of a time.
+# loses data. Prints both times, the ratio (goal <= 0.3), the extents each
+# moved, and where shrinkbox's time went (SHRINKBOX_TIMING: each tool run and
+# copy), with the time outside e2fsck, resize2fs and the copies (goal <= 0.3 s).
+# A benchmark, not a test: never fails because of a time.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 . tests/vm/lib.sh
@@ -42,7 +44,7 @@ lvm vgchange -q -ay vg1 >/dev/null 2>&1
 t0=$(now)
 if [ $METHOD = shrinkbox ]; then
 	# cryptsetup open put the volume key in the keyring: cryptresize needs the key file.
-	shrinkbox shrink $(part 3) --size 1200MiB --yes --key-file $KEY >/run/out 2>&1 || echo "BENCH-ERROR shrinkbox"
+	SHRINKBOX_TIMING=/run/timing shrinkbox shrink $(part 3) --size 1200MiB --yes --key-file $KEY >/run/out 2>&1 || echo "BENCH-ERROR shrinkbox"
 	moved=$(awk '/^Done: moved/ {s += $3} END {print s + 0}' /run/out)
 	copied=$(awk '/^  bytes to copy:/ {s += $4} END {print s + 0}' /run/out)
 else
@@ -68,6 +70,8 @@ else
 fi
 t1=$(now)
 echo "BENCH $METHOD $((t1 - t0)) $moved $(cat /sys/class/block/vda3/size) $copied" | tee /result/bench.txt
+# shrinkbox: each tool run and each copy, in ns (SHRINKBOX_TIMING, src/util/timing.h).
+[ -f /run/timing ] && cp /run/timing /result/timing.txt
 e2fsck -fn /dev/vg1/lvroot >/dev/null 2>&1 || echo "BENCH-ERROR $METHOD: e2fsck"
 lvm vgck vg1 >/dev/null 2>&1 || echo "BENCH-ERROR $METHOD: vgck"
 { swapon /dev/vg1/lvswap && swapoff /dev/vg1/lvswap; } >/dev/null 2>&1 || echo "BENCH-ERROR $METHOD: swapon"
@@ -98,4 +102,13 @@ awk -v a="${ns[shrinkbox]}" -v b="${ns[manual]}" -v ma="${moved[shrinkbox]}" -v 
 	-v cb="${copied[manual]}" 'BEGIN {
 	printf "manual sequence:   %7.1f s, %s extents moved (pvmove), %s B copied, partition %s sectors\n", b / 1e9, mb, cb, sb
 	printf "shrinkbox shrink:  %7.1f s, %s extents moved (defrag), %s B copied, partition %s sectors\n", a / 1e9, ma, ca, sa
-	printf "time ratio shrinkbox / manual: %.2f (goal <= 0.5)\n", a / b }'
+	printf "time ratio shrinkbox / manual: %.2f (goal <= 0.3)\n", a / b }'
+# Where shrinkbox's time went: e2fsck, resize2fs and the copies (with their flushes) are the
+# work itself; the rest is shrinkbox's own (probing, planning, the steps' starts, commits).
+vm_result "$work/result.img" timing.txt | awk -v a="${ns[shrinkbox]}" '
+	{ t[$1] += $2; n[$1]++; s += $2 }
+	$1 == "e2fsck" || $1 == "resize2fs" || $1 == "copy" { w += $2 }
+	END {
+		for (k in t) printf "  %-10s %3d run(s) %7.2f s\n", k, n[k], t[k] / 1e9
+		printf "outside e2fsck, resize2fs and the copies: %.2f s of %.2f s (goal <= 0.3 s)\n", (a - w) / 1e9, a / 1e9
+	}'

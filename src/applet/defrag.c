@@ -186,23 +186,173 @@ static int check_unused(const struct vgh *h, const struct defrag_plan *p)
 	return 0;
 }
 
-int defrag_main(int argc, char **argv)
+/* One defrag's state, stage to stage. */
+struct defrag {
+	const char *pv;
+	char vgname[128];
+	struct vgh *h;
+	int dev, to_dev;		/* the PV emptied at its end, the PV moved to */
+	uint64_t end;			/* the first PE that must hold nothing */
+	struct defrag_plan plan;
+	struct mover_opts mo;
+	uint64_t *keep;			/* per LV: the bytes of each extent its content needs */
+};
+
+static int defrag_chunk(struct defrag *d)
+{
+	uint64_t v;
+	int r;
+
+	d->mo.chunk = MOVE_CHUNK_DEFAULT;
+	if (!opt_chunk)
+		return APPLET_NEXT;
+	r = size_parse(opt_chunk, 0, &v);
+	if (r < 0 || !v || v % 4096 || v > (256u << 20)) {
+		log_error("--chunk %s", r < 0 ? err_msg(r) :
+			  "must be a multiple of 4096 B up to 256 MiB");
+		return EXIT_USAGE;
+	}
+	d->mo.chunk = (size_t)v;
+	return APPLET_NEXT;
+}
+
+/* The VG through the PV, the target PV, and the end (--end PE, or --size of the PV). */
+static int defrag_open(struct defrag *d)
+{
+	uint64_t ext, v;
+	int r = 0, rc;
+
+	rc = applet_open_pv(d->pv, d->vgname, &d->h, &d->dev);
+	if (rc)
+		return rc;
+	d->to_dev = opt_to ? vgh_find_dev(d->h, opt_to) : d->dev;
+	if (d->to_dev < 0) {
+		log_error("%s: not a PV of VG %s", opt_to, d->vgname);
+		return EXIT_FAILED;
+	}
+	ext = d->h->vg->extent_size * SECTOR_SIZE;
+	d->end = UINT64_MAX;
+	if (opt_end) {
+		r = count_parse(opt_end, &d->end);
+	} else if (opt_size) {
+		const struct vg_dev *vd = &d->h->devs[d->dev];
+		uint64_t first = d->h->vg->pvs[vd->pv].pe_start * SECTOR_SIZE;
+		uint64_t mda2 = vd->pd.label.n_mdas == 2 ? vd->pd.label.mda[1].size : 0;
+
+		r = size_parse(opt_size, ext, &v);
+		d->end = r == 0 && v > first + mda2 ? (v - first - mda2) / ext : 0;
+	}
+	if (r < 0) {
+		log_error("%s", err_msg(r));
+		return EXIT_USAGE;
+	}
+	return APPLET_NEXT;
+}
+
+/* The moves, and what each moved LV's content needs copied (swap keeps its header). */
+static int defrag_make(struct defrag *d)
+{
+	const struct vg *vg = d->h->vg;
+	uint64_t ext = vg->extent_size * SECTOR_SIZE;
+	int r;
+
+	err_clear();
+	r = defrag_plan(vg, (unsigned)d->h->devs[d->dev].pv, d->end,
+			(unsigned)d->h->devs[d->to_dev].pv,
+			MAX_MOVE_BYTES / ext ? MAX_MOVE_BYTES / ext : 1, &d->plan);
+	if (r < 0)
+		return applet_fail(r, NULL, d->vgname);
+	d->keep = calloc(vg->n_lvs ? vg->n_lvs : 1, sizeof(*d->keep));
+	if (!d->keep) {
+		log_error("out of memory");
+		return EXIT_FAILED;
+	}
+	for (size_t i = 0; i < vg->n_lvs; i++)
+		d->keep[i] = MOVE_KEEP_ALL;
+	for (size_t i = 0; i < d->plan.n && !opt_copy_swap; i++)
+		if (d->keep[d->plan.moves[i].lv] == MOVE_KEEP_ALL)
+			d->keep[d->plan.moves[i].lv] = move_swap_keep(d->h, d->plan.moves[i].lv);
+	return APPLET_NEXT;
+}
+
+/* The plan (or "No changes."), the checks it leaves to the write, consent. */
+static int defrag_show(struct defrag *d)
+{
+	int r;
+
+	if (!d->plan.n) {
+		if (opt_json)
+			print_plan_json(d->h, &d->plan, d->pv, opt_to, d->keep);
+		else
+			printf("No changes.\n");
+		return EXIT_DONE;
+	}
+	if (opt_json) {
+		print_plan_json(d->h, &d->plan, d->pv, opt_to, d->keep);
+	} else {
+		print_plan_text(d->h, &d->plan, d->pv, opt_to, d->keep);
+		printf("  before:\n");
+		pv_map_print(d->h->vg, (unsigned)d->h->devs[d->dev].pv, "    ");
+	}
+	r = check_unused(d->h, &d->plan);
+	if (r < 0)
+		return applet_fail(r, NULL, d->vgname);
+	mutate.json = opt_json;
+	r = applet_consent();
+	if (r <= 0)
+		return r == 0 ? EXIT_DONE : EXIT_REFUSED;
+	return APPLET_NEXT;
+}
+
+/* The copies and their commits, then what moved and what was copied. */
+static int defrag_apply(struct defrag *d)
 {
 	struct commit_result res = { 0 };
-	struct defrag_plan plan = { 0 };
-	struct mover_opts mo = { .chunk = MOVE_CHUNK_DEFAULT };
 	struct progress prog;
 	struct commit_opts co;
-	char vgname[128], desc[256], a[SIZE_FMT_LEN];
-	const char *pv;
-	struct vgh *h = NULL;
-	uint64_t end = UINT64_MAX, ext, v, *keep = NULL;
+	char desc[256], a[SIZE_FMT_LEN], c[SIZE_FMT_LEN];
+	uint64_t ext = d->h->vg->extent_size * SECTOR_SIZE, copied;
+	int r;
+
+	snprintf(desc, sizeof(desc), "Write from shrinkbox defrag %s.", d->pv);
+	co = (struct commit_opts){
+		.description = desc,
+		.backup_dir = mutate.backup_dir ? mutate.backup_dir : DEFAULT_BACKUP_DIR,
+	};
+	fflush(stdout);	/* the plan before the progress lines, which go to stderr */
+	copied = copy_total(d->h, &d->plan, d->keep);
+	progress_start(&prog, "defrag", copied);
+	d->mo.verify = opt_verify;
+	d->mo.commit = &co;
+	d->mo.progress = &prog;
+	d->mo.keep = d->keep;
+	err_clear();
+	r = moves_apply(d->h, &d->plan, &d->mo, &res);
+	progress_end(&prog);
+	if (r < 0)
+		return applet_fail(r, &res, d->vgname);
+	if (!opt_json) {
+		printf("  after:\n");
+		pv_map_print(d->h->vg, (unsigned)d->h->devs[d->dev].pv, "    ");
+	}
+	/* Moved is what the map says; copied is what the data needed (swap keeps its header). */
+	fprintf(opt_json ? stderr : stdout, "Done: moved %" PRIu64 " extents = %s, %s copied%s; "
+		"VG %s metadata seqno %" PRIu64 ".\n", d->plan.moved,
+		size_fmt(a, d->plan.moved * ext), size_fmt(c, copied),
+		copied < d->plan.moved * ext ? " (the rest remapped without a copy)" : "",
+		d->vgname, res.seqno);
+	return EXIT_DONE;
+}
+
+int defrag_main(int argc, char **argv)
+{
+	struct defrag d = { .h = NULL };
 	poptContext ctx;
-	int r = 0, rc = EXIT_FAILED, dev, to_dev;
+	int rc;
 
 	if (applet_parse("defrag", argc, argv, defrag_opts, "PV", &ctx))
 		return EXIT_USAGE;
-	if (applet_args(ctx, "defrag", 1, 1, &pv) < 0 || (opt_end && opt_size) ||
+	if (applet_args(ctx, "defrag", 1, 1, &d.pv) < 0 || (opt_end && opt_size) ||
 	    (opt_to && (opt_end || opt_size))) {
 		if (opt_end && opt_size)
 			log_error("give at most one of --end and --size");
@@ -211,121 +361,18 @@ int defrag_main(int argc, char **argv)
 		poptFreeContext(ctx);
 		return EXIT_USAGE;
 	}
-	if (opt_chunk) {
-		r = size_parse(opt_chunk, 0, &v);
-		if (r < 0 || !v || v % 4096 || v > (256u << 20)) {
-			log_error("--chunk %s", r < 0 ? err_msg(r) :
-				  "must be a multiple of 4096 B up to 256 MiB");
-			poptFreeContext(ctx);
-			return EXIT_USAGE;
-		}
-		mo.chunk = (size_t)v;
-	}
-	rc = applet_open_pv(pv, vgname, &h, &dev);
-	if (rc)
-		goto out;
-	rc = EXIT_FAILED;
-	to_dev = opt_to ? vgh_find_dev(h, opt_to) : dev;
-	if (to_dev < 0) {
-		log_error("%s: not a PV of VG %s", opt_to, vgname);
-		goto out;
-	}
-	ext = h->vg->extent_size * SECTOR_SIZE;
-	if (opt_end) {
-		r = count_parse(opt_end, &end);
-	} else if (opt_size) {
-		const struct vg_dev *d = &h->devs[dev];
-		uint64_t first = h->vg->pvs[d->pv].pe_start * SECTOR_SIZE;
-		uint64_t mda2 = d->pd.label.n_mdas == 2 ? d->pd.label.mda[1].size : 0;
-
-		r = size_parse(opt_size, ext, &v);
-		end = r == 0 && v > first + mda2 ? (v - first - mda2) / ext : 0;
-	}
-	if (r < 0) {
-		log_error("%s", err_msg(r));
-		rc = EXIT_USAGE;
-		goto out;
-	}
-	err_clear();
-	r = defrag_plan(h->vg, (unsigned)h->devs[dev].pv, end, (unsigned)h->devs[to_dev].pv,
-			MAX_MOVE_BYTES / ext ? MAX_MOVE_BYTES / ext : 1, &plan);
-	if (r < 0) {
-		rc = applet_fail(r, NULL, vgname);
-		goto out;
-	}
-	keep = calloc(h->vg->n_lvs ? h->vg->n_lvs : 1, sizeof(*keep));
-	if (!keep) {
-		log_error("out of memory");
-		goto out;
-	}
-	for (size_t i = 0; i < h->vg->n_lvs; i++)
-		keep[i] = MOVE_KEEP_ALL;
-	for (size_t i = 0; i < plan.n && !opt_copy_swap; i++)
-		if (keep[plan.moves[i].lv] == MOVE_KEEP_ALL)
-			keep[plan.moves[i].lv] = move_swap_keep(h, plan.moves[i].lv);
-	if (!plan.n) {
-		if (opt_json)
-			print_plan_json(h, &plan, pv, opt_to, keep);
-		else
-			printf("No changes.\n");
-		rc = EXIT_DONE;
-		goto out;
-	}
-	if (opt_json) {
-		print_plan_json(h, &plan, pv, opt_to, keep);
-	} else {
-		print_plan_text(h, &plan, pv, opt_to, keep);
-		printf("  before:\n");
-		pv_map_print(h->vg, (unsigned)h->devs[dev].pv, "    ");
-	}
-	r = check_unused(h, &plan);
-	if (r < 0) {
-		rc = applet_fail(r, NULL, vgname);
-		goto out;
-	}
-	mutate.json = opt_json;
-	r = applet_consent();
-	if (r <= 0) {
-		rc = r == 0 ? EXIT_DONE : EXIT_REFUSED;
-		goto out;
-	}
-	snprintf(desc, sizeof(desc), "Write from shrinkbox defrag %s.", pv);
-	co = (struct commit_opts){
-		.description = desc,
-		.backup_dir = mutate.backup_dir ? mutate.backup_dir : DEFAULT_BACKUP_DIR,
-	};
-	fflush(stdout);	/* the plan before the progress lines, which go to stderr */
-	progress_start(&prog, "defrag", copy_total(h, &plan, keep));
-	mo.verify = opt_verify;
-	mo.commit = &co;
-	mo.progress = &prog;
-	mo.keep = keep;
-	err_clear();
-	r = moves_apply(h, &plan, &mo, &res);
-	progress_end(&prog);
-	if (r < 0) {
-		rc = applet_fail(r, &res, vgname);
-		goto out;
-	}
-	if (!opt_json) {
-		printf("  after:\n");
-		pv_map_print(h->vg, (unsigned)h->devs[dev].pv, "    ");
-	}
-	/* Moved is what the map says; copied is what the data needed (swap keeps its header). */
-	{
-		char c[SIZE_FMT_LEN];
-		uint64_t copied = copy_total(h, &plan, keep);
-
-		printf("Done: moved %" PRIu64 " extents = %s, %s copied%s; VG %s metadata seqno %"
-		       PRIu64 ".\n", plan.moved, size_fmt(a, plan.moved * ext), size_fmt(c, copied),
-		       copied < plan.moved * ext ? " (the rest remapped without a copy)" : "",
-		       vgname, res.seqno);
-	}
-	rc = EXIT_DONE;
-out:
-	defrag_plan_clear(&plan);
-	free(keep);
-	vgh_close(h);
+	rc = defrag_chunk(&d);
+	if (rc == APPLET_NEXT)
+		rc = defrag_open(&d);
+	if (rc == APPLET_NEXT)
+		rc = defrag_make(&d);
+	if (rc == APPLET_NEXT)
+		rc = defrag_show(&d);
+	if (rc == APPLET_NEXT)
+		rc = defrag_apply(&d);
+	defrag_plan_clear(&d.plan);
+	free(d.keep);
+	vgh_close(d.h);
 	poptFreeContext(ctx);
 	return rc;
 }

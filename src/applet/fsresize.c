@@ -82,76 +82,81 @@ static int refuse_lv(const char *dev)
 		       "together with it", dev, name);
 }
 
-int fsresize_main(int argc, char **argv)
+static void fsresize_print(const char *dev, const struct devfs_plan *p)
+{
+	char a[SIZE_FMT_LEN], b[SIZE_FMT_LEN];
+
+	printf("Plan for %s (%s%s):\n", dev, p->fs.type, p->mounted ? ", mounted: online" : "");
+	printf("  device:     %s\n", size_fmt(a, p->dev_bytes));
+	printf("  %-11s %s  ->  %s (%" PRIu64 " %s of %" PRIu32 " B%s)\n",
+	       p->kind == FS_SWAP ? "swap area:" : "filesystem:", size_fmt(a, p->fs.size),
+	       size_fmt(b, p->target), p->target / p->fs.block_size,
+	       p->kind == FS_SWAP ? "pages" : "blocks", p->fs.block_size,
+	       p->target == round_down(p->dev_bytes, p->fs.block_size) ? ", filling the device" : "");
+	if ((p->kind == FS_EXT || p->kind == FS_BTRFS) && p->target < p->fs.size)
+		printf("  %s minimum: %s\n", p->kind == FS_EXT ? "resize2fs's" : "btrfs's",
+		       size_fmt(a, p->fs_min));
+	if (p->kind == FS_SWAP)
+		printf("  steps: swap header\n");
+	else if (p->kind == FS_XFS)
+		printf("  steps: xfs_growfs%s\n", p->mounted ? " (online)" : " on a private mount");
+	else if (p->kind == FS_BTRFS)
+		printf("  steps: btrfs filesystem resize%s\n", p->mounted ? " (online)" :
+		       " on a private mount; btrfs check --readonly");
+	else
+		printf("  steps: %s\n", p->mounted ? "resize2fs (online)" : "e2fsck -f -p; resize2fs");
+}
+
+/* The plan (or "No changes."), consent, the resize. */
+static int fsresize_run(const char *dev, uint64_t bytes)
 {
 	struct fsresize_opts fo = { .say = say };
 	struct commit_result res = { 0 };
 	struct devfs_plan p;
-	char a[SIZE_FMT_LEN], b[SIZE_FMT_LEN];
-	const char *dev;
-	uint64_t bytes = 0;
-	poptContext ctx;
-	int r, rc = EXIT_FAILED;
+	char a[SIZE_FMT_LEN];
+	int r;
 
-	if (applet_parse("fsresize", argc, argv, fsresize_opts, "DEVICE", &ctx))
-		return EXIT_USAGE;
-	if (applet_args(ctx, "fsresize", 1, 1, &dev) < 0)
-		goto usage;
-	if (opt_size) {
-		r = size_parse(opt_size, 0, &bytes);
-		if (r < 0 || !bytes) {
-			log_error("--size %s", r < 0 ? err_msg(r) : "must be more than 0 B");
-			goto usage;
-		}
-	}
 	err_clear();
 	r = refuse_lv(dev);
 	if (r == 0)
 		r = devfs_plan(dev, bytes, 0, &p);
-	if (r < 0) {
-		rc = applet_fail_open(r, "");
-		goto out;
-	}
+	if (r < 0)
+		return applet_fail_open(r, "");
 	if (!p.changes) {
 		printf("No changes.\n");
-		rc = EXIT_DONE;
-		goto out;
+		return EXIT_DONE;
 	}
-	printf("Plan for %s (%s%s):\n", dev, p.fs.type, p.mounted ? ", mounted: online" : "");
-	printf("  device:     %s\n", size_fmt(a, p.dev_bytes));
-	printf("  %-11s %s  ->  %s (%" PRIu64 " %s of %" PRIu32 " B%s)\n",
-	       p.kind == FS_SWAP ? "swap area:" : "filesystem:", size_fmt(a, p.fs.size),
-	       size_fmt(b, p.target), p.target / p.fs.block_size,
-	       p.kind == FS_SWAP ? "pages" : "blocks", p.fs.block_size,
-	       p.target == round_down(p.dev_bytes, p.fs.block_size) ? ", filling the device" : "");
-	if ((p.kind == FS_EXT || p.kind == FS_BTRFS) && p.target < p.fs.size)
-		printf("  %s minimum: %s\n", p.kind == FS_EXT ? "resize2fs's" : "btrfs's",
-		       size_fmt(a, p.fs_min));
-	if (p.kind == FS_SWAP)
-		printf("  steps: swap header\n");
-	else if (p.kind == FS_XFS)
-		printf("  steps: xfs_growfs%s\n", p.mounted ? " (online)" : " on a private mount");
-	else if (p.kind == FS_BTRFS)
-		printf("  steps: btrfs filesystem resize%s\n", p.mounted ? " (online)" :
-		       " on a private mount; btrfs check --readonly");
-	else
-		printf("  steps: %s\n", p.mounted ? "resize2fs (online)" : "e2fsck -f -p; resize2fs");
+	fsresize_print(dev, &p);
 	r = applet_consent();
-	if (r <= 0) {
-		rc = r == 0 ? EXIT_DONE : EXIT_REFUSED;
-		goto out;
-	}
+	if (r <= 0)
+		return r == 0 ? EXIT_DONE : EXIT_REFUSED;
 	err_clear();
 	r = devfs_apply(&p, &fo, &res.wrote);
-	if (r < 0) {
-		rc = applet_fail(r, &res, NULL);
-		goto out;
-	}
+	if (r < 0)
+		return applet_fail(r, &res, NULL);
 	printf("Done: the %s on %s covers %s.\n", p.fs.type, dev, size_fmt(a, p.target));
-	rc = EXIT_DONE;
-	goto out;
-usage:
-	rc = EXIT_USAGE;
+	return EXIT_DONE;
+}
+
+int fsresize_main(int argc, char **argv)
+{
+	const char *dev;
+	uint64_t bytes = 0;
+	poptContext ctx;
+	int r, rc = EXIT_USAGE;
+
+	if (applet_parse("fsresize", argc, argv, fsresize_opts, "DEVICE", &ctx))
+		return EXIT_USAGE;
+	if (applet_args(ctx, "fsresize", 1, 1, &dev) < 0)
+		goto out;
+	if (opt_size) {
+		r = size_parse(opt_size, 0, &bytes);
+		if (r < 0 || !bytes) {
+			log_error("--size %s", r < 0 ? err_msg(r) : "must be more than 0 B");
+			goto out;
+		}
+	}
+	rc = fsresize_run(dev, bytes);
 out:
 	poptFreeContext(ctx);
 	return rc;

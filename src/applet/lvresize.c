@@ -77,21 +77,119 @@ static void print_segments(const struct vg *vg, const struct vg_lv *lv, const ch
 	}
 }
 
-int lvresize_main(int argc, char **argv)
+/* One lvresize's state, stage to stage. */
+struct lvr {
+	const char *arg, *lvname;
+	char vgname[128];
+	struct vgh *h;
+	int lv;
+	uint64_t old, want;	/* extents */
+	uint64_t bytes;		/* the size asked for in bytes (0: in extents) */
+};
+
+/* The LV and its new extent count; "No changes." or a refusal end it here. */
+static int lvr_target(struct lvr *c)
+{
+	uint64_t ext;
+	char dm[256], sign;
+	int r, rc;
+
+	rc = applet_open_lv(c->arg, c->vgname, &c->lvname, &c->h, &c->lv);
+	if (rc)
+		return rc;
+	ext = c->h->vg->extent_size * SECTOR_SIZE;
+	c->old = c->h->vg->lvs[c->lv].le_count;
+	/* lvm2's -L/-l: SIZE, +SIZE (grow by), -SIZE (shrink by; still needs --fs-checked). */
+	r = applet_lv_size(opt_extents ? opt_extents : opt_size, opt_extents != NULL, ext, c->old,
+			   &c->want, &c->bytes, &sign);
+	if (opt_extents)
+		c->bytes = 0;	/* whole extents: nothing was rounded */
+	if (r < 0 || !c->want) {
+		log_error("%s", r < 0 ? err_msg(r) : "the size must be at least one extent");
+		return EXIT_USAGE;
+	}
+	if (c->want == c->old) {
+		printf("No changes.\n");
+		return EXIT_DONE;
+	}
+	if (c->want < c->old && !opt_fs_checked) {
+		log_error("shrinking %s from %" PRIu64 " to %" PRIu64 " extents would cut off the end "
+			  "of its filesystem; use \"shrinkbox lvshrink\", which shrinks the "
+			  "filesystem first, or pass --fs-checked if it already fits", c->arg, c->old,
+			  c->want);
+		return EXIT_REFUSED;
+	}
+	lv_dm_name(c->vgname, c->lvname, dm);
+	if (lvdm_active(dm)) {
+		log_error("%s is active (/dev/mapper/%s); deactivate it first (its table would be "
+			  "stale)", c->arg, dm);
+		return EXIT_REFUSED;
+	}
+	return APPLET_NEXT;
+}
+
+/* The plan: the size and the segments before and after, the edit made in memory. */
+static int lvr_plan(struct lvr *c)
+{
+	const struct vg *vg = c->h->vg;
+	uint64_t ext = vg->extent_size * SECTOR_SIZE;
+	char a[SIZE_FMT_LEN], b[SIZE_FMT_LEN];
+	int r;
+
+	printf("Plan for LV %s (metadata seqno %" PRIu64 " -> %" PRIu64 "):\n", c->arg,
+	       vg->seqno, vg->seqno + 1);
+	if (c->bytes && c->bytes % ext)
+		printf("  %s is not a whole number of %s extents: rounded up to %" PRIu64
+		       " extents\n", size_fmt(a, c->bytes), size_fmt(b, ext), c->want);
+	printf("  size: %" PRIu64 " extents = %s  ->  %" PRIu64 " extents = %s\n", c->old,
+	       size_fmt(a, c->old * ext), c->want, size_fmt(b, c->want * ext));
+	printf("  now:\n");
+	print_segments(vg, &vg->lvs[c->lv], "    ");
+	err_clear();
+	r = vg_lv_resize(c->h->vg, (unsigned)c->lv, c->want);
+	if (r == 0)
+		r = vg_refresh(&c->h->vg);
+	if (r < 0)
+		return applet_fail(r, NULL, c->vgname);
+	c->lv = vg_find_lv(c->h->vg, c->lvname);
+	printf("  after:\n");
+	print_segments(c->h->vg, &c->h->vg->lvs[c->lv], "    ");
+	return APPLET_NEXT;
+}
+
+static int lvr_commit(struct lvr *c)
 {
 	struct commit_result res = { 0 };
 	struct commit_opts co;
-	char vgname[128], desc[256], dm[256], a[SIZE_FMT_LEN], b[SIZE_FMT_LEN];
-	const char *arg, *lvname;
-	struct vgh *h = NULL;
-	uint64_t ext, want = 0, bytes = 0, old;
+	char desc[256];
+	int r;
+
+	r = applet_consent();
+	if (r <= 0)
+		return r == 0 ? EXIT_DONE : EXIT_REFUSED;
+	snprintf(desc, sizeof(desc), "Write from shrinkbox lvresize %s.", c->arg);
+	co = (struct commit_opts){
+		.description = desc,
+		.backup_dir = mutate.backup_dir ? mutate.backup_dir : DEFAULT_BACKUP_DIR,
+	};
+	err_clear();
+	r = vgh_commit(c->h, &co, &res);
+	if (r < 0)
+		return applet_fail(r, &res, c->vgname);
+	printf("Done: %s is %" PRIu64 " extents; metadata seqno %" PRIu64 ".\n"
+	       "Previous metadata: %s\n", c->arg, c->want, res.seqno, res.backup);
+	return EXIT_DONE;
+}
+
+int lvresize_main(int argc, char **argv)
+{
+	struct lvr c = { .h = NULL };
 	poptContext ctx;
-	int r, rc, lv;
-	char sign;
+	int rc;
 
 	if (applet_parse("lvresize", argc, argv, lvresize_opts, "VG/LV", &ctx))
 		return EXIT_USAGE;
-	if (applet_args(ctx, "lvresize", 1, 1, &arg) < 0) {
+	if (applet_args(ctx, "lvresize", 1, 1, &c.arg) < 0) {
 		poptFreeContext(ctx);
 		return EXIT_USAGE;
 	}
@@ -100,83 +198,12 @@ int lvresize_main(int argc, char **argv)
 		poptFreeContext(ctx);
 		return EXIT_USAGE;
 	}
-	rc = applet_open_lv(arg, vgname, &lvname, &h, &lv);
-	if (rc)
-		goto out;
-	ext = h->vg->extent_size * SECTOR_SIZE;
-	old = h->vg->lvs[lv].le_count;
-	/* lvm2's -L/-l: SIZE, +SIZE (grow by), -SIZE (shrink by; still needs --fs-checked). */
-	r = applet_lv_size(opt_extents ? opt_extents : opt_size, opt_extents != NULL, ext, old,
-			   &want, &bytes, &sign);
-	if (opt_extents)
-		bytes = 0;	/* whole extents: nothing was rounded */
-	if (r < 0 || !want) {
-		log_error("%s", r < 0 ? err_msg(r) : "the size must be at least one extent");
-		rc = EXIT_USAGE;
-		goto out;
-	}
-	if (want == old) {
-		printf("No changes.\n");
-		rc = EXIT_DONE;
-		goto out;
-	}
-	if (want < old && !opt_fs_checked) {
-		log_error("shrinking %s from %" PRIu64 " to %" PRIu64 " extents would cut off the end "
-			  "of its filesystem; use \"shrinkbox lvshrink\", which shrinks the "
-			  "filesystem first, or pass --fs-checked if it already fits", arg, old,
-			  want);
-		rc = EXIT_REFUSED;
-		goto out;
-	}
-	lv_dm_name(vgname, lvname, dm);
-	if (lvdm_active(dm)) {
-		log_error("%s is active (/dev/mapper/%s); deactivate it first (its table would be "
-			  "stale)", arg, dm);
-		rc = EXIT_REFUSED;
-		goto out;
-	}
-
-	printf("Plan for LV %s (metadata seqno %" PRIu64 " -> %" PRIu64 "):\n", arg,
-	       h->vg->seqno, h->vg->seqno + 1);
-	if (bytes && bytes % ext)
-		printf("  %s is not a whole number of %s extents: rounded up to %" PRIu64
-		       " extents\n", size_fmt(a, bytes), size_fmt(b, ext), want);
-	printf("  size: %" PRIu64 " extents = %s  ->  %" PRIu64 " extents = %s\n", old,
-	       size_fmt(a, old * ext), want, size_fmt(b, want * ext));
-	printf("  now:\n");
-	print_segments(h->vg, &h->vg->lvs[lv], "    ");
-	err_clear();
-	r = vg_lv_resize(h->vg, (unsigned)lv, want);
-	if (r == 0)
-		r = vg_refresh(&h->vg);
-	if (r < 0) {
-		rc = applet_fail(r, NULL, vgname);
-		goto out;
-	}
-	lv = vg_find_lv(h->vg, lvname);
-	printf("  after:\n");
-	print_segments(h->vg, &h->vg->lvs[lv], "    ");
-	r = applet_consent();
-	if (r <= 0) {
-		rc = r == 0 ? EXIT_DONE : EXIT_REFUSED;
-		goto out;
-	}
-	snprintf(desc, sizeof(desc), "Write from shrinkbox lvresize %s.", arg);
-	co = (struct commit_opts){
-		.description = desc,
-		.backup_dir = mutate.backup_dir ? mutate.backup_dir : DEFAULT_BACKUP_DIR,
-	};
-	err_clear();
-	r = vgh_commit(h, &co, &res);
-	if (r < 0) {
-		rc = applet_fail(r, &res, vgname);
-		goto out;
-	}
-	printf("Done: %s is %" PRIu64 " extents; metadata seqno %" PRIu64 ".\n"
-	       "Previous metadata: %s\n", arg, want, res.seqno, res.backup);
-	rc = EXIT_DONE;
-out:
-	vgh_close(h);
+	rc = lvr_target(&c);
+	if (rc == APPLET_NEXT)
+		rc = lvr_plan(&c);
+	if (rc == APPLET_NEXT)
+		rc = lvr_commit(&c);
+	vgh_close(c.h);
 	poptFreeContext(ctx);
 	return rc;
 }

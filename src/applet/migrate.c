@@ -527,16 +527,81 @@ static int parse_opts(struct mig *m)
 	return applet_key_opts_check();
 }
 
-int migrate_main(int argc, char **argv)
+/* What the VG, the source and the target are; the plan shown (or "No changes."), consent. */
+static int mig_plan_show(struct mig *m)
+{
+	int r;
+
+	luks_quiet();
+	err_clear();
+	r = early_open(m);
+	if (r == 0)
+		r = mig_inspect(m);
+	if (r < 0)
+		return applet_fail(r, NULL, m->vgname);
+	if (m->src < 0 && !m->need_label && !m->need_orphan &&
+	    !(m->need_wipe && m->sd.pd.label.uuid[0])) {
+		if (opt_json)
+			print_plan_json(m, false);
+		else
+			printf("No changes.\n");
+		return EXIT_DONE;
+	}
+	if (m->src < 0)
+		m->need_wipe = m->need_wipe && m->sd.pd.label.uuid[0];
+	if (opt_json) {
+		print_plan_json(m, true);
+		mutate.json = 1;
+	} else {
+		print_plan(m);
+	}
+	r = applet_consent();
+	if (r <= 0)
+		return r == 0 ? EXIT_DONE : EXIT_REFUSED;
+	return APPLET_NEXT;
+}
+
+/* Each part of the migration still to do, in order; every one resumable (migplan.h). */
+static int mig_apply(struct mig *m)
 {
 	struct commit_result res = { 0 };
 	struct commit_opts co;
+	char desc[256];
+	int r = 0;
+
+	snprintf(desc, sizeof(desc), "Write from shrinkbox migrate %s --from %s --to %s.",
+		 m->vgname, opt_from, opt_to);
+	co = (struct commit_opts){
+		.description = desc,
+		.backup_dir = mutate.backup_dir ? mutate.backup_dir : DEFAULT_BACKUP_DIR,
+	};
+	err_clear();
+	if (m->need_format || m->need_open)
+		r = do_luks(m);
+	if (r == 0 && m->need_pvcreate)
+		r = do_pvcreate(m);
+	if (r == 0 && m->src >= 0 && (m->need_extend || m->need_label))
+		r = do_extend(m, &co, &res);
+	else if (r == 0 && m->need_label)
+		r = vg_dev_set_used(&m->h->devs[m->tdev]);
+	if (r == 0 && m->src >= 0)
+		r = do_moves(m, &co, &res);
+	if (r == 0)
+		r = do_reduce(m, &co, &res);
+	if (r < 0)
+		return applet_fail(r, &res, m->vgname);
+	fprintf(out(), "Done: VG %s is on %s; %s is no longer in it.\n", m->vgname, m->mapping,
+		opt_from);
+	return EXIT_DONE;
+}
+
+int migrate_main(int argc, char **argv)
+{
 	struct mig_opts mo;
 	struct mig m = { .o = &mo, .src = -1, .tdev = -1 };
-	char desc[256];
 	const char *vgname;
 	poptContext ctx;
-	int r, rc;
+	int rc;
 
 	secret_protect_process();
 	if (applet_parse("migrate", argc, argv, migrate_opts, "VG --from PV --to DEVICE", &ctx))
@@ -551,65 +616,9 @@ int migrate_main(int argc, char **argv)
 		.wipe = opt_wipe, .test_clear = opt_test_clear, .dry_run = mutate.dry_run,
 		.devices = applet_device_list(),
 	};
-	luks_quiet();
-	err_clear();
-	r = early_open(&m);
-	if (r == 0)
-		r = mig_inspect(&m);
-	if (r < 0) {
-		rc = applet_fail(r, NULL, vgname);
-		goto out;
-	}
-	if (m.src < 0 && !m.need_label && !m.need_orphan && !(m.need_wipe &&
-							       m.sd.pd.label.uuid[0])) {
-		if (opt_json)
-			print_plan_json(&m, false);
-		else
-			printf("No changes.\n");
-		rc = EXIT_DONE;
-		goto out;
-	}
-	if (m.src < 0)
-		m.need_wipe = m.need_wipe && m.sd.pd.label.uuid[0];
-	if (opt_json) {
-		print_plan_json(&m, true);
-		mutate.json = 1;
-	} else {
-		print_plan(&m);
-	}
-	r = applet_consent();
-	if (r <= 0) {
-		rc = r == 0 ? EXIT_DONE : EXIT_REFUSED;
-		goto out;
-	}
-	snprintf(desc, sizeof(desc), "Write from shrinkbox migrate %s --from %s --to %s.", vgname,
-		 opt_from, opt_to);
-	co = (struct commit_opts){
-		.description = desc,
-		.backup_dir = mutate.backup_dir ? mutate.backup_dir : DEFAULT_BACKUP_DIR,
-	};
-	err_clear();
-	r = 0;
-	if (m.need_format || m.need_open)
-		r = do_luks(&m);
-	if (r == 0 && m.need_pvcreate)
-		r = do_pvcreate(&m);
-	if (r == 0 && m.src >= 0 && (m.need_extend || m.need_label))
-		r = do_extend(&m, &co, &res);
-	else if (r == 0 && m.need_label)
-		r = vg_dev_set_used(&m.h->devs[m.tdev]);
-	if (r == 0 && m.src >= 0)
-		r = do_moves(&m, &co, &res);
-	if (r == 0)
-		r = do_reduce(&m, &co, &res);
-	if (r < 0) {
-		rc = applet_fail(r, &res, vgname);
-		goto out;
-	}
-	fprintf(out(), "Done: VG %s is on %s; %s is no longer in it.\n", vgname, m.mapping,
-		opt_from);
-	rc = EXIT_DONE;
-out:
+	rc = mig_plan_show(&m);
+	if (rc == APPLET_NEXT)
+		rc = mig_apply(&m);
 	mig_clear(&m);
 	poptFreeContext(ctx);
 	return rc;

@@ -377,93 +377,100 @@ static int apply(struct pvc *p, bool wipe)
 	return EXIT_DONE;
 }
 
-int pvcreate_main(int argc, char **argv)
+/* The device, opened exclusively (read-only for --dry-run), and lvm2's layout for its size. */
+static int pvc_open(struct pvc *p, int *lock)
 {
-	_cleanup_close_ int fd = -1, lock = -1;
-	struct pvc p = { .fd = -1 };
-	poptContext ctx;
 	uint64_t size;
-	bool blk, wipe;
-	int r, rc;
+	bool blk;
+	int r;
 
-	if (applet_parse("pvcreate", argc, argv, pvcreate_opts, "DEVICE", &ctx))
-		return EXIT_USAGE;
-	if (applet_args(ctx, "pvcreate", 1, 1, &p.dev) < 0) {
-		rc = EXIT_USAGE;
-		goto out;
-	}
-	rc = parse_opts(&p);
-	if (rc)
-		goto out;
 	/* O_EXCL: a mounted, swapped-on or held (dm-crypt, LVM, md) block device is busy. */
 	err_clear();
-	fd = dev_open(p.dev, (mutate.dry_run ? O_RDONLY : O_RDWR) | O_EXCL, &size, &blk);
-	if (fd < 0) {
-		if (fd == -EBUSY) {
+	p->fd = dev_open(p->dev, (mutate.dry_run ? O_RDONLY : O_RDWR) | O_EXCL, &size, &blk);
+	if (p->fd < 0) {
+		if (p->fd == -EBUSY) {
 			log_error("%s is in use (mounted, swapped on, held by dm-crypt, LVM or md, "
-				  "or opened exclusively): refusing to write a PV on it", p.dev);
-			rc = EXIT_REFUSED;
-		} else {
-			log_error("%s", err_msg(fd));
-			rc = EXIT_FAILED;
+				  "or opened exclusively): refusing to write a PV on it", p->dev);
+			return EXIT_REFUSED;
 		}
-		goto out;
+		log_error("%s", err_msg(p->fd));
+		return EXIT_FAILED;
 	}
-	p.fd = fd;
-	if (fstat(fd, &p.st) < 0) {
-		log_error("%s: cannot stat: %m", p.dev);
-		rc = EXIT_FAILED;
-		goto out;
+	if (fstat(p->fd, &p->st) < 0) {
+		log_error("%s: cannot stat: %m", p->dev);
+		return EXIT_FAILED;
 	}
 	/* As lvm2's pvcreate: orphan PVs change under the global lock (not for --dry-run). */
 	if (!mutate.dry_run) {
 		err_clear();
-		r = pv_global_lock(&lock);
+		r = pv_global_lock(lock);
 		if (r < 0) {
 			log_error("%s", err_msg(r));
-			rc = r == E_REFUSED ? EXIT_REFUSED : EXIT_FAILED;
-			goto out;
+			return r == E_REFUSED ? EXIT_REFUSED : EXIT_FAILED;
 		}
 	}
 	err_clear();
-	r = pvcreate_layout(size, &p.o, &p.l);
+	r = pvcreate_layout(size, &p->o, &p->l);
 	if (r < 0) {
-		log_error("%s: %s", p.dev, err_msg(r));
-		rc = r == E_REFUSED ? EXIT_REFUSED : EXIT_USAGE;
-		goto out;
+		log_error("%s: %s", p->dev, err_msg(r));
+		return r == E_REFUSED ? EXIT_REFUSED : EXIT_USAGE;
 	}
-	rc = probe(&p);
+	return APPLET_NEXT;
+}
+
+/* What is on the device, what may be written over (check), the plan shown, consent. */
+static int pvc_plan(struct pvc *p, bool *wipe)
+{
+	int r, rc;
+
+	rc = probe(p);
 	if (rc)
-		goto out;
-	rc = check(&p, &wipe);
+		return rc;
+	rc = check(p, wipe);
 	if (rc == -1) {
 		if (opt_json)
-			print_plan_json(&p, false, false);
+			print_plan_json(p, false, false);
 		else
 			printf("No changes.\n");
-		rc = EXIT_DONE;
-		goto out;
+		return EXIT_DONE;
 	}
 	if (rc)
-		goto out;
-	if (!p.uuid_given && pv_uuid_generate(p.uuid) < 0) {
+		return rc;
+	if (!p->uuid_given && pv_uuid_generate(p->uuid) < 0) {
 		log_error("%s", err_msg(-EIO));
-		rc = EXIT_FAILED;
-		goto out;
+		return EXIT_FAILED;
 	}
 	if (opt_json) {
-		print_plan_json(&p, wipe, true);
+		print_plan_json(p, *wipe, true);
 		mutate.json = 1;
 	} else {
-		print_plan(&p, wipe);
+		print_plan(p, *wipe);
 	}
 	r = applet_consent();
-	if (r <= 0) {
-		rc = r == 0 ? EXIT_DONE : EXIT_REFUSED;
-		goto out;
-	}
-	rc = apply(&p, wipe);
-out:
+	if (r <= 0)
+		return r == 0 ? EXIT_DONE : EXIT_REFUSED;
+	return APPLET_NEXT;
+}
+
+int pvcreate_main(int argc, char **argv)
+{
+	_cleanup_close_ int lock = -1;
+	struct pvc p = { .fd = -1 };
+	poptContext ctx;
+	bool wipe = false;
+	int rc;
+
+	if (applet_parse("pvcreate", argc, argv, pvcreate_opts, "DEVICE", &ctx))
+		return EXIT_USAGE;
+	rc = applet_args(ctx, "pvcreate", 1, 1, &p.dev) < 0 ? EXIT_USAGE : parse_opts(&p);
+	if (rc == 0)
+		rc = pvc_open(&p, &lock);
+	if (rc == APPLET_NEXT)
+		rc = pvc_plan(&p, &wipe);
+	if (rc == APPLET_NEXT)
+		rc = apply(&p, wipe);
+	if (p.fd >= 0)
+		close(p.fd);
 	poptFreeContext(ctx);
 	return rc;
 }

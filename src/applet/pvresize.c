@@ -111,17 +111,75 @@ static void print_plan_json(const struct vgh *h, const struct pvresize_plan *p, 
 	json_print(o);
 }
 
-int pvresize_main(int argc, char **argv)
+/* --size, the plan (or "No changes."), shown; consent. */
+static int pvr_plan(struct vgh *h, int dev, const char *pv, const char *vgname,
+		    struct pvresize_plan *plan)
+{
+	uint64_t size = 0;
+	int r;
+
+	if (opt_size) {
+		r = size_parse(opt_size, h->vg->extent_size * SECTOR_SIZE, &size);
+		if (r < 0 || !size) {
+			log_error("--size %s", r < 0 ? err_msg(r) : "must be more than 0 B");
+			return EXIT_USAGE;
+		}
+	}
+	err_clear();
+	r = pvresize_plan(h, (unsigned)dev, size, plan);
+	/* -EINVAL: --size is not whole 512-byte sectors: the argument, not the stack. */
+	if (r < 0)
+		return r == -EINVAL ? applet_plan_fail(r) : applet_fail(r, NULL, vgname);
+	if (pvresize_is_noop(plan)) {
+		if (opt_json)
+			print_plan_json(h, plan, pv, false);
+		else
+			printf("No changes.\n");
+		return EXIT_DONE;
+	}
+	if (opt_json) {
+		print_plan_json(h, plan, pv, true);
+		mutate.json = 1;
+	} else {
+		print_plan(h, plan, pv);
+	}
+	r = applet_consent();
+	if (r <= 0)
+		return r == 0 ? EXIT_DONE : EXIT_REFUSED;
+	return APPLET_NEXT;
+}
+
+static int pvr_apply(struct vgh *h, const char *pv, const char *vgname,
+		     const struct pvresize_plan *plan)
 {
 	struct commit_result res = { 0 };
-	struct pvresize_plan plan;
 	struct commit_opts co;
-	char vgname[128], desc[256];
+	char desc[256];
+	int r;
+
+	snprintf(desc, sizeof(desc), "Write from shrinkbox pvresize %s.", pv);
+	co = (struct commit_opts){
+		.description = desc,
+		.backup_dir = mutate.backup_dir ? mutate.backup_dir : DEFAULT_BACKUP_DIR,
+	};
+	err_clear();
+	r = pvresize_apply(h, plan, &co, &res);
+	if (r < 0)
+		return applet_fail(r, &res, vgname);
+	fprintf(opt_json ? stderr : stdout, "Done: PV %s is %" PRIu64 " extents; VG %s metadata "
+		"seqno %" PRIu64 ".\nPrevious metadata: %s\n", pv, plan->new_pe_count, vgname,
+		res.seqno, res.backup);
+	return EXIT_DONE;
+}
+
+int pvresize_main(int argc, char **argv)
+{
+	struct pvresize_plan plan;
+	char vgname[128];
 	const char *pv;
 	struct vgh *h = NULL;
-	uint64_t size = 0;
 	poptContext ctx;
-	int r, rc, dev;
+	int rc, dev;
 
 	if (applet_parse("pvresize", argc, argv, pvresize_opts, "PV", &ctx))
 		return EXIT_USAGE;
@@ -130,68 +188,10 @@ int pvresize_main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	rc = applet_open_pv(pv, vgname, &h, &dev);
-	if (rc)
-		goto out;
-	if (opt_size) {
-		r = size_parse(opt_size, h->vg->extent_size * SECTOR_SIZE, &size);
-		if (r < 0) {
-			log_error("--size %s", err_msg(r));
-			rc = EXIT_USAGE;
-			goto out;
-		}
-		if (!size) {
-			log_error("--size must be more than 0 B");
-			rc = EXIT_USAGE;
-			goto out;
-		}
-	}
-	err_clear();
-	r = pvresize_plan(h, (unsigned)dev, size, &plan);
-	if (r == -EINVAL) {
-		/* --size is not whole 512-byte sectors: the argument, not the stack. */
-		log_error("%s", err_msg(r));
-		rc = EXIT_USAGE;
-		goto out;
-	}
-	if (r < 0) {
-		rc = applet_fail(r, NULL, vgname);
-		goto out;
-	}
-	if (pvresize_is_noop(&plan)) {
-		if (opt_json)
-			print_plan_json(h, &plan, pv, false);
-		else
-			printf("No changes.\n");
-		rc = EXIT_DONE;
-		goto out;
-	}
-	if (opt_json) {
-		print_plan_json(h, &plan, pv, true);
-		mutate.json = 1;
-	} else {
-		print_plan(h, &plan, pv);
-	}
-	r = applet_consent();
-	if (r <= 0) {
-		rc = r == 0 ? EXIT_DONE : EXIT_REFUSED;
-		goto out;
-	}
-	snprintf(desc, sizeof(desc), "Write from shrinkbox pvresize %s.", pv);
-	co = (struct commit_opts){
-		.description = desc,
-		.backup_dir = mutate.backup_dir ? mutate.backup_dir : DEFAULT_BACKUP_DIR,
-	};
-	err_clear();
-	r = pvresize_apply(h, &plan, &co, &res);
-	if (r < 0) {
-		rc = applet_fail(r, &res, vgname);
-		goto out;
-	}
-	fprintf(opt_json ? stderr : stdout, "Done: PV %s is %" PRIu64 " extents; VG %s metadata "
-		"seqno %" PRIu64 ".\nPrevious metadata: %s\n", pv, plan.new_pe_count, vgname,
-		res.seqno, res.backup);
-	rc = EXIT_DONE;
-out:
+	if (rc == 0)
+		rc = pvr_plan(h, dev, pv, vgname, &plan);
+	if (rc == APPLET_NEXT)
+		rc = pvr_apply(h, pv, vgname, &plan);
 	vgh_close(h);
 	poptFreeContext(ctx);
 	return rc;

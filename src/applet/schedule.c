@@ -294,14 +294,19 @@ const struct applet_help schedule_help = {
 	},
 };
 
-int schedule_main(int argc, char **argv)
-{
-	const char *on = NULL, *key = NULL, *target = NULL;
+/* The command line: schedule's own options, and the shrink or grow words it keeps. */
+struct sched {
+	const char *on, *key, *target;
 	char *words[MAX_WORDS + 4];
-	bool status = false, cancel = false, yes = false, dry = false, quiet = false, loud = false;
-	unsigned n = 0;
+	unsigned n;
+	bool status, cancel, yes, dry;
 	struct bootfs b;
-	int rc;
+};
+
+/* schedule's own options, by hand: every other word belongs to the command it runs. */
+static int sched_parse(int argc, char **argv, struct sched *c)
+{
+	bool quiet = false, loud = false;
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -328,117 +333,151 @@ int schedule_main(int argc, char **argv)
 				log_error("%s needs an argument", a);
 				return EXIT_USAGE;
 			}
-			if ((!strcmp(a, "--on") && on) || (!strcmp(a, "--boot-key") && key)) {
+			if ((!strcmp(a, "--on") && c->on) || (!strcmp(a, "--boot-key") && c->key)) {
 				log_error("%s given more than once", a);
 				return EXIT_USAGE;
 			}
-			*(!strcmp(a, "--on") ? &on : &key) = argv[++i];
+			*(!strcmp(a, "--on") ? &c->on : &c->key) = argv[++i];
 		} else if (!strcmp(a, "--status")) {
-			status = true;
+			c->status = true;
 		} else if (!strcmp(a, "--cancel")) {
-			cancel = true;
+			c->cancel = true;
 		} else if (!strcmp(a, "--yes") || !strcmp(a, "-y")) {
-			yes = true;
+			c->yes = true;
 		} else if (!strcmp(a, "--dry-run") || !strcmp(a, "-n")) {
-			dry = true;
+			c->dry = true;
 		} else if (!strcmp(a, "--plan-live")) {
 			log_error("--plan-live is schedule's own: leave it out");
 			return EXIT_USAGE;
 		} else if (strchr(a, '\n')) {
 			log_error("an argument holds a newline: refused");
 			return EXIT_USAGE;
-		} else if (n == MAX_WORDS) {
+		} else if (c->n == MAX_WORDS) {
 			log_error("more than %d words", MAX_WORDS);
 			return EXIT_USAGE;
 		} else {
-			words[n++] = (char *)a;
+			c->words[c->n++] = (char *)a;
 		}
 	}
-	if ((status && cancel) || (yes && dry) || status + cancel + (n > 0) != 1) {
+	if ((c->status && c->cancel) || (c->yes && c->dry) ||
+	    c->status + c->cancel + (c->n > 0) != 1) {
 		log_error("give one of: shrink|grow ARGS..., --status, --cancel (\"schedule --help\")");
 		return EXIT_USAGE;
 	}
-	if (n && strcmp(words[0], "shrink") && strcmp(words[0], "grow")) {
-		log_error("schedule runs shrink or grow, not \"%s\"", words[0]);
+	if (c->n && strcmp(c->words[0], "shrink") && strcmp(c->words[0], "grow")) {
+		log_error("schedule runs shrink or grow, not \"%s\"", c->words[0]);
 		return EXIT_USAGE;
 	}
-	if (key && (strchr(key, '\n') || strchr(key, ' '))) {
-		log_error("--boot-key %s: no spaces or newlines", key);
+	if (c->key && (strchr(c->key, '\n') || strchr(c->key, ' '))) {
+		log_error("--boot-key %s: no spaces or newlines", c->key);
 		return EXIT_USAGE;
 	}
+	return APPLET_NEXT;
+}
 
-	rc = bootfs_find(on, &b);
-	if (rc)
-		return rc;
-	if (status)
-		return do_status(&b);
-	if (cancel)
-		return dry ? EXIT_DONE : do_cancel(&b);
-
-	for (unsigned i = 1; i < n && !target; i++)
-		if (words[i][0] != '-')
-			target = words[i];
-	if (!target) {
-		log_error("%s needs its PARTITION (\"shrinkbox %s --help\")", words[0], words[0]);
+/* Where the request goes must survive the command: not on the stack it changes. */
+static int sched_where(struct sched *c)
+{
+	for (unsigned i = 1; i < c->n && !c->target; i++)
+		if (c->words[i][0] != '-')
+			c->target = c->words[i];
+	if (!c->target) {
+		log_error("%s needs its PARTITION (\"shrinkbox %s --help\")", c->words[0],
+			  c->words[0]);
 		return EXIT_USAGE;
 	}
-	if (blk_related(target, b.dev)) {
+	if (blk_related(c->target, c->b.dev)) {
 		log_error("the boot filesystem %s (%s) is on or under %s, which this %s changes: "
-			  "put the request elsewhere (--on DIR), nothing was changed", b.dir, b.dev,
-			  target, words[0]);
+			  "put the request elsewhere (--on DIR), nothing was changed", c->b.dir,
+			  c->b.dev, c->target, c->words[0]);
 		return EXIT_REFUSED;
 	}
-	if (exists(b.req, "request")) {
+	if (exists(c->b.req, "request")) {
 		log_error("a request is already pending on %s (\"schedule --status\" shows it; "
-			  "\"schedule --cancel\" removes it); nothing was changed", b.dir);
+			  "\"schedule --cancel\" removes it); nothing was changed", c->b.dir);
 		return EXIT_REFUSED;
 	}
+	return APPLET_NEXT;
+}
 
-	/* The plan, as the running system allows it to be made. */
-	{
-		char *argv2[MAX_WORDS + 4];
-		unsigned k = 0;
+/* The plan, as the running system allows it to be made: the command's own dry run. */
+static int sched_plan(struct sched *c)
+{
+	char *argv2[MAX_WORDS + 4];
+	unsigned k = 0;
+	int rc;
 
-		for (unsigned i = 0; i < n; i++)
-			argv2[k++] = words[i];
-		argv2[k++] = "--dry-run";
-		argv2[k++] = "--plan-live";
-		argv2[k] = NULL;
-		printf("==> shrinkbox %s ... --dry-run --plan-live (the plan, made on the running "
-		       "system)\n", words[0]);
-		fflush(stdout);
-		rc = run_self(argv2);
-	}
+	for (unsigned i = 0; i < c->n; i++)
+		argv2[k++] = c->words[i];
+	argv2[k++] = "--dry-run";
+	argv2[k++] = "--plan-live";
+	argv2[k] = NULL;
+	printf("==> shrinkbox %s ... --dry-run --plan-live (the plan, made on the running "
+	       "system)\n", c->words[0]);
+	fflush(stdout);
+	rc = run_self(argv2);
 	if (rc != 0) {
 		log_error("the plan was refused (exit %d): nothing was scheduled", rc < 0 ? 1 : rc);
 		return rc < 0 ? EXIT_FAILED : rc;
 	}
-	n = request_words(words, n, key != NULL);
+	return APPLET_NEXT;
+}
+
+/* What the boot will run, consent, then the request written. */
+static int sched_write(struct sched *c)
+{
+	const struct bootfs *b = &c->b;
+	unsigned n = request_words(c->words, c->n, c->key != NULL);
+	int rc;
+
 	printf("Schedule: on the next boot, before the root filesystem mounts, the initramfs "
 	       "runs once:\n  shrinkbox");
 	for (unsigned i = 0; i < n; i++)
-		printf(" %s", words[i]);
-	printf(" --yes\n  request: %s/request on %s (UUID %s)%s%s\n", b.req, b.dev, b.uuid,
-	       key ? "; key file at boot: " : "; no --boot-key: where a LUKS2 mapping's key is in "
-	       "the kernel keyring, its passphrase is asked on the console at boot",
-	       key ? key : "");
+		printf(" %s", c->words[i]);
+	printf(" --yes\n  request: %s/request on %s (UUID %s)%s%s\n", b->req, b->dev, b->uuid,
+	       c->key ? "; key file at boot: " : "; no --boot-key: where a LUKS2 mapping's key is "
+	       "in the kernel keyring, its passphrase is asked on the console at boot",
+	       c->key ? c->key : "");
 	printf("  the initramfs must have been built with shrinkbox's hook while %s was mounted "
 	       "(it records that UUID: update-initramfs -u, or dracut -f, after installing); the "
-	       "result: shrinkbox schedule --status\n", b.dir);
-	if (dry) {
+	       "result: shrinkbox schedule --status\n", b->dir);
+	if (c->dry) {
 		printf("Dry run: nothing was scheduled.\n");
 		return EXIT_DONE;
 	}
-	mutate.yes = yes;
+	mutate.yes = c->yes;
 	rc = applet_consent();
 	if (rc <= 0)
 		return EXIT_REFUSED;
 	err_clear();
-	rc = write_request(&b, key, words, n);
+	rc = write_request(b, c->key, c->words, n);
 	if (rc < 0) {
 		log_error("%s (nothing was scheduled)", err_msg(rc));
 		return EXIT_FAILED;
 	}
-	printf("Done: scheduled for the next boot (%s/request). Reboot to run it.\n", b.req);
+	printf("Done: scheduled for the next boot (%s/request). Reboot to run it.\n", b->req);
 	return EXIT_DONE;
+}
+
+int schedule_main(int argc, char **argv)
+{
+	struct sched c = { .on = NULL };
+	int rc;
+
+	rc = sched_parse(argc, argv, &c);
+	if (rc != APPLET_NEXT)
+		return rc;
+	rc = bootfs_find(c.on, &c.b);
+	if (rc)
+		return rc;
+	if (c.status)
+		return do_status(&c.b);
+	if (c.cancel)
+		return c.dry ? EXIT_DONE : do_cancel(&c.b);
+	rc = sched_where(&c);
+	if (rc == APPLET_NEXT)
+		rc = sched_plan(&c);
+	if (rc == APPLET_NEXT)
+		rc = sched_write(&c);
+	return rc;
 }

@@ -84,15 +84,102 @@ static int activate_lvs(const char *mapping)
 	return EXIT_DONE;
 }
 
+/* One unlock's state, stage to stage. */
+struct unlock {
+	const char *dev, *name;
+	char defname[64];
+	struct crypt_device *cd;
+	struct secret pw;
+	int slot;
+};
+
+/* The LUKS header; a device already open ends here (its LVs activated). */
+static int unlock_load(struct unlock *u, const char *name_arg)
+{
+	char holder[128], mapping[DEV_PATH_MAX];
+	struct stat st;
+	int r;
+
+	/* libcryptsetup reports a device it may not open as "Block device required". */
+	if (access(u->dev, R_OK) < 0 && (errno == EACCES || errno == EPERM)) {
+		log_error("%s: Permission denied: run as root", u->dev);
+		return EXIT_FAILED;
+	}
+	luks_quiet();
+	r = crypt_init(&u->cd, u->dev);
+	if (r == 0)
+		r = crypt_load(u->cd, CRYPT_LUKS, NULL);
+	if (r < 0) {
+		log_error("%s: not a LUKS device, or its header cannot be read (%s)", u->dev,
+			  strerror(-r));
+		return EXIT_FAILED;
+	}
+	snprintf(u->defname, sizeof(u->defname), "luks-%s", crypt_get_uuid(u->cd));
+	u->name = name_arg ? name_arg : u->defname;
+
+	/* Already open: reuse the mapping, whatever its name. */
+	if (!opt_test && stat(u->dev, &st) == 0 && S_ISBLK(st.st_mode) &&
+	    blk_crypt_holder(st.st_rdev, holder) == 0) {
+		printf("%s is already open as /dev/mapper/%s.\n", u->dev, holder);
+		snprintf(mapping, sizeof(mapping), "/dev/mapper/%s", holder);
+		return opt_no_activate ? EXIT_DONE : activate_lvs(mapping);
+	}
+	return APPLET_NEXT;
+}
+
+/* The key, asked up to --tries times on a terminal; the mapping opened (or, --test, checked). */
+static int unlock_open(struct unlock *u)
+{
+	const char *loaded;
+	int r = -EPERM, tries;
+
+	if (secret_alloc(&u->pw) < 0) {
+		log_error("cannot allocate locked memory for the passphrase");
+		return EXIT_FAILED;
+	}
+	/*
+	 * Keep the volume key in the dm table, as LUKS1 always does, not in the kernel
+	 * keyring: then cryptresize (and shrink) never has to ask for the passphrase again.
+	 */
+	crypt_volume_key_keyring(u->cd, 0);
+	tries = isatty(STDIN_FILENO) && !applet_key_from_file() ? opt_tries : 1;
+	for (int t = 0; t < tries; t++) {
+		err_clear();
+		r = applet_read_key(&u->pw, "Passphrase: ");
+		if (r < 0) {
+			log_error("%s", err_msg(r));
+			return EXIT_FAILED;
+		}
+		err_clear();
+		if (opt_test)
+			r = luks_check_key(u->dev, u->pw.buf, u->pw.len, &u->slot, &loaded);
+		else
+			r = u->slot = luks_activate_key(u->cd, u->name, u->pw.buf, u->pw.len, 0,
+							&loaded);
+		explicit_bzero(u->pw.buf, u->pw.len);
+		if (loaded)
+			printf("Loaded the kernel module %s (AF_ALG, to decrypt key slots).\n",
+			       loaded);
+		if (r >= 0)
+			return APPLET_NEXT;
+		if (r == -EPERM)
+			log_error("%s: no key slot opens with this %s", u->dev,
+				  applet_key_from_file() ? "key file" : "passphrase");
+		else
+			log_error("%s", err_msg(r));
+		if (r != -EPERM)
+			return EXIT_FAILED;
+	}
+	return EXIT_FAILED;
+}
+
 int unlock_main(int argc, char **argv)
 {
-	struct crypt_device *cd = NULL;
-	struct secret pw = { 0 };
-	const char *args[2], *dev, *name, *loaded;
-	char defname[64], holder[128], mapping[DEV_PATH_MAX];
-	struct stat st;
+	struct unlock u = { .slot = -1 };
+	const char *args[2];
+	char mapping[DEV_PATH_MAX];
 	poptContext ctx;
-	int r, rc = EXIT_FAILED, n, tries, slot = -1;
+	int rc, n;
 
 	secret_protect_process();
 	if (applet_parse("unlock", argc, argv, unlock_opts, "DEVICE [NAME]", &ctx))
@@ -104,81 +191,20 @@ int unlock_main(int argc, char **argv)
 		poptFreeContext(ctx);
 		return EXIT_USAGE;
 	}
-	dev = args[0];
-	/* libcryptsetup reports a device it may not open as "Block device required". */
-	if (access(dev, R_OK) < 0 && (errno == EACCES || errno == EPERM)) {
-		log_error("%s: Permission denied: run as root", dev);
-		goto out;
-	}
-	luks_quiet();
-	r = crypt_init(&cd, dev);
-	if (r == 0)
-		r = crypt_load(cd, CRYPT_LUKS, NULL);
-	if (r < 0) {
-		log_error("%s: not a LUKS device, or its header cannot be read (%s)", dev,
-			  strerror(-r));
-		goto out;
-	}
-	snprintf(defname, sizeof(defname), "luks-%s", crypt_get_uuid(cd));
-	name = n > 1 ? args[1] : defname;
-
-	/* Already open: reuse the mapping, whatever its name. */
-	if (!opt_test && stat(dev, &st) == 0 && S_ISBLK(st.st_mode) &&
-	    blk_crypt_holder(st.st_rdev, holder) == 0) {
-		printf("%s is already open as /dev/mapper/%s.\n", dev, holder);
-		snprintf(mapping, sizeof(mapping), "/dev/mapper/%s", holder);
-		rc = opt_no_activate ? EXIT_DONE : activate_lvs(mapping);
-		goto out;
-	}
-	if (secret_alloc(&pw) < 0) {
-		log_error("cannot allocate locked memory for the passphrase");
-		goto out;
-	}
-	/*
-	 * Keep the volume key in the dm table, as LUKS1 always does, not in the kernel
-	 * keyring: then cryptresize (and shrink) never has to ask for the passphrase again.
-	 */
-	crypt_volume_key_keyring(cd, 0);
-	tries = isatty(STDIN_FILENO) && !applet_key_from_file() ? opt_tries : 1;
-	for (int t = 0; t < tries; t++) {
-		err_clear();
-		r = applet_read_key(&pw, "Passphrase: ");
-		if (r < 0) {
-			log_error("%s", err_msg(r));
-			goto out;
-		}
-		err_clear();
-		if (opt_test)
-			r = luks_check_key(dev, pw.buf, pw.len, &slot, &loaded);
-		else
-			r = slot = luks_activate_key(cd, name, pw.buf, pw.len, 0, &loaded);
-		explicit_bzero(pw.buf, pw.len);
-		if (loaded)
-			printf("Loaded the kernel module %s (AF_ALG, to decrypt key slots).\n",
-			       loaded);
-		if (r >= 0)
-			break;
-		if (r == -EPERM)
-			log_error("%s: no key slot opens with this %s", dev,
-				  applet_key_from_file() ? "key file" : "passphrase");
-		else
-			log_error("%s", err_msg(r));
-		if (r != -EPERM)
-			goto out;
-	}
-	if (r < 0)
-		goto out;
-	if (opt_test) {
-		printf("The key opens key slot %d of %s.\n", slot, dev);
+	u.dev = args[0];
+	rc = unlock_load(&u, n > 1 ? args[1] : NULL);
+	if (rc == APPLET_NEXT)
+		rc = unlock_open(&u);
+	if (rc == APPLET_NEXT && opt_test) {
+		printf("The key opens key slot %d of %s.\n", u.slot, u.dev);
 		rc = EXIT_DONE;
-		goto out;
+	} else if (rc == APPLET_NEXT) {
+		printf("%s is open as /dev/mapper/%s (key slot %d).\n", u.dev, u.name, u.slot);
+		snprintf(mapping, sizeof(mapping), "/dev/mapper/%s", u.name);
+		rc = opt_no_activate ? EXIT_DONE : activate_lvs(mapping);
 	}
-	printf("%s is open as /dev/mapper/%s (key slot %d).\n", dev, name, slot);
-	snprintf(mapping, sizeof(mapping), "/dev/mapper/%s", name);
-	rc = opt_no_activate ? EXIT_DONE : activate_lvs(mapping);
-out:
-	secret_free(&pw);
-	crypt_free(cd);
+	secret_free(&u.pw);
+	crypt_free(u.cd);
 	poptFreeContext(ctx);
 	return rc;
 }

@@ -15,6 +15,7 @@
 #include "stack.h"
 #include "../util/cleanup.h"
 #include "../util/copy.h"
+#include "../util/timing.h"
 #include "../util/err.h"
 #include "../util/io.h"
 #include "../util/strfmt.h"
@@ -56,6 +57,7 @@ static int copy_one(const struct side *src, const struct side *dst, uint64_t fro
 		.from = from, .to = to, .len = len, .chunk = o->chunk,
 		.written = o->progress ? written : NULL, .arg = o->progress,
 	};
+	uint64_t t0 = timing_now();
 	int r = copy_range(&j);
 
 	if (r < 0)
@@ -63,6 +65,7 @@ static int copy_one(const struct side *src, const struct side *dst, uint64_t fro
 	/* The copy is on the disk before any metadata points at it. */
 	if (fdatasync(dst->fd) < 0)
 		return err_set(-errno, "%s: flush failed: %m", dst->path);
+	timing_note("copy", timing_now() - t0);	/* the copy and its flush */
 	if (!o->verify)
 		return 0;
 	/*

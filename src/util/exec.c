@@ -9,6 +9,7 @@
 
 #include "err.h"
 #include "exec.h"
+#include "timing.h"
 #include "log.h"
 
 static const char *const dirs[] = { "/usr/sbin", "/sbin", "/usr/bin", "/bin", NULL };
@@ -30,6 +31,7 @@ int run_program(char *const argv[], int *status, char *out, size_t len)
 {
 	char path[256];
 	int pipefd[2], wstatus, r;
+	uint64_t t0;
 	size_t o = 0;
 	pid_t pid;
 
@@ -39,6 +41,7 @@ int run_program(char *const argv[], int *status, char *out, size_t len)
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		return -errno;
 	log_debug("running %s", path);
+	t0 = timing_now();
 	pid = fork();
 	if (pid < 0) {
 		r = -errno;
@@ -84,5 +87,6 @@ int run_program(char *const argv[], int *status, char *out, size_t len)
 		if (errno != EINTR)
 			return -errno;
 	*status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
+	timing_note(argv[0], timing_now() - t0);
 	return 0;
 }

@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Where the time of a command goes, for bench/shrink-vm.sh: with SHRINKBOX_TIMING=FILE in
+ * the environment, each external tool run (e2fsck, resize2fs, ...) and each extent copy
+ * appends one line "WHAT NANOSECONDS" to FILE. The steps a whole-stack command runs inherit
+ * the variable, so one file holds the whole command. Without it, nothing is written.
+ */
+#ifndef SB_TIMING_H
+#define SB_TIMING_H
+
+#include <stdint.h>
+
+/* CLOCK_MONOTONIC in nanoseconds. */
+uint64_t timing_now(void);
+/* Appends "what ns" to $SHRINKBOX_TIMING, if set; errors are ignored (a bench aid). */
+void timing_note(const char *what, uint64_t ns);
+
+#endif
