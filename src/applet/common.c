@@ -23,6 +23,7 @@
 #include "../lvm/commit.h"
 #include "../util/err.h"
 #include "../util/log.h"
+#include "../util/timing.h"
 #include "../util/secret.h"
 #include "../util/units.h"
 
@@ -430,7 +431,8 @@ int applet_open_pv(const char *pv, char vgname[128], struct vgh **h, int *dev)
 int applet_step(const char *applet, const char *a1, const char *a2, const char *a3,
 		const char *a4, const char *keyfile)
 {
-	char *argv[16];
+	char *argv[16], what[48];
+	uint64_t t0;
 	int n = 0, rc;
 
 	argv[n++] = "shrinkbox";
@@ -464,10 +466,13 @@ int applet_step(const char *applet, const char *a1, const char *a2, const char *
 		a1 ? " " : "", a1 ? a1 : "", a2 ? " " : "", a2 ? a2 : "", a3 ? " " : "",
 		a3 ? a3 : "", a4 ? " " : "", a4 ? a4 : "");
 	fflush(stdout);
+	t0 = timing_now();
 	if (step_key.len && !keyfile && !strcmp(applet, "cryptresize"))
 		rc = run_self_input(argv, step_key.buf, step_key.len);
 	else
 		rc = run_self(argv);
+	snprintf(what, sizeof(what), "step:%s", applet);
+	timing_note(what, timing_now() - t0);
 	if (rc != 0)
 		log_error("step \"%s\" failed (exit %d)", applet, rc);
 	return rc;

@@ -1,4 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * A whole-stack command's steps (steps.h): planned before the first runs, shown, then run.
+ */
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -8,6 +11,9 @@
 #include "steps.h"
 #include "../applets.h"
 #include "../util/log.h"
+
+/* shrink: one lvshrink per LV, then defrag, pvresize, cryptresize, partresize and two fills. */
+_Static_assert(STEPS_MAX >= MAX_LV_TARGETS + 6, "room for every step of a shrink");
 
 bool steps_add(struct steps *l, const char *applet, const char *a1, const char *a2,
 	       const char *a3, const char *a4)
