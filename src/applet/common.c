@@ -625,6 +625,33 @@ struct json_object *applet_layers_json(const char *applet, const char *dev,
 	return o;
 }
 
+struct json_object *applet_pv_json(struct json_object *o, const struct stack_view *sv,
+				   const struct targets *t, const struct lv_target *lvt,
+				   unsigned n_lvt)
+{
+	const struct vg *vg = sv->pv->vg;
+	uint64_t ext = vg->extent_size * SECTOR_SIZE;
+	struct json_object *lvs = json_object_new_array();
+
+	J_ADD(o, "vg", J_STR(vg->name));
+	J_ADD(o, "extent_bytes", J_U64(ext));
+	J_ADD(o, "pv", J_STR(sv->pv->path));
+	J_ADD(o, "pv_extents_before", J_U64(vg->pvs[sv->pv->pv_index].pe_count));
+	J_ADD(o, "pv_extents_after", J_U64(t->pe_count));
+	J_ADD(o, "pv_bytes_after", J_U64(t->pv_bytes));
+	for (unsigned i = 0; i < n_lvt; i++) {
+		struct json_object *x = json_object_new_object();
+
+		J_ADD(x, "lv", J_STR(lvt[i].name));
+		J_ADD(x, "extents_before", J_U64(vg->lvs[lvt[i].lv].le_count));
+		J_ADD(x, "extents_after", J_U64(lvt[i].new_le));
+		J_ADD(x, "bytes_after", J_U64(lvt[i].new_le * ext));
+		json_object_array_add(lvs, x);
+	}
+	J_ADD(o, "lvs", lvs);
+	return lvs;
+}
+
 /*
  * systemd-cryptenroll's TPM2 token unseals its key only while the PCRs of its
  * policy hold the values they had at enrolment; PCR 5 holds the firmware's

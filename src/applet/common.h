@@ -183,6 +183,15 @@ struct json_object;
 struct json_object *applet_layers_json(const char *applet, const char *dev,
 				       const struct stack_view *sv, const struct targets *t,
 				       bool changes);
+/*
+ * For a PV: the VG, the extent size, the PV before and after, and "lvs", one object per
+ * target with its extents before and after and its bytes after, added to o. Returns the
+ * "lvs" array (o owns it) for the applet's own per-LV keys, in the order of lvt.
+ */
+struct lv_target;
+struct json_object *applet_pv_json(struct json_object *o, const struct stack_view *sv,
+				   const struct targets *t, const struct lv_target *lvt,
+				   unsigned n_lvt);
 
 struct luks_info;
 /* A TPM2 token bound to PCR 5 and no other keyslot, when the table changes: E_REFUSED. */

@@ -274,32 +274,20 @@ static void print_json(const char *dev, const struct stack_view *sv, const struc
 		       const struct part_entry *cont, const struct lv_target *lvt, unsigned n_lvt,
 		       const struct steps *l, bool changes)
 {
-	const struct vg *vg = sv->pv->vg;
 	struct json_object *o = applet_layers_json("grow", dev, sv, t, changes);
-	struct json_object *lvs = json_object_new_array();
+	struct json_object *lvs;
 
 	if (cont) {
 		J_ADD(o, "container_partition_number", J_U64(cont->partno));
 		J_ADD(o, "container_end_sector_after", J_U64(sv->entry->start + t->part_size - 1));
 	}
-	J_ADD(o, "vg", J_STR(vg->name));
-	J_ADD(o, "extent_bytes", J_U64(vg->extent_size * SECTOR_SIZE));
-	J_ADD(o, "pv", J_STR(sv->pv->path));
-	J_ADD(o, "pv_extents_before", J_U64(vg->pvs[sv->pv->pv_index].pe_count));
-	J_ADD(o, "pv_extents_after", J_U64(t->pe_count));
-	J_ADD(o, "pv_bytes_after", J_U64(t->pv_bytes));
+	lvs = applet_pv_json(o, sv, t, lvt, n_lvt);
 	for (unsigned i = 0; i < n_lvt; i++) {
-		struct json_object *x = json_object_new_object();
+		struct json_object *x = json_object_array_get_idx(lvs, i);
 
-		J_ADD(x, "lv", J_STR(lvt[i].name));
-		J_ADD(x, "extents_before", J_U64(vg->lvs[lvt[i].lv].le_count));
-		J_ADD(x, "extents_after", J_U64(lvt[i].new_le));
-		J_ADD(x, "bytes_after", J_U64(lvt[i].new_le * vg->extent_size * SECTOR_SIZE));
 		J_ADD(x, "filesystem_grows", J_BOOL(lvt[i].fs_short));
 		J_ADD(x, "mounted", J_BOOL(lv_mounted(sv, lvt[i].lv)));
-		json_object_array_add(lvs, x);
 	}
-	J_ADD(o, "lvs", lvs);
 	J_ADD(o, "steps", changes ? steps_json(l) : json_object_new_array());
 	json_print(o);
 }

@@ -255,26 +255,12 @@ static void print_json(const char *dev, const struct stack_view *sv, const struc
 {
 	const struct vg *vg = sv->pv->vg;
 	struct json_object *o = applet_layers_json("shrink", dev, sv, t, changes);
-	struct json_object *lvs = json_object_new_array();
+	struct json_object *lvs = applet_pv_json(o, sv, t, lvt, n_lvt);
 
-	J_ADD(o, "vg", J_STR(vg->name));
-	J_ADD(o, "extent_bytes", J_U64(vg->extent_size * SECTOR_SIZE));
-	J_ADD(o, "pv", J_STR(sv->pv->path));
-	J_ADD(o, "pv_extents_before", J_U64(vg->pvs[sv->pv->pv_index].pe_count));
 	J_ADD(o, "pv_extents_used", J_U64(sv->l.used));
-	J_ADD(o, "pv_extents_after", J_U64(t->pe_count));
-	J_ADD(o, "pv_bytes_after", J_U64(t->pv_bytes));
-	for (unsigned i = 0; i < n_lvt; i++) {
-		struct json_object *x = json_object_new_object();
-
-		J_ADD(x, "lv", J_STR(lvt[i].name));
-		J_ADD(x, "extents_before", J_U64(vg->lvs[lvt[i].lv].le_count));
-		J_ADD(x, "extents_after", J_U64(lvt[i].new_le));
-		J_ADD(x, "bytes_after", J_U64(lvt[i].new_le * vg->extent_size * SECTOR_SIZE));
-		J_ADD(x, "resize_mark", J_BOOL(vg_lv_has_tag(vg, lvt[i].lv, RESIZE_MARK)));
-		json_object_array_add(lvs, x);
-	}
-	J_ADD(o, "lvs", lvs);
+	for (unsigned i = 0; i < n_lvt; i++)
+		J_ADD(json_object_array_get_idx(lvs, i), "resize_mark",
+		      J_BOOL(vg_lv_has_tag(vg, lvt[i].lv, RESIZE_MARK)));
 	J_ADD(o, "steps", changes ? steps_json(l) : json_object_new_array());
 	json_print(o);
 }
