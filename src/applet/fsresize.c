@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * fsresize DEVICE [--size S] [--dry-run] [--yes]
+ * fsresize DEVICE [--size S] [--json] [--dry-run] [--yes]
  *
  * The filesystem or swap area directly on DEVICE (a partition, an open LUKS
  * mapping; not an LV: lvshrink and lvgrow resize those with their LV) made S,
@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "common.h"
+#include "jsonout.h"
 #include "../applets.h"
 #include "../layer/sysfs.h"
 #include "../lvm/commit.h"
@@ -29,12 +30,14 @@ static const char *opt_size;
 static const struct poptOption fsresize_opts[] = {
 	{ "size", 's', POPT_ARG_STRING, &opt_size, 0,
 	  "the filesystem's new size with a unit (default: fill the device)", "SIZE" },
+	{ "json", 'j', POPT_ARG_NONE, &mutate.json, 0,
+	  "print the plan as one JSON document on stdout (other lines go to stderr)", NULL },
 	{ NULL, 0, POPT_ARG_INCLUDE_TABLE, (void *)mutate_table, 0, NULL, NULL },
 	POPT_TABLEEND
 };
 
 const struct applet_help fsresize_help = {
-	.synopsis = "DEVICE [--size SIZE]",
+	.synopsis = "DEVICE [--size SIZE] [--json]",
 	.description = "The ext2/3/4, XFS or btrfs filesystem or swap area directly on "
 		       "DEVICE (a partition or an open LUKS mapping; an LV is resized with "
 		       "lvshrink or lvgrow) becomes SIZE, rounded down to whole blocks, or without --size fills DEVICE to its "
@@ -56,16 +59,22 @@ const struct applet_help fsresize_help = {
 	},
 };
 
+/* With --json, stdout holds the JSON document only. */
+static FILE *text_out(void)
+{
+	return mutate.json ? stderr : stdout;
+}
+
 static void say(const char *fmt, ...)
 {
 	va_list ap;
 
-	printf("  ");
+	fprintf(text_out(), "  ");
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	vfprintf(text_out(), fmt, ap);
 	va_end(ap);
-	printf("\n");
-	fflush(stdout);
+	fprintf(text_out(), "\n");
+	fflush(text_out());
 }
 
 /* An LV's filesystem is resized with its LV (lvshrink, lvgrow), never alone. */
@@ -82,6 +91,18 @@ static int refuse_lv(const char *dev)
 		       "together with it", dev, name);
 }
 
+static const char *fsresize_steps(const struct devfs_plan *p)
+{
+	if (p->kind == FS_SWAP)
+		return "swap header";
+	if (p->kind == FS_XFS)
+		return p->mounted ? "xfs_growfs (online)" : "xfs_growfs on a private mount";
+	if (p->kind == FS_BTRFS)
+		return p->mounted ? "btrfs filesystem resize (online)" :
+		       "btrfs filesystem resize on a private mount; btrfs check --readonly";
+	return p->mounted ? "resize2fs (online)" : "e2fsck -f -p; resize2fs";
+}
+
 static void fsresize_print(const char *dev, const struct devfs_plan *p)
 {
 	char a[SIZE_FMT_LEN], b[SIZE_FMT_LEN];
@@ -96,15 +117,27 @@ static void fsresize_print(const char *dev, const struct devfs_plan *p)
 	if ((p->kind == FS_EXT || p->kind == FS_BTRFS) && p->target < p->fs.size)
 		printf("  %s minimum: %s\n", p->kind == FS_EXT ? "resize2fs's" : "btrfs's",
 		       size_fmt(a, p->fs_min));
-	if (p->kind == FS_SWAP)
-		printf("  steps: swap header\n");
-	else if (p->kind == FS_XFS)
-		printf("  steps: xfs_growfs%s\n", p->mounted ? " (online)" : " on a private mount");
-	else if (p->kind == FS_BTRFS)
-		printf("  steps: btrfs filesystem resize%s\n", p->mounted ? " (online)" :
-		       " on a private mount; btrfs check --readonly");
-	else
-		printf("  steps: %s\n", p->mounted ? "resize2fs (online)" : "e2fsck -f -p; resize2fs");
+	printf("  steps: %s\n", fsresize_steps(p));
+}
+
+static void fsresize_json(const char *dev, const struct devfs_plan *p)
+{
+	struct json_object *o = json_object_new_object();
+
+	J_ADD(o, "schema_version", J_U64(1));
+	J_ADD(o, "applet", J_STR("fsresize"));
+	J_ADD(o, "device", J_STR(dev));
+	J_ADD(o, "changes", J_BOOL(p->changes));
+	J_ADD(o, "content", J_STR(p->kind == FS_SWAP ? "swap" : p->fs.type));
+	J_ADD(o, "mounted", J_BOOL(p->mounted));
+	J_ADD(o, "device_bytes", J_U64(p->dev_bytes));
+	J_ADD(o, "content_bytes_before", J_U64(p->fs.size));
+	J_ADD(o, "content_bytes_after", J_U64(p->target));
+	J_ADD(o, "block_bytes", J_U64(p->fs.block_size));
+	if ((p->kind == FS_EXT || p->kind == FS_BTRFS) && p->target < p->fs.size)
+		J_ADD(o, "content_minimum_bytes", J_U64(p->fs_min));
+	J_ADD(o, "steps", J_STR(p->changes ? fsresize_steps(p) : ""));
+	json_print(o);
 }
 
 /* The plan (or "No changes."), consent, the resize. */
@@ -122,11 +155,15 @@ static int fsresize_run(const char *dev, uint64_t bytes)
 		r = devfs_plan(dev, bytes, 0, &p);
 	if (r < 0)
 		return applet_fail_open(r, "");
+	if (mutate.json)
+		fsresize_json(dev, &p);
 	if (!p.changes) {
-		printf("No changes.\n");
+		if (!mutate.json)
+			printf("No changes.\n");
 		return EXIT_DONE;
 	}
-	fsresize_print(dev, &p);
+	if (!mutate.json)
+		fsresize_print(dev, &p);
 	r = applet_consent();
 	if (r <= 0)
 		return r == 0 ? EXIT_DONE : EXIT_REFUSED;
@@ -134,7 +171,7 @@ static int fsresize_run(const char *dev, uint64_t bytes)
 	r = devfs_apply(&p, &fo, &res.wrote);
 	if (r < 0)
 		return applet_fail(r, &res, NULL);
-	printf("Done: the %s on %s covers %s.\n", p.fs.type, dev, size_fmt(a, p.target));
+	fprintf(text_out(), "Done: the %s on %s covers %s.\n", p.fs.type, dev, size_fmt(a, p.target));
 	return EXIT_DONE;
 }
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * lvresize VG/LV --size S | --extents N [--fs-checked] [--dry-run] [--yes] ...
+ * lvresize VG/LV --size S | --extents N [--fs-checked] [--json] [--dry-run] [--yes] ...
  *
  * The metadata half of an LV resize. A size in bytes is rounded to whole
  * extents in the safe direction (up: never less than asked for) and the plan
@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "jsonout.h"
 #include "../applets.h"
 #include "../lvm/commit.h"
 #include "../lvm/edit.h"
@@ -34,13 +35,15 @@ static const struct poptOption lvresize_opts[] = {
 	  "new LV size in extents; +N grows by, -N shrinks by", "N" },
 	{ "fs-checked", 0, POPT_ARG_NONE, &opt_fs_checked, 0,
 	  "the filesystem already fits the smaller size (set by lvshrink)", NULL },
+	{ "json", 'j', POPT_ARG_NONE, &mutate.json, 0,
+	  "print the plan as one JSON document on stdout (other lines go to stderr)", NULL },
 	{ NULL, 0, POPT_ARG_INCLUDE_TABLE, (void *)mutate_table, 0, NULL, NULL },
 	POPT_TABLEEND
 };
 
 const struct applet_help lvresize_help = {
-	.synopsis = "VG/LV --size [+|-]SIZE [--fs-checked]\nVG/LV --extents [+|-]N "
-		    "[--fs-checked]",
+	.synopsis = "VG/LV --size [+|-]SIZE [--fs-checked] [--json]\nVG/LV --extents [+|-]N "
+		    "[--fs-checked] [--json]",
 	.description = "The metadata half of an LV resize, as lvm2's lvresize -L and -l take "
 		       "it: SIZE (or N extents) is the new size, +SIZE grows by SIZE, -SIZE "
 		       "shrinks by it. A size in bytes is rounded to whole extents in the safe "
@@ -77,6 +80,27 @@ static void print_segments(const struct vg *vg, const struct vg_lv *lv, const ch
 	}
 }
 
+static struct json_object *segments_json(const struct vg *vg, const struct vg_lv *lv)
+{
+	struct json_object *arr = json_object_new_array();
+
+	for (unsigned i = 0; i < lv->n_segs; i++) {
+		const struct vg_seg *seg = &lv->segs[i];
+
+		for (unsigned a = 0; a < seg->n_areas; a++) {
+			struct json_object *o = json_object_new_object();
+
+			J_ADD(o, "le_start", J_U64(seg->start_extent));
+			J_ADD(o, "extents", J_U64(seg->extent_count));
+			J_ADD(o, "pv", J_STR(seg->areas[a].pv >= 0 ? vg->pvs[seg->areas[a].pv].handle :
+					      seg->areas[a].lv));
+			J_ADD(o, "pe_start", J_U64(seg->areas[a].pe));
+			json_object_array_add(arr, o);
+		}
+	}
+	return arr;
+}
+
 /* One lvresize's state, stage to stage. */
 struct lvr {
 	const char *arg, *lvname;
@@ -109,7 +133,19 @@ static int lvr_target(struct lvr *c)
 		return EXIT_USAGE;
 	}
 	if (c->want == c->old) {
-		printf("No changes.\n");
+		if (mutate.json) {
+			struct json_object *o = json_object_new_object();
+
+			J_ADD(o, "schema_version", J_U64(1));
+			J_ADD(o, "applet", J_STR("lvresize"));
+			J_ADD(o, "lv", J_STR(c->arg));
+			J_ADD(o, "changes", J_BOOL(false));
+			J_ADD(o, "extents_before", J_U64(c->old));
+			J_ADD(o, "extents_after", J_U64(c->want));
+			json_print(o);
+		} else {
+			printf("No changes.\n");
+		}
 		return EXIT_DONE;
 	}
 	if (c->want < c->old && !opt_fs_checked) {
@@ -133,27 +169,53 @@ static int lvr_plan(struct lvr *c)
 {
 	const struct vg *vg = c->h->vg;
 	uint64_t ext = vg->extent_size * SECTOR_SIZE;
+	struct json_object *o = NULL;
 	char a[SIZE_FMT_LEN], b[SIZE_FMT_LEN];
 	int r;
 
-	printf("Plan for LV %s (metadata seqno %" PRIu64 " -> %" PRIu64 "):\n", c->arg,
-	       vg->seqno, vg->seqno + 1);
-	if (c->bytes && c->bytes % ext)
-		printf("  %s is not a whole number of %s extents: rounded up to %" PRIu64
-		       " extents\n", size_fmt(a, c->bytes), size_fmt(b, ext), c->want);
-	printf("  size: %" PRIu64 " extents = %s  ->  %" PRIu64 " extents = %s\n", c->old,
-	       size_fmt(a, c->old * ext), c->want, size_fmt(b, c->want * ext));
-	printf("  now:\n");
-	print_segments(vg, &vg->lvs[c->lv], "    ");
+	if (mutate.json) {
+		o = json_object_new_object();
+		J_ADD(o, "schema_version", J_U64(1));
+		J_ADD(o, "applet", J_STR("lvresize"));
+		J_ADD(o, "lv", J_STR(c->arg));
+		J_ADD(o, "changes", J_BOOL(true));
+		J_ADD(o, "seqno_before", J_U64(vg->seqno));
+		J_ADD(o, "seqno_after", J_U64(vg->seqno + 1));
+		J_ADD(o, "extent_bytes", J_U64(ext));
+		J_ADD(o, "extents_before", J_U64(c->old));
+		J_ADD(o, "extents_after", J_U64(c->want));
+		J_ADD(o, "lv_bytes_before", J_U64(c->old * ext));
+		J_ADD(o, "lv_bytes_after", J_U64(c->want * ext));
+		J_ADD(o, "rounded_up", J_BOOL(c->bytes && c->bytes % ext));
+		J_ADD(o, "segments_before", segments_json(vg, &vg->lvs[c->lv]));
+	} else {
+		printf("Plan for LV %s (metadata seqno %" PRIu64 " -> %" PRIu64 "):\n", c->arg,
+		       vg->seqno, vg->seqno + 1);
+		if (c->bytes && c->bytes % ext)
+			printf("  %s is not a whole number of %s extents: rounded up to %" PRIu64
+			       " extents\n", size_fmt(a, c->bytes), size_fmt(b, ext), c->want);
+		printf("  size: %" PRIu64 " extents = %s  ->  %" PRIu64 " extents = %s\n", c->old,
+		       size_fmt(a, c->old * ext), c->want, size_fmt(b, c->want * ext));
+		printf("  now:\n");
+		print_segments(vg, &vg->lvs[c->lv], "    ");
+	}
 	err_clear();
 	r = vg_lv_resize(c->h->vg, (unsigned)c->lv, c->want);
 	if (r == 0)
 		r = vg_refresh(&c->h->vg);
-	if (r < 0)
+	if (r < 0) {
+		if (o)
+			json_object_put(o);
 		return applet_fail(r, NULL, c->vgname);
+	}
 	c->lv = vg_find_lv(c->h->vg, c->lvname);
-	printf("  after:\n");
-	print_segments(c->h->vg, &c->h->vg->lvs[c->lv], "    ");
+	if (o) {
+		J_ADD(o, "segments_after", segments_json(c->h->vg, &c->h->vg->lvs[c->lv]));
+		json_print(o);
+	} else {
+		printf("  after:\n");
+		print_segments(c->h->vg, &c->h->vg->lvs[c->lv], "    ");
+	}
 	return APPLET_NEXT;
 }
 
@@ -176,8 +238,8 @@ static int lvr_commit(struct lvr *c)
 	r = vgh_commit(c->h, &co, &res);
 	if (r < 0)
 		return applet_fail(r, &res, c->vgname);
-	printf("Done: %s is %" PRIu64 " extents; metadata seqno %" PRIu64 ".\n"
-	       "Previous metadata: %s\n", c->arg, c->want, res.seqno, res.backup);
+	fprintf(mutate.json ? stderr : stdout, "Done: %s is %" PRIu64 " extents; metadata seqno %"
+		PRIu64 ".\nPrevious metadata: %s\n", c->arg, c->want, res.seqno, res.backup);
 	return EXIT_DONE;
 }
 

@@ -155,8 +155,9 @@ f=$(ls "$TMPD"/bk3/* 2>/dev/null | head -n 1)
 	bad vgcfg_backup_dry_run_saves_nothing "rc $rc/$rc2: $out / $out2"
 
 # ---- 4. JSON: schema_version, and every number's key names its unit (or is a count of one).
-UNIT='^(pe_|le_)|_(bytes|sectors?|pe|bits|ms|kb|mib_s|seconds|ratio)$'
-COUNT='^(extents|blocks|free_blocks|seqno|number|version|keyslots|passphrase_keyslots|tokens|stripe_count|schema_version|next_partition|iterations|iterations_per_second|parallel_threads)$'
+# A unit may be followed by _before or _after (lvshrink's lv_bytes_before).
+UNIT='^(pe_|le_)|_(bytes|sectors?|pe|bits|ms|kb|mib_s|seconds|ratio)(_before|_after)?$'
+COUNT='^(extents|blocks|free_blocks|seqno|number|version|keyslots|passphrase_keyslots|tokens|stripe_count|schema_version|next_partition|iterations|iterations_per_second|parallel_threads)$|^(extents|seqno)_(before|after)$'
 json_bad=()
 # json_check NAME JSON: schema_version 1 at the top; the numeric keys without a unit.
 json_check() {
@@ -185,6 +186,20 @@ json_check status-pv "$("$SB" status "$d" --json 2>/dev/null)"
 json_check defrag "$("$SB" defrag "$d" --json --dry-run --devices "$d" 2>/dev/null)"
 json_check bench-device "$("$SB" bench device "$d" --size 1MiB --json 2>/dev/null)"
 json_check bench-cipher "$("$SB" bench cipher --iter-time 50 --json 2>/dev/null)"
+# The plans of lvresize, lvshrink and fsresize (dry runs: nothing changes).
+before=$(sha256sum <"$d")
+j=$(sb lvresize "$vg/data" --size +4MiB --dry-run --json 2>/dev/null)
+json_check lvresize "$j"
+[ "$(jq -r '[.extents_before, .extents_after, .lv_bytes_after, (.segments_after | length)] | @tsv' <<<"$j")" = "$(printf '4\t5\t%s\t1' $((20 * MiB)))" ] ||
+	json_bad+=("lvresize: $(jq -c . <<<"$j")")
+json_check lvshrink "$(sb lvshrink "$vg/root" --size -4MiB --dry-run --json 2>/dev/null)"
+[ "$(sha256sum <"$d")" = "$before" ] || json_bad+=("the --json dry runs changed the PV")
+fsd=$(new_loop 32M)
+mkfs.ext4 -q "$fsd"
+j=$("$SB" fsresize "$fsd" --size 16MiB --dry-run --json 2>/dev/null)
+json_check fsresize "$j"
+[ "$(jq -r '[.content, .content_bytes_before, .content_bytes_after, .changes] | @tsv' <<<"$j")" = "$(printf 'ext4\t%s\t%s\ttrue' $((32 * MiB)) $((16 * MiB)))" ] ||
+	json_bad+=("fsresize: $(jq -c . <<<"$j")")
 [ ${#json_bad[@]} = 0 ] && ok json_schema_version_and_units || bad json_schema_version_and_units "${json_bad[*]}"
 
 finish
