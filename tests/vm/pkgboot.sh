@@ -92,14 +92,15 @@ ns_main() {
 	itools)
 		ns_itools_conf "$uuid"
 		# update-initramfs -c: what the package's trigger (or a new kernel) runs; -b: into OUT.
-		TMPDIR=$w/tmp update-initramfs -c -k "$KVER" -b "$out/$kind" || return 1
+		env -u SHRINKBOX_BIN TMPDIR="$w/tmp" update-initramfs -c -k "$KVER" -b "$out/$kind" || return 1
 		mv "$out/$kind/initrd.img-$KVER" "$out/initrd-$kind.img"
 		;;
 	dracut)
 		# The installed module and binary only: dracut's own tree (/usr/lib/dracut with
 		# the package's 90shrinkbox), no host configuration, no SHRINKBOX_BIN.
 		mkdir -p "$w/conf.d.empty"
-		TMPDIR=$w/tmp dracut --force --no-hostonly --no-hostonly-cmdline --no-early-microcode \
+		# (run-all.sh gives this script SHRINKBOX_BIN: the module would take that binary)
+		env -u SHRINKBOX_BIN TMPDIR="$w/tmp" dracut --force --no-hostonly --no-hostonly-cmdline --no-early-microcode \
 			--conf /dev/null --confdir "$w/conf.d.empty" --kver "$KVER" \
 			--add "crypt lvm shrinkbox" \
 			--omit "systemd systemd-initrd dracut-systemd kernel-modules-extra nvdimm lunmask resume virtiofs qemu plymouth" \
@@ -214,7 +215,7 @@ t_all=$(date +%s)
 
 deb=${SHRINKBOX_DEB:-}
 if [ -z "$deb" ]; then
-	ver=$(sed -n 's/^VERSION *:= *//p' Makefile)
+	ver=$(make -s --no-print-directory print-version)
 	deb=$TOP/build/pkg/shrinkbox_${ver}_amd64.deb
 	make -s deb >/dev/null || { bad "pkgboot: make deb failed"; finish; }
 fi
