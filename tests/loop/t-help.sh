@@ -190,7 +190,7 @@ json_check bench-cipher "$("$SB" bench cipher --iter-time 50 --json 2>/dev/null)
 before=$(sha256sum <"$d")
 j=$(sb lvresize "$vg/data" --size +4MiB --dry-run --json 2>/dev/null)
 json_check lvresize "$j"
-[ "$(jq -r '[.extents_before, .extents_after, .lv_bytes_after, (.segments_after | length)] | @tsv' <<<"$j")" = "$(printf '4\t5\t%s\t1' $((20 * MiB)))" ] ||
+[ "$(jq -r '[.extents_before, .extents_after, .lv_bytes_after, (.segments_after | map(.extents) | add)] | @tsv' <<<"$j")" = "$(printf '4\t5\t%s\t5' $((20 * MiB)))" ] ||
 	json_bad+=("lvresize: $(jq -c . <<<"$j")")
 json_check lvshrink "$(sb lvshrink "$vg/root" --size -4MiB --dry-run --json 2>/dev/null)"
 [ "$(sha256sum <"$d")" = "$before" ] || json_bad+=("the --json dry runs changed the PV")
