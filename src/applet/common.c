@@ -601,11 +601,9 @@ struct json_object *applet_layers_json(const char *applet, const char *dev,
 				       const struct stack_view *sv, const struct targets *t,
 				       bool changes)
 {
-	struct json_object *o = json_object_new_object();
+	struct json_object *o = json_doc(applet);
 	uint64_t ss = sv->l.table_sector;
 
-	J_ADD(o, "schema_version", J_U64(1));
-	J_ADD(o, "applet", J_STR(applet));
 	J_ADD(o, "device", J_STR(dev));
 	J_ADD(o, "disk", J_STR(sv->disk));
 	J_ADD(o, "partition_number", J_U64(sv->entry->partno));

@@ -122,10 +122,8 @@ static void fsresize_print(const char *dev, const struct devfs_plan *p)
 
 static void fsresize_json(const char *dev, const struct devfs_plan *p)
 {
-	struct json_object *o = json_object_new_object();
+	struct json_object *o = json_doc("fsresize");
 
-	J_ADD(o, "schema_version", J_U64(1));
-	J_ADD(o, "applet", J_STR("fsresize"));
 	J_ADD(o, "device", J_STR(dev));
 	J_ADD(o, "changes", J_BOOL(p->changes));
 	J_ADD(o, "content", J_STR(p->kind == FS_SWAP ? "swap" : p->fs.type));

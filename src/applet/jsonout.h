@@ -17,6 +17,16 @@
 #define J_STR(s) json_object_new_string(s)
 #define J_BOOL(b) json_object_new_boolean(b)
 
+/* A plan's document: {"schema_version": 1, "applet": applet}, keys added after. */
+static inline struct json_object *json_doc(const char *applet)
+{
+	struct json_object *o = json_object_new_object();
+
+	J_ADD(o, "schema_version", J_U64(1));
+	J_ADD(o, "applet", J_STR(applet));
+	return o;
+}
+
 /* Prints o on stdout, pretty, and frees it. */
 static inline void json_print(struct json_object *o)
 {

@@ -134,10 +134,8 @@ static int lvr_target(struct lvr *c)
 	}
 	if (c->want == c->old) {
 		if (mutate.json) {
-			struct json_object *o = json_object_new_object();
+			struct json_object *o = json_doc("lvresize");
 
-			J_ADD(o, "schema_version", J_U64(1));
-			J_ADD(o, "applet", J_STR("lvresize"));
 			J_ADD(o, "lv", J_STR(c->arg));
 			J_ADD(o, "changes", J_BOOL(false));
 			J_ADD(o, "extents_before", J_U64(c->old));
@@ -174,9 +172,7 @@ static int lvr_plan(struct lvr *c)
 	int r;
 
 	if (mutate.json) {
-		o = json_object_new_object();
-		J_ADD(o, "schema_version", J_U64(1));
-		J_ADD(o, "applet", J_STR("lvresize"));
+		o = json_doc("lvresize");
 		J_ADD(o, "lv", J_STR(c->arg));
 		J_ADD(o, "changes", J_BOOL(true));
 		J_ADD(o, "seqno_before", J_U64(vg->seqno));
