@@ -112,8 +112,7 @@ static void print_plan_json(const struct vgh *h, const struct pvresize_plan *p, 
 }
 
 /* --size, the plan (or "No changes."), shown; consent. */
-static int pvr_plan(struct vgh *h, int dev, const char *pv, const char *vgname,
-		    struct pvresize_plan *plan)
+static int pvr_plan(struct vgh *h, int dev, const char *pv, struct pvresize_plan *plan)
 {
 	uint64_t size = 0;
 	int r;
@@ -129,7 +128,7 @@ static int pvr_plan(struct vgh *h, int dev, const char *pv, const char *vgname,
 	r = pvresize_plan(h, (unsigned)dev, size, plan);
 	/* -EINVAL: --size is not whole 512-byte sectors: the argument, not the stack. */
 	if (r < 0)
-		return r == -EINVAL ? applet_plan_fail(r) : applet_fail(r, NULL, vgname);
+		return applet_plan_fail(r);
 	if (pvresize_is_noop(plan)) {
 		if (opt_json)
 			print_plan_json(h, plan, pv, false);
@@ -189,7 +188,7 @@ int pvresize_main(int argc, char **argv)
 	}
 	rc = applet_open_pv(pv, vgname, &h, &dev);
 	if (rc == 0)
-		rc = pvr_plan(h, dev, pv, vgname, &plan);
+		rc = pvr_plan(h, dev, pv, &plan);
 	if (rc == APPLET_NEXT)
 		rc = pvr_apply(h, pv, vgname, &plan);
 	vgh_close(h);
