@@ -17,13 +17,11 @@
 #include "../lvm/edit.h"
 #include "../plan/lvdev.h"
 #include "../plan/fsresize.h"
-#include "../plan/selfexec.h"
 #include "../plan/stackview.h"
 #include "../util/units.h"
 #include "../lvm/commit.h"
 #include "../util/err.h"
 #include "../util/log.h"
-#include "../util/timing.h"
 #include "../util/secret.h"
 #include "../util/units.h"
 
@@ -96,6 +94,8 @@ int applet_parse(const char *name, int argc, char **argv, const struct poptOptio
 	int rc;
 
 	(void)usage_args;	/* the synopsis is the applet's help text now (help.h) */
+	/* Before the first parse: the values the steps start from (step.c). */
+	applet_opts_snapshot();
 	quiet = verbose = debug = want_version = want_help = 0;
 	parse_used = 0;
 	memset(parse_seen, 0, sizeof(parse_seen));
@@ -334,6 +334,16 @@ int applet_fail_open(int r, const char *vg)
 
 /* A passphrase read once (from a terminal) by applet_check_key for the cryptresize step. */
 static struct secret step_key;
+/* Set while a step runs in this process (step.c): applet_read_key gives it step_key. */
+static bool key_handoff;
+
+bool applet_key_handoff(bool on)
+{
+	bool was = key_handoff;
+
+	key_handoff = on;
+	return was;
+}
 
 static const char *key_file, *key_offset, *key_size;
 static uint64_t key_off_n, key_size_n;
@@ -378,6 +388,11 @@ int applet_key_from_file(void)
 
 int applet_read_key(struct secret *pw, const char *prompt)
 {
+	if (key_handoff && step_key.len && !key_file) {
+		memcpy(pw->buf, step_key.buf, step_key.len);
+		pw->len = step_key.len;
+		return 0;
+	}
 	if (key_file)
 		return secret_read_keyfile(pw, key_file, key_off_n, key_size_n);
 	if (isatty(STDIN_FILENO))
@@ -426,56 +441,6 @@ int applet_open_pv(const char *pv, char vgname[128], struct vgh **h, int *dev)
 		return EXIT_USAGE;
 	}
 	return 0;
-}
-
-int applet_step(const char *applet, const char *a1, const char *a2, const char *a3,
-		const char *a4, const char *keyfile)
-{
-	char *argv[16], what[48];
-	uint64_t t0;
-	int n = 0, rc;
-
-	argv[n++] = "shrinkbox";
-	argv[n++] = (char *)applet;
-	if (a1)
-		argv[n++] = (char *)a1;
-	if (a2)
-		argv[n++] = (char *)a2;
-	if (a3)
-		argv[n++] = (char *)a3;
-	if (a4)
-		argv[n++] = (char *)a4;
-	argv[n++] = "--yes";
-	/* The LV steps pass it on to the cryptresize of a LUKS mapping inside the LV. */
-	if (keyfile && (!strcmp(applet, "cryptresize") || !strcmp(applet, "lvshrink") ||
-			!strcmp(applet, "lvgrow"))) {
-		argv[n++] = "--key-file";
-		argv[n++] = (char *)keyfile;
-	}
-	if (mutate.backup_dir) {
-		argv[n++] = "--backup-dir";
-		argv[n++] = (char *)mutate.backup_dir;
-	}
-	if (mutate.devices) {
-		argv[n++] = "--devices";
-		argv[n++] = (char *)mutate.devices;
-	}
-	argv[n] = NULL;
-	run_self_stdout_to_stderr = mutate.json;
-	fprintf(mutate.json ? stderr : stdout, "==> shrinkbox %s%s%s%s%s%s%s%s%s\n", applet,
-		a1 ? " " : "", a1 ? a1 : "", a2 ? " " : "", a2 ? a2 : "", a3 ? " " : "",
-		a3 ? a3 : "", a4 ? " " : "", a4 ? a4 : "");
-	fflush(stdout);
-	t0 = timing_now();
-	if (step_key.len && !keyfile && !strcmp(applet, "cryptresize"))
-		rc = run_self_input(argv, step_key.buf, step_key.len);
-	else
-		rc = run_self(argv);
-	snprintf(what, sizeof(what), "step:%s", applet);
-	timing_note(what, timing_now() - t0);
-	if (rc != 0)
-		log_error("step \"%s\" failed (exit %d)", applet, rc);
-	return rc;
 }
 
 int applet_check_lv_targets(const char *vgname, const struct lv_target *t, unsigned n,

@@ -122,13 +122,28 @@ struct secret;
 int applet_read_key(struct secret *pw, const char *prompt);
 
 /*
- * One step of a whole-stack command: runs "shrinkbox APPLET [A1 [A2 [A3 [A4]]]] --yes"
- * with this run's --backup-dir and --devices (and --key-file for cryptresize, lvshrink
- * and lvgrow),
- * printing "==> shrinkbox ..." first. Returns the step's exit code.
+ * One step of a whole-stack command (step.c): runs "shrinkbox APPLET [A1 [A2 [A3 [A4]]]]
+ * --yes" with this run's --backup-dir and --devices (and --key-file for cryptresize,
+ * lvshrink and lvgrow) in this process, printing "==> shrinkbox ..." first, the
+ * passphrase applet_check_key read handed to it. Returns the step's exit code.
  */
 int applet_step(const char *applet, const char *a1, const char *a2, const char *a3,
 		const char *a4, const char *keyfile);
+/*
+ * Records every applet's option variables as they are before any parse (applet_parse
+ * calls it first): the values a step starts from. False if a table holds a type
+ * step.c cannot save (the steps then refuse to run).
+ */
+bool applet_opts_snapshot(void);
+/*
+ * Saves every option variable and sets it to its value before the first parse (NULL
+ * when that is not known); applet_opts_pop puts the saved values back and frees them.
+ */
+struct opt_state;
+struct opt_state *applet_opts_push(void);
+void applet_opts_pop(struct opt_state *st);
+/* While on, applet_read_key gives the passphrase applet_check_key kept. The previous value. */
+bool applet_key_handoff(bool on);
 
 /*
  * Before the first write of a whole-stack command, what its LV steps need:
@@ -146,7 +161,7 @@ int applet_check_lv_targets(const char *vgname, const struct lv_target *t, unsig
  * Before the first write: when the LUKS mapping's volume key is in the kernel
  * keyring, its resize needs the key again. The key (keyfile, else a terminal
  * prompt, else a refusal) must open a keyslot now; a passphrase typed here is
- * kept, locked, and given to the cryptresize step on its standard input.
+ * kept, locked, and handed to the cryptresize step (applet_key_handoff).
  */
 int applet_check_key(const char *map_name, const char *keyfile);
 /* Wipes and frees that passphrase. */

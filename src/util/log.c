@@ -14,6 +14,12 @@ void log_setup(const char *prog, int verbosity)
 	log_verbosity = verbosity;
 }
 
+void log_get(const char **prog, int *verbosity)
+{
+	*prog = log_prog;
+	*verbosity = log_verbosity;
+}
+
 void log_set_file(const char *path)
 {
 	log_file = fopen(path, "ae");

@@ -11,6 +11,8 @@
 enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 
 void log_setup(const char *prog, int verbosity);
+/* What log_setup set last (a step run in-process puts it back after). */
+void log_get(const char **prog, int *verbosity);
 void log_set_file(const char *path);
 void log_msg(enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

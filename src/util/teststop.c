@@ -50,6 +50,11 @@ const char *test_writelog(void)
 	return getenv("SHRINKBOX_TEST_WRITELOG");
 }
 
+bool test_strict(void)
+{
+	return true;
+}
+
 #else
 
 void test_stop(const char *phase)
@@ -71,6 +76,11 @@ const char *test_lock_dir(void)
 const char *test_writelog(void)
 {
 	return NULL;
+}
+
+bool test_strict(void)
+{
+	return false;
 }
 
 #endif

@@ -36,4 +36,8 @@ const char *test_lock_dir(void);
    default build. */
 const char *test_writelog(void);
 
+/* True in a test build: internal checks that cost a little (the block devices a step left open,
+   applet/step.c) fail the run instead of being skipped. */
+bool test_strict(void);
+
 #endif

@@ -7,6 +7,7 @@
  */
 #include <sanitizer/lsan_interface.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "test.h"
 #include "applets.h"
@@ -303,4 +304,33 @@ TEST(lv_size_relative)
 	CHECK(applet_lv_size("-10", true, 4 << 20, 10, &want, &bytes, &sign) < 0);
 	CHECK(applet_lv_size("+5G", false, 4 << 20, 10, &want, &bytes, &sign) < 0);
 	CHECK(applet_lv_size("+-5MiB", false, 4 << 20, 10, &want, &bytes, &sign) < 0);
+}
+
+/*
+ * A step run in the process of the command (applet/step.c) starts from every
+ * option at its value before any parse, and the command finds its own after.
+ */
+TEST(step_options_fresh_and_restored)
+{
+	struct opt_state *outer, *st;
+
+	CHECK(applet_opts_snapshot());
+	/* What the tests before left set, put aside: this one starts as a process does. */
+	outer = applet_opts_push();
+	CHECK(outer != NULL);
+	if (!outer)
+		return;
+	CHECK_INT(parse("lvresize", "--backup-dir", "/a", "--dry-run", NULL), 0);
+	CHECK(mutate.dry_run && mutate.backup_dir && !strcmp(mutate.backup_dir, "/a"));
+	st = applet_opts_push();
+	CHECK(st != NULL);
+	if (st) {
+		CHECK(!mutate.dry_run && !mutate.backup_dir && !mutate.yes);
+		CHECK_INT(parse("pvresize", "--yes", "--devices", "/b", NULL), 0);
+		CHECK(mutate.yes && mutate.devices);
+		applet_opts_pop(st);
+		CHECK(mutate.dry_run && !mutate.yes && !mutate.devices);
+		CHECK(mutate.backup_dir && !strcmp(mutate.backup_dir, "/a"));
+	}
+	applet_opts_pop(outer);
 }
