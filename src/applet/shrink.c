@@ -40,6 +40,7 @@
 #include "../plan/stackview.h"
 #include "../util/err.h"
 #include "../util/log.h"
+#include "../util/timing.h"
 #include "../util/secret.h"
 #include "../util/units.h"
 
@@ -478,6 +479,7 @@ int shrink_main(int argc, char **argv)
 {
 	static struct shrink s;	/* 40 KiB of steps and reasons: not on the stack */
 	poptContext ctx;
+	uint64_t t0;
 	int rc;
 
 	secret_protect_process();
@@ -490,15 +492,19 @@ int shrink_main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	mutate.json = opt_json;
+	t0 = timing_now();
 	rc = applet_key_file_check(opt_keyfile);
 	if (rc == 0)
 		rc = shrink_open(&s);
+	timing_lap("shrink:probe", &t0);
 	if (rc == APPLET_NEXT)
 		rc = shrink_want(&s);
 	if (rc == APPLET_NEXT)
 		rc = shrink_targets_lvs(&s);
+	timing_lap("shrink:targets", &t0);
 	if (rc == APPLET_NEXT)
 		rc = shrink_check(&s);
+	timing_lap("shrink:check", &t0);
 	if (rc == APPLET_NEXT)
 		rc = shrink_run(&s);
 	applet_key_release();

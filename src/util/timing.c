@@ -38,3 +38,11 @@ void timing_note(const char *what, uint64_t ns)
 	}
 	close(fd);
 }
+
+void timing_lap(const char *what, uint64_t *t0)
+{
+	uint64_t now = timing_now();
+
+	timing_note(what, now - *t0);
+	*t0 = now;
+}

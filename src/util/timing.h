@@ -2,8 +2,10 @@
 /*
  * Where the time of a command goes, for bench/shrink-vm.sh: with SHRINKBOX_TIMING=FILE in
  * the environment, each external tool run (e2fsck, resize2fs, ...) and each extent copy
- * appends one line "WHAT NANOSECONDS" to FILE. The steps a whole-stack command runs inherit
- * the variable, so one file holds the whole command. Without it, nothing is written.
+ * appends one line "WHAT NANOSECONDS" to FILE, and so do each step of a whole-stack command
+ * (step:APPLET, run in the same process) and shrink's planning stages (shrink:probe, the
+ * stack read; shrink:targets, the sizes and the LV choice; shrink:check, what every step
+ * needs). Without it, nothing is written.
  */
 #ifndef SB_TIMING_H
 #define SB_TIMING_H
@@ -14,5 +16,7 @@
 uint64_t timing_now(void);
 /* Appends "what ns" to $SHRINKBOX_TIMING, if set; errors are ignored (a bench aid). */
 void timing_note(const char *what, uint64_t ns);
+/* timing_note(what, now - *t0), then *t0 = now: one stage of a sequence. */
+void timing_lap(const char *what, uint64_t *t0);
 
 #endif

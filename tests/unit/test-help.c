@@ -322,15 +322,16 @@ TEST(step_options_fresh_and_restored)
 		return;
 	CHECK_INT(parse("lvresize", "--backup-dir", "/a", "--dry-run", NULL), 0);
 	CHECK(mutate.dry_run && mutate.backup_dir && !strcmp(mutate.backup_dir, "/a"));
+	mutate.json = 1;	/* as an applet with --json sets it */
 	st = applet_opts_push();
 	CHECK(st != NULL);
 	if (st) {
-		CHECK(!mutate.dry_run && !mutate.backup_dir && !mutate.yes);
+		CHECK(!mutate.dry_run && !mutate.backup_dir && !mutate.yes && !mutate.json);
 		CHECK_INT(parse("pvresize", "--yes", "--devices", "/b", NULL), 0);
 		CHECK(mutate.yes && mutate.devices);
 		applet_opts_pop(st);
 		CHECK(mutate.dry_run && !mutate.yes && !mutate.devices);
-		CHECK(mutate.backup_dir && !strcmp(mutate.backup_dir, "/a"));
+		CHECK(mutate.backup_dir && !strcmp(mutate.backup_dir, "/a") && mutate.json);
 	}
 	applet_opts_pop(outer);
 }
