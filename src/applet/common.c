@@ -332,9 +332,17 @@ int applet_fail_open(int r, const char *vg)
 	return applet_fail(r, NULL, vg);
 }
 
-/* A passphrase read once (from a terminal) by applet_check_key for the cryptresize step. */
-static struct secret step_key;
-/* Set while a step runs in this process (step.c): applet_read_key gives it step_key. */
+/*
+ * The volume keys applet_check_key took out of a key slot, one per mapping (the PV's
+ * LUKS and a LUKS inside an LV may have different passphrases), for the cryptresize
+ * steps: one PBKDF run per mapping and command, and the passphrase wiped at once.
+ */
+#define STEP_KEYS 4
+static struct step_key {
+	char map[128];
+	struct secret vk;
+} step_keys[STEP_KEYS];
+/* Set while a step runs in this process (step.c): applet_step_volume_key answers. */
 static bool key_handoff;
 
 bool applet_key_handoff(bool on)
@@ -388,11 +396,6 @@ int applet_key_from_file(void)
 
 int applet_read_key(struct secret *pw, const char *prompt)
 {
-	if (key_handoff && step_key.len && !key_file) {
-		memcpy(pw->buf, step_key.buf, step_key.len);
-		pw->len = step_key.len;
-		return 0;
-	}
 	if (key_file)
 		return secret_read_keyfile(pw, key_file, key_off_n, key_size_n);
 	if (isatty(STDIN_FILENO))
@@ -475,13 +478,42 @@ int applet_check_lv_targets(const char *vgname, const struct lv_target *t, unsig
 
 void applet_key_release(void)
 {
-	secret_free(&step_key);
+	for (unsigned i = 0; i < STEP_KEYS; i++) {
+		secret_free(&step_keys[i].vk);
+		step_keys[i].map[0] = '\0';
+	}
+}
+
+/* The entry of map_name, else a free one (wiped first), else NULL. */
+static struct step_key *step_key_slot(const char *map_name, bool add)
+{
+	struct step_key *free_one = NULL;
+
+	for (unsigned i = 0; i < STEP_KEYS; i++) {
+		if (step_keys[i].vk.buf && !strcmp(step_keys[i].map, map_name))
+			return &step_keys[i];
+		if (!step_keys[i].vk.buf && !free_one)
+			free_one = &step_keys[i];
+	}
+	if (!add || !free_one || secret_alloc(&free_one->vk) < 0)
+		return NULL;
+	snprintf(free_one->map, sizeof(free_one->map), "%s", map_name);
+	return free_one;
+}
+
+const struct secret *applet_step_volume_key(const char *map_name)
+{
+	struct step_key *k = key_handoff ? step_key_slot(map_name, false) : NULL;
+
+	return k && k->vk.len ? &k->vk : NULL;
 }
 
 int applet_check_key(const char *map_name, const char *keyfile)
 {
 	struct crypt_device *cd = NULL;
 	struct crypt_active_device cad;
+	struct secret pw = { 0 };
+	struct step_key *k;
 	int r;
 
 	luks_quiet();
@@ -494,19 +526,21 @@ int applet_check_key(const char *map_name, const char *keyfile)
 	}
 	/*
 	 * Resizing a mapping whose volume key is in the kernel keyring (cryptsetup
-	 * opens LUKS2 so) needs the key loaded again from a keyslot: the key must
-	 * be at hand, and must open a keyslot on this kernel, before anything
-	 * else in the command writes.
+	 * opens LUKS2 so) needs the key loaded again: the key must be at hand, and
+	 * must open a keyslot on this kernel, before anything else in the command
+	 * writes. The volume key that keyslot gives is what the step loads.
 	 */
-	if (!(cad.flags & CRYPT_ACTIVATE_KEYRING_KEY)) {
+	if (!(cad.flags & CRYPT_ACTIVATE_KEYRING_KEY) || applet_step_volume_key(map_name)) {
+		/* (In a step, the command checked this key already and kept what it gave.) */
 		crypt_free(cd);
 		return 0;
 	}
-	r = secret_alloc(&step_key);
+	k = step_key_slot(map_name, true);
+	r = k ? secret_alloc(&pw) : -ENOMEM;
 	if (r == 0 && keyfile)
-		r = secret_read_keyfile(&step_key, keyfile, 0, 0);
+		r = secret_read_keyfile(&pw, keyfile, 0, 0);
 	else if (r == 0 && isatty(STDIN_FILENO))
-		r = secret_read_tty(&step_key, "Passphrase (for resizing the LUKS mapping): ");
+		r = secret_read_tty(&pw, "Passphrase (for resizing the LUKS mapping): ");
 	else if (r == 0)
 		r = err_set(E_REFUSED, "%s: its volume key is in the kernel keyring, so resizing it "
 			    "needs the passphrase again: give --key-file FILE (nothing was changed)",
@@ -514,8 +548,8 @@ int applet_check_key(const char *map_name, const char *keyfile)
 	if (r == 0) {
 		const char *under = crypt_get_device_name(cd), *loaded = NULL;
 
-		/* Changes nothing: only that a keyslot opens, on this kernel. */
-		r = luks_check_key(under, step_key.buf, step_key.len, NULL, &loaded);
+		/* Changes nothing: a keyslot opens, on this kernel, and gives its volume key. */
+		r = luks_check_key(under, pw.buf, pw.len, NULL, &loaded, &k->vk);
 		if (r == -EPERM)
 			r = err_set(E_REFUSED, "%s: no keyslot opens with this %s (nothing was "
 				    "changed)", map_name, keyfile ? "key file" : "passphrase");
@@ -529,8 +563,11 @@ int applet_check_key(const char *map_name, const char *keyfile)
 		else if (loaded)
 			log_info("loaded the kernel module %s to check the key", loaded);
 	}
-	if (r < 0 || keyfile)
-		secret_free(&step_key);
+	secret_free(&pw);
+	if (r < 0 && k) {
+		secret_free(&k->vk);
+		k->map[0] = '\0';
+	}
 	crypt_free(cd);
 	return r;
 }

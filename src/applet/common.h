@@ -125,7 +125,7 @@ int applet_read_key(struct secret *pw, const char *prompt);
  * One step of a whole-stack command (step.c): runs "shrinkbox APPLET [A1 [A2 [A3 [A4]]]]
  * --yes" with this run's --backup-dir and --devices (and --key-file for cryptresize,
  * lvshrink and lvgrow) in this process, printing "==> shrinkbox ..." first, the
- * passphrase applet_check_key read handed to it. Returns the step's exit code.
+ * volume key applet_check_key took handed to it. Returns the step's exit code.
  */
 int applet_step(const char *applet, const char *a1, const char *a2, const char *a3,
 		const char *a4, const char *keyfile);
@@ -142,8 +142,14 @@ bool applet_opts_snapshot(void);
 struct opt_state;
 struct opt_state *applet_opts_push(void);
 void applet_opts_pop(struct opt_state *st);
-/* While on, applet_read_key gives the passphrase applet_check_key kept. The previous value. */
+/* While on, applet_step_volume_key answers (a step runs). The previous value. */
 bool applet_key_handoff(bool on);
+/*
+ * In a step, the volume key applet_check_key took from a keyslot of map_name's LUKS
+ * device (locked memory), to load into the kernel keyring without another PBKDF run;
+ * NULL outside a step or when none was taken.
+ */
+const struct secret *applet_step_volume_key(const char *map_name);
 
 /*
  * Before the first write of a whole-stack command, what its LV steps need:
@@ -160,11 +166,12 @@ int applet_check_lv_targets(const char *vgname, const struct lv_target *t, unsig
 /*
  * Before the first write: when the LUKS mapping's volume key is in the kernel
  * keyring, its resize needs the key again. The key (keyfile, else a terminal
- * prompt, else a refusal) must open a keyslot now; a passphrase typed here is
- * kept, locked, and handed to the cryptresize step (applet_key_handoff).
+ * prompt, else a refusal) must open a keyslot now; the volume key that keyslot
+ * holds is kept, locked, for the cryptresize step (applet_step_volume_key), and
+ * the passphrase is wiped at once.
  */
 int applet_check_key(const char *map_name, const char *keyfile);
-/* Wipes and frees that passphrase. */
+/* Wipes and frees those volume keys. */
 void applet_key_release(void);
 
 /* An LV that shrink or grow resizes (--lv VG/LV=SIZE, or chosen). */

@@ -114,8 +114,25 @@ static void print_json(const void *plan)
  */
 static int resize(struct crypt_plan *p)
 {
+	const struct secret *vk = applet_step_volume_key(p->name);
 	struct secret pw = { 0 };
 	int r = crypt_resize(p->cd, p->name, p->target);
+
+	/*
+	 * A step of shrink or grow: the volume key its check took from a keyslot, loaded
+	 * into the keyring after its digest is checked again (lib/setup.c
+	 * crypt_activate_by_volume_key, a NULL name), with no second PBKDF run.
+	 */
+	if (r == -EPERM && vk) {
+		r = crypt_activate_by_volume_key(p->cd, NULL, vk->buf, vk->len,
+						 CRYPT_ACTIVATE_KEYRING_KEY);
+		if (r < 0) {
+			log_error("%s: the volume key read before the first step no longer "
+				  "matches the volume: %s", p->name, strerror(-r));
+			return EXIT_FAILED;
+		}
+		r = crypt_resize(p->cd, p->name, p->target);
+	}
 
 	/*
 	 * The volume key is in the kernel keyring: a token (e.g. systemd-tpm2, where

@@ -12,8 +12,9 @@
  *    the values they had before the first parse, and put back;
  *  - the log prefix and level, and stdout (a --json command keeps stdout for
  *    its document: a step's text goes to stderr);
- *  - the passphrase the command read once (applet_check_key): handed to the
- *    step's applet_read_key instead of written to a pipe.
+ *  - the key: the volume key the command's check took from a keyslot once
+ *    (applet_check_key) is what the step's cryptresize loads into the kernel
+ *    keyring, so neither a passphrase hand-off nor a second PBKDF run is needed.
  * A power cut or a test stop inside a step ends the whole command, as a real
  * power cut would; the same command run again finishes the job (every step is
  * resumable on its own). A test build also checks that a step leaves no block
@@ -198,7 +199,7 @@ void applet_opts_pop(struct opt_state *st)
 }
 
 /* The step's main in this process: the option variables, log and stdout set for it and restored. */
-static int run_here(const struct applet *a, int argc, char **argv, bool key_handoff)
+static int run_here(const struct applet *a, int argc, char **argv)
 {
 	bool json = mutate.json, handoff;
 	struct opt_state *st;
@@ -220,7 +221,7 @@ static int run_here(const struct applet *a, int argc, char **argv, bool key_hand
 	}
 	log_get(&prog, &lvl);
 	log_setup(a->name, LOG_INFO);
-	handoff = applet_key_handoff(key_handoff);
+	handoff = applet_key_handoff(true);
 	err_clear();
 	rc = a->main(argc, argv);
 	applet_key_handoff(handoff);
@@ -282,7 +283,7 @@ int applet_step(const char *applet, const char *a1, const char *a2, const char *
 		a1 ? " " : "", a1 ? a1 : "", a2 ? " " : "", a2 ? a2 : "", a3 ? " " : "",
 		a3 ? a3 : "", a4 ? " " : "", a4 ? a4 : "");
 	t0 = timing_now();
-	rc = run_here(a, n, argv, !keyfile);
+	rc = run_here(a, n, argv);
 	snprintf(what, sizeof(what), "step:%s", applet);
 	timing_note(what, timing_now() - t0);
 	if (rc != 0)

@@ -152,7 +152,7 @@ static int unlock_open(struct unlock *u)
 		}
 		err_clear();
 		if (opt_test)
-			r = luks_check_key(u->dev, u->pw.buf, u->pw.len, &u->slot, &loaded);
+			r = luks_check_key(u->dev, u->pw.buf, u->pw.len, &u->slot, &loaded, NULL);
 		else
 			r = u->slot = luks_activate_key(u->cd, u->name, u->pw.buf, u->pw.len, 0,
 							&loaded);

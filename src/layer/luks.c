@@ -18,7 +18,9 @@
 #include "../util/err.h"
 #include "../util/exec.h"
 #include "../util/io.h"
+#include "../util/secret.h"
 #include "../util/strfmt.h"
+#include "../util/timing.h"
 #include "../util/log.h"
 
 static void crypt_log_to_debug(int level, const char *msg, void *usrptr)
@@ -433,8 +435,29 @@ static int keyslot_alg(struct crypt_device *cd, char *alg, size_t len)
 	return -ENOENT;
 }
 
-int luks_activate_key(struct crypt_device *cd, const char *name, const char *key,
-		      size_t key_len, uint32_t flags, const char **loaded)
+/*
+ * One key slot opened with key: activating name (NULL: only checked), or, with vk,
+ * the volume key copied out. Either is one PBKDF run (timed as luks:keyslot).
+ */
+static int open_slot(struct crypt_device *cd, const char *name, const char *key, size_t key_len,
+		     uint32_t flags, struct secret *vk)
+{
+	uint64_t t0 = timing_now();
+	size_t n = SECRET_MAX;
+	int r;
+
+	if (vk) {
+		r = crypt_volume_key_get(cd, CRYPT_ANY_SLOT, vk->buf, &n, key, key_len);
+		vk->len = r >= 0 ? n : 0;
+	} else {
+		r = crypt_activate_by_passphrase(cd, name, CRYPT_ANY_SLOT, key, key_len, flags);
+	}
+	timing_note("luks:keyslot", timing_now() - t0);
+	return r;
+}
+
+static int try_key(struct crypt_device *cd, const char *name, const char *key, size_t key_len,
+		   uint32_t flags, const char **loaded, struct secret *vk)
 {
 	const char *dev = crypt_get_device_name(cd) ? crypt_get_device_name(cd) : "LUKS device";
 	const char *type = crypt_get_type(cd);
@@ -443,7 +466,7 @@ int luks_activate_key(struct crypt_device *cd, const char *name, const char *key
 
 	if (loaded)
 		*loaded = NULL;
-	r = crypt_activate_by_passphrase(cd, name, CRYPT_ANY_SLOT, key, key_len, flags);
+	r = open_slot(cd, name, key, key_len, flags, vk);
 	if (r >= 0)
 		return r;
 	if (r == -EPERM)
@@ -471,8 +494,7 @@ int luks_activate_key(struct crypt_device *cd, const char *name, const char *key
 		if (afalg_probe(alg, why, sizeof(why)) == 0) {
 			if (loaded)
 				*loaded = "algif_skcipher";
-			r = crypt_activate_by_passphrase(cd, name, CRYPT_ANY_SLOT, key, key_len,
-							 flags);
+			r = open_slot(cd, name, key, key_len, flags, vk);
 			if (r >= 0)
 				return r;
 			if (r == -EPERM)
@@ -494,6 +516,12 @@ other:
 	return err_set(r, "%s: cannot check the key: %s", dev, strerror(-r));
 }
 
+int luks_activate_key(struct crypt_device *cd, const char *name, const char *key,
+		      size_t key_len, uint32_t flags, const char **loaded)
+{
+	return try_key(cd, name, key, key_len, flags, loaded, NULL);
+}
+
 static int load_header(const char *path, struct crypt_device **cd)
 {
 	int r = crypt_init(cd, path);
@@ -509,16 +537,21 @@ static int load_header(const char *path, struct crypt_device **cd)
 }
 
 int luks_check_key(const char *path, const char *key, size_t key_len, int *slot,
-		   const char **loaded)
+		   const char **loaded, struct secret *vk)
 {
 	struct crypt_device *cd = NULL;
 	int r;
 
+	/* A fresh handle: crypt_volume_key_get falls back to a key the handle already holds. */
 	r = load_header(path, &cd);
 	if (r < 0)
 		return r;
-	/* A NULL name: the key slot is decrypted and its digest checked, nothing activated. */
-	r = luks_activate_key(cd, NULL, key, key_len, 0, loaded);
+	/*
+	 * A NULL name: the key slot is decrypted and its digest checked, nothing activated;
+	 * or the volume key, checked against the digest the same way (lib/setup.c
+	 * crypt_volume_key_get_by_keyslot_context: LUKS2_keyslot_open, LUKS_open_key_with_hdr).
+	 */
+	r = try_key(cd, NULL, key, key_len, 0, loaded, vk);
 	crypt_free(cd);
 	if (r < 0)
 		return r;

@@ -84,6 +84,7 @@ int luks_format(const char *path, const struct luks_format_opts *o, const char *
 int luks_open(const char *path, const char *name, const char *key, size_t key_len);
 
 struct crypt_device;
+struct secret;
 
 /*
  * crypt_activate_by_passphrase(cd, name, CRYPT_ANY_SLOT, key, flags) on a
@@ -105,10 +106,13 @@ int luks_activate_key(struct crypt_device *cd, const char *name, const char *key
  * first write of a command that will need the key later. 0 (*slot, may be
  * NULL, the key slot), -EPERM (wrong key), -ENOTSUP (this kernel cannot try
  * it: the message names the missing module) or another -errno, each with
- * err_set(). Loads algif_skcipher as luks_activate_key does (*loaded).
+ * err_set(). Loads algif_skcipher as luks_activate_key does (*loaded). With vk
+ * (NULL: not wanted), the volume key that slot holds is copied there instead, in
+ * the same one PBKDF run: a command that must load it into the kernel keyring
+ * again later (cryptresize) does so without another.
  */
 int luks_check_key(const char *path, const char *key, size_t key_len, int *slot,
-		   const char **loaded);
+		   const char **loaded, struct secret *vk);
 
 /*
  * A header backup of path into dir, in the format of cryptsetup

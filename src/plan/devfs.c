@@ -107,7 +107,7 @@ int devfs_plan(const char *dev, uint64_t bytes, uint64_t dev_bytes, struct devfs
 			return r;
 	}
 	if (p->kind == FS_EXT && p->target < p->fs.size) {
-		r = resize2fs_min(dev, p->fs.block_size, &p->fs_min);
+		r = resize2fs_min(dev, NULL, p->fs.block_size, &p->fs_min);
 		if (r < 0)
 			return r;
 		if (p->target < p->fs_min)

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "e2fsckrepair.h"
+#include "fsmemo.h"
 #include "fsresize.h"
 #include "../util/endian.h"
 #include "../layer/extgdt.h"
@@ -472,6 +473,8 @@ int fs_e2fsck_n_check(const char *dev, const char *lv)
 	_cleanup_close_ int fd = -1;
 	uint8_t incompat[4];
 	char bad[256] = "", who[DEV_PATH_MAX + 8], fix[DEV_PATH_MAX + 8];
+	struct fsmemo_key key;
+	bool have_key;
 	int st, r, v;
 
 	/* The journal needs recovery: -n would judge the unreplayed state; -p replays it. */
@@ -482,17 +485,22 @@ int fs_e2fsck_n_check(const char *dev, const char *lv)
 		return err_set(-EIO, "%s: cannot read the superblock", dev);
 	if (get_le32(incompat) & 0x4)
 		return 0;
+	/* Found clean already in this command, and not written since (fsmemo.h). */
+	have_key = fsmemo_key(dev, lv, &key) == 0;
+	if (have_key && fsmemo_clean(&key))
+		return 0;
 	out = malloc(out_len);
 	if (!out)
 		return -ENOMEM;
 	r = run_program(argv, &st, out, out_len);
 	if (r < 0)
 		return r;
-	if (st == 0)
+	v = st == 0 ? 0 : strlen(out) + 1 >= out_len ? -1 : e2fsck_n_verdict(out, bad, sizeof(bad));
+	if (v == 0) {
+		if (have_key)
+			fsmemo_note_clean(&key);
 		return 0;
-	v = strlen(out) + 1 >= out_len ? -1 : e2fsck_n_verdict(out, bad, sizeof(bad));
-	if (v == 0)
-		return 0;
+	}
 	/* An LV is named as VG/LV, its repair as /dev/VG/LV; else the device's path. */
 	snprintf(who, sizeof(who), "%s%s", lv ? "LV " : "", lv ? lv : dev);
 	snprintf(fix, sizeof(fix), "%s%s", lv ? "/dev/" : "", lv ? lv : dev);

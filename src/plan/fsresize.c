@@ -242,7 +242,7 @@ int fsresize_plan_ahead(const struct vgh *h, unsigned lv, uint64_t new_le,
 			return r;
 	}
 	if (p->kind == FS_EXT && new_le * p->ext < p->fs.size) {
-		r = resize2fs_min(d->path, p->fs.block_size, &p->fs_min);
+		r = resize2fs_min(d->path, d->name, p->fs.block_size, &p->fs_min);
 		/*
 		 * A resize2fs cut off mid-way leaves free-block counts that resize2fs
 		 * -P reads as they are: its figure means nothing until e2fsck has
@@ -296,7 +296,7 @@ int fsresize_min_le(const struct vgh *h, unsigned lv, const struct lvdev *d, uin
 		if (r < 0)
 			return r;
 	} else {
-		r = resize2fs_min(d->path, p.fs.block_size, &min);
+		r = resize2fs_min(d->path, d->name, p.fs.block_size, &min);
 		if (r < 0)
 			return r;
 	}
@@ -476,7 +476,7 @@ int fsresize_apply(struct vgh *h, const struct fsresize_plan *p, struct lvdev *d
 	if (p->min_after_repair) {
 		uint64_t min;
 
-		r = resize2fs_min(d->path, p->fs.block_size, &min);
+		r = resize2fs_min(d->path, d->name, p->fs.block_size, &min);
 		if (r < 0)
 			return r;
 		if (new_bytes < min) {

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fsmemo.h"
 #include "resize2fs.h"
 #include "../util/cleanup.h"
 #include "../util/err.h"
@@ -37,12 +38,18 @@ int fs_read(const char *dev, struct fs_info *fi)
  * as it is rather than refused; the plan may not write, and e2fsck -f runs
  * before the shrink, which resize2fs checks against its minimum once more.
  */
-int resize2fs_min(const char *dev, uint64_t block_size, uint64_t *bytes)
+int resize2fs_min(const char *dev, const char *who, uint64_t block_size, uint64_t *bytes)
 {
 	char *argv[] = { "resize2fs", "-f", "-P", (char *)dev, NULL };
 	char out[2048], *p;
+	struct fsmemo_key key;
+	bool have_key;
 	int st, r;
 
+	/* Answered already in this command, and not written since (fsmemo.h). */
+	have_key = fsmemo_key(dev, who, &key) == 0;
+	if (have_key && fsmemo_min(&key, bytes))
+		return 0;
 	r = run_program(argv, &st, out, sizeof(out));
 	if (r < 0)
 		return r;
@@ -50,6 +57,8 @@ int resize2fs_min(const char *dev, uint64_t block_size, uint64_t *bytes)
 	if (st != 0 || !p)
 		return err_set(-EIO, "resize2fs -P %s failed (exit %d): %.300s", dev, st, out);
 	*bytes = strtoull(p + 32, NULL, 10) * block_size;
+	if (have_key)
+		fsmemo_note_min(&key, *bytes);
 	return 0;
 }
 

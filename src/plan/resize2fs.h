@@ -15,8 +15,11 @@
 /* What is on dev now (libblkid and the size from the superblock or swap header). */
 int fs_read(const char *dev, struct fs_info *fi);
 
-/* resize2fs -f -P dev: the smallest size in bytes resize2fs itself would shrink to. */
-int resize2fs_min(const char *dev, uint64_t block_size, uint64_t *bytes);
+/*
+ * resize2fs -f -P dev: the smallest size in bytes resize2fs itself would shrink to;
+ * who (VG/LV, or NULL for dev) names it for the answer kept for the command (fsmemo.h).
+ */
+int resize2fs_min(const char *dev, const char *who, uint64_t block_size, uint64_t *bytes);
 
 /*
  * resize2fs dev to bytes (a multiple of 512), or with bytes 0 to fill dev

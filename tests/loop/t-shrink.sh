@@ -79,9 +79,16 @@ out=$("$SB" shrink "${d}p2" --size 100MiB --yes --backup-dir "$TMPD/bk" 2>&1); r
 	grep -q "^  $vg/swap: 8 extents .*swap is never chosen" <<<"$out" &&
 	[ "$(sha256sum <"$d")" = "$before" ] &&
 	ok too_small_refused_with_options || bad too_small_refused_with_options "rc $rc: $out"
-out=$("$SB" shrink "${d}p2" --size 200MiB --verify --yes --backup-dir "$TMPD/bk" 2>&1); rc=$?
+out=$(SHRINKBOX_TIMING="$TMPD/timing" "$SB" shrink "${d}p2" --size 200MiB --verify --yes \
+	--backup-dir "$TMPD/bk" 2>&1); rc=$?
 why=$(check)
 [ $rc = 0 ] && [ -z "$why" ] && ok shrink_whole_stack || bad shrink_whole_stack "rc $rc $why: $out"
+# The plan's e2fsck -f -n and resize2fs -P are not run again by the check or the lvshrink step
+# (nothing wrote the filesystem in between): e2fsck twice (-n, then -p), resize2fs twice (-P
+# while choosing the LV, the shrink: the LV ends where the filesystem does, so no fill).
+n_fsck=$(grep -c '^e2fsck ' "$TMPD/timing"); n_r2fs=$(grep -c '^resize2fs ' "$TMPD/timing")
+[ "$n_fsck" = 2 ] && [ "$n_r2fs" = 2 ] && ok shrink_checks_run_once ||
+	bad shrink_checks_run_once "e2fsck $n_fsck, resize2fs $n_r2fs runs: $(tr "\n" " " <"$TMPD/timing")"
 grep -q "^==> shrinkbox defrag .* --verify" <<<"$out" && ok shrink_verify_reaches_defrag ||
 	bad shrink_verify_reaches_defrag "$(grep '==> shrinkbox defrag' <<<"$out")"
 out=$("$SB" shrink "${d}p2" --size 200MiB --yes --backup-dir "$TMPD/bk" 2>&1); rc=$?
