@@ -259,16 +259,17 @@ int applet_consent(void)
 
 const char *const *applet_device_list(void)
 {
-	/* One list per process, built once: applets are short-lived. */
-	static char buf[4096];
+	/* Built again when --devices differs (steps run in this process with their own). */
+	static char buf[4096], from[4096];
 	static const char *list[65];
 	char *tok, *save;
 	size_t n = 0;
 
 	if (!mutate.devices)
 		return NULL;
-	if (list[0])
+	if (list[0] && !strcmp(from, mutate.devices))
 		return list;
+	snprintf(from, sizeof(from), "%s", mutate.devices);
 	snprintf(buf, sizeof(buf), "%s", mutate.devices);
 	for (tok = strtok_r(buf, ",", &save); tok && n < 64; tok = strtok_r(NULL, ",", &save))
 		list[n++] = tok;

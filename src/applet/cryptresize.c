@@ -29,6 +29,7 @@
 #include "../util/err.h"
 #include "../util/log.h"
 #include "../util/secret.h"
+#include "../util/timing.h"
 #include "../util/units.h"
 
 static const char *opt_size;
@@ -178,6 +179,7 @@ static int apply(void *plan)
 	struct crypt_plan *p = plan;
 	FILE *out = mutate.json ? stderr : stdout;
 	char bk[DEV_PATH_MAX], a[SIZE_FMT_LEN];
+	uint64_t t0 = timing_now();
 	int r, rc;
 
 	err_clear();
@@ -189,7 +191,9 @@ static int apply(void *plan)
 	}
 	fprintf(out, "  LUKS header saved: %s (cryptsetup luksHeaderRestore %s --header-backup-file "
 		"%s)\n", bk, p->under, bk);
+	timing_lap("cryptresize:backup", &t0);
 	rc = resize(p);
+	timing_lap("cryptresize:resize", &t0);
 	if (rc)
 		return rc;
 	if (crypt_get_active_device(p->cd, p->name, &p->cad) < 0 || p->cad.size != p->target) {
@@ -210,7 +214,7 @@ int cryptresize_main(int argc, char **argv)
 {
 	struct crypt_plan p = { 0 };
 	const char *name;
-	uint64_t bytes = 0;
+	uint64_t bytes = 0, t0;
 	poptContext ctx;
 	int r, rc;
 
@@ -229,7 +233,9 @@ int cryptresize_main(int argc, char **argv)
 	if (rc)
 		goto out;
 	err_clear();
+	t0 = timing_now();
 	r = crypt_plan_make(name, bytes, &p);
+	timing_lap("cryptresize:plan", &t0);
 	if (r < 0) {
 		rc = applet_plan_fail(r);
 		goto out;

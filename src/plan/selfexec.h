@@ -2,7 +2,6 @@
 #ifndef SB_SELFEXEC_H
 #define SB_SELFEXEC_H
 
-
 /*
  * Runs one of our own applets in a process of its own: /proc/self/exe APPLET
  * ARGS, with our stdin, stdout and stderr (schedule's dry run of the command it

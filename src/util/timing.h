@@ -5,7 +5,8 @@
  * appends one line "WHAT NANOSECONDS" to FILE, and so do each step of a whole-stack command
  * (step:APPLET, run in the same process) and shrink's planning stages (shrink:probe, the
  * stack read; shrink:targets, the sizes and the LV choice; shrink:check, what every step
- * needs). Without it, nothing is written.
+ * needs), cryptresize's (cryptresize:plan, :backup, :resize) and each LUKS key slot opened
+ * (luks:keyslot, one PBKDF run). Without it, nothing is written.
  */
 #ifndef SB_TIMING_H
 #define SB_TIMING_H
